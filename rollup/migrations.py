@@ -1,0 +1,173 @@
+"""Targets (directories of migrations) and a runner with upstream's semantics.
+
+Up files `*.up.sql` are sorted by file name as plain strings; each is sent as one simple-protocol query (one
+implicit transaction per file) and its version — the name without `.up.sql` — is recorded in
+`schema_migrations` afterwards. The first failure stops the run. Hooks run before a named version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from rollup.database import Database
+
+MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
+# Named targets: directories under migrations/, merged by file name (later directories win a clash).
+NAMED_TARGETS = {"reference": ("reference",), "hardened": ("reference", "hardened")}
+
+
+class TargetError(ValueError):
+    """A target that names no usable directory of migrations."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    up: Path
+    down: Path | None
+
+    @property
+    def number(self) -> str:
+        return self.version.split("_", 1)[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    dirs: tuple[Path, ...]
+
+    @classmethod
+    def resolve(cls, spec: str) -> Target:
+        """`reference`, `hardened`, or directories joined by commas, merged by file name."""
+        if spec in NAMED_TARGETS:
+            dirs = tuple(MIGRATIONS_ROOT / d for d in NAMED_TARGETS[spec])
+        else:
+            dirs = tuple(Path(p).expanduser() for p in spec.split(",") if p)
+        for d in dirs:
+            if not d.is_dir():
+                raise TargetError(f"target {spec!r}: {d} is not a directory")
+        target = cls(spec, dirs)
+        if not target.migrations():
+            raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
+        return target
+
+    def _files(self, suffix: str) -> dict[str, Path]:
+        merged: dict[str, Path] = {}
+        for d in self.dirs:
+            for f in d.glob("*" + suffix):
+                merged[f.name] = f
+        return merged
+
+    def migrations(self) -> list[Migration]:
+        ups, downs = self._files(".up.sql"), self._files(".down.sql")
+        result = []
+        for name in sorted(ups):
+            version = name.removesuffix(".up.sql")
+            result.append(Migration(version, ups[name], downs.get(version + ".down.sql")))
+        return result
+
+    def sql_files(self) -> list[Path]:
+        return [f for m in self.migrations() for f in (m.up, m.down) if f]
+
+    def find(self, ref: str) -> Migration:
+        """A migration by full version or by its number (`103`)."""
+        for m in self.migrations():
+            if ref in (m.version, m.number):
+                return m
+        raise TargetError(f"target {self.name!r} has no migration {ref!r}")
+
+
+class MigrationError(RuntimeError):
+    """A migration file failed; names the file, the error and where in the file it happened."""
+
+    def __init__(self, path: Path, error: psycopg.Error, text: str):
+        self.path, self.error = path, error
+        self.sqlstate = error.sqlstate
+        self.line = self.column = None
+        pos = error.diag.statement_position
+        if pos:
+            before = text[: int(pos) - 1]
+            self.line = before.count("\n") + 1
+            self.column = len(before) - before.rfind("\n")
+        where = f":{self.line}:{self.column}" if self.line else ""
+        message = (error.diag.message_primary or str(error)).strip()
+        detail = f" ({error.diag.context.strip().splitlines()[0]})" if error.diag.context else ""
+        super().__init__(f"{path.name}{where}: {message}{detail} [SQLSTATE {self.sqlstate}]")
+
+
+Hook = Callable[[Database], object]
+
+
+def default_hooks() -> dict[str, Hook]:
+    from rollup.backfill import pre_103_hook
+
+    return {"103": pre_103_hook}
+
+
+class Runner:
+    """Applies and reverts a target's migrations on one database."""
+
+    def __init__(self, db: Database, target: Target, hooks: dict[str, Hook] | None = None,
+                 on_apply: Callable[[str, str], None] | None = None):
+        self.db, self.target = db, target
+        self.hooks = default_hooks() if hooks is None else hooks
+        self.on_apply = on_apply or (lambda action, version: None)
+
+    def applied(self) -> list[str]:
+        with self.db.connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+    def _execute(self, path: Path) -> None:
+        text = path.read_text()
+        with self.db.connect() as conn:
+            try:
+                conn.execute(text, prepare=False)  # no parameters: the simple query protocol
+            except psycopg.Error as exc:
+                raise MigrationError(path, exc, text) from exc
+
+    def up(self, to: str | None = None) -> list[str]:
+        """Apply pending migrations up to and including `to` (all when None); return the versions applied."""
+        last = self.target.find(to).version if to else None
+        done = set(self.applied())
+        applied = []
+        for m in self.target.migrations():
+            if last is not None and m.version > last:
+                break
+            if m.version in done:
+                continue
+            hook = self.hooks.get(m.number) or self.hooks.get(m.version)
+            if hook:
+                self.on_apply("hook", m.version)
+                hook(self.db)
+            self._execute(m.up)
+            with self.db.connect() as conn:
+                conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (m.version,))
+            self.on_apply("up", m.version)
+            applied.append(m.version)
+        return applied
+
+    def down(self, to: str | None = None) -> list[str]:
+        """Revert applied migrations newer than `to` (all when None), newest first; return them."""
+        keep = self.target.find(to).version if to else ""
+        by_version = {m.version: m for m in self.target.migrations()}
+        reverted = []
+        for version in sorted(self.applied(), reverse=True):
+            if version <= keep:
+                break
+            m = by_version.get(version)
+            if m is None or m.down is None:
+                raise TargetError(f"target {self.target.name!r} has no down migration for {version}")
+            self._execute(m.down)
+            with self.db.connect() as conn:
+                conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
+            self.on_apply("down", version)
+            reverted.append(version)
+        return reverted

@@ -1,0 +1,94 @@
+"""The pipeline's Python face: tick, window, prune, lag and the state row, called as the application calls them.
+
+Ticks run on one persistent connection that is reused, as a pooled scheduler's are — which matters: a
+session-scoped advisory lock leaked by a cancelled tick stays with that connection (L1).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+
+from rollup.database import Database
+
+TICK_LOCK_KEY = 4246
+
+
+@dataclass(frozen=True)
+class RollupState:
+    watermark_at: datetime
+    last_run_started_at: datetime | None
+    last_run_finished_at: datetime | None
+    last_run_rows: int
+    last_error: str | None
+
+
+class Pipeline:
+    def __init__(self, db: Database):
+        self.db = db
+        self._conn: psycopg.Connection | None = None
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        """The reused connection ticks run on (opened on first use, reopened if it was lost)."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = self.db.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _call(self, query: str, params: tuple = (), at: datetime | None = None,
+              conn: psycopg.Connection | None = None, cancel_after: float | None = None):
+        conn = conn or self.conn
+        timer = None
+        if cancel_after is not None:  # the client gives up and cancels, as a scheduler's run timeout does
+            timer = threading.Timer(cancel_after, conn.cancel_safe)
+            timer.start()
+        try:
+            with self.db.clock.transaction(conn, at):
+                return conn.execute(query, params).fetchone()[0]
+        finally:
+            if timer:
+                timer.cancel()
+
+    def tick(self, at: datetime | None = None, conn: psycopg.Connection | None = None,
+             cancel_after: float | None = None) -> int:
+        """One `rollup_task_usage_hourly()` at simulated time `at` (default: the clock's now)."""
+        return self._call("SELECT rollup_task_usage_hourly()", (), at, conn, cancel_after)
+
+    def window(self, p_from: datetime, p_to: datetime, at: datetime | None = None,
+               conn: psycopg.Connection | None = None) -> int:
+        return self._call("SELECT rollup_task_usage_hourly_window(%s, %s)", (p_from, p_to), at, conn)
+
+    def prune(self, retention: timedelta = timedelta(days=7), at: datetime | None = None) -> int:
+        return self._call("SELECT prune_task_usage_hourly_dirty(%s)", (retention,), at)
+
+    def lag_seconds(self, at: datetime | None = None) -> float | None:
+        lag = self._call("SELECT task_usage_hourly_rollup_lag_seconds()", (), at)
+        return None if lag is None else float(lag)
+
+    def state(self) -> RollupState:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT watermark_at, last_run_started_at, last_run_finished_at, last_run_rows, last_error"
+                " FROM task_usage_hourly_rollup_state WHERE id = 1"
+            ).fetchone()
+        return RollupState(*row)
+
+    def dirty_count(self) -> int:
+        with self.db.connect() as conn:
+            return conn.execute("SELECT count(*) FROM task_usage_hourly_dirty").fetchone()[0]
+
+    def holds_tick_lock(self, conn: psycopg.Connection | None = None) -> bool:
+        """Whether the given (default: the tick) connection's session holds advisory lock 4246."""
+        conn = conn or self.conn
+        return conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            " AND objid = %s AND granted)", (TICK_LOCK_KEY,)
+        ).fetchone()[0]

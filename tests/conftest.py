@@ -1,0 +1,63 @@
+"""Fixtures: one server per PostgreSQL version for the session, a migrated template, a fresh database per test."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+
+from rollup.database import Database
+from rollup.migrations import Runner, Target
+from rollup.pipeline import Pipeline
+from rollup.servers import start_server
+
+# A moment far from the wall clock, so a test that passes cannot be reading real time.
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TEMPLATE_AT = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+
+# The zero-setup embedded server (PostgreSQL 18) and the machine's own (PostgreSQL 15).
+BACKENDS = [pytest.param("embedded", id="pg18"), pytest.param("local", id="pg15")]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request):
+    if request.param == "local" and not shutil.which("initdb"):
+        pytest.skip("no local PostgreSQL: initdb is not on PATH")
+    with start_server(request.param) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def reference_template(server):
+    """A database migrated through 104 on the reference target, copied for each test."""
+    db = Database(server, TEMPLATE_AT)
+    Runner(db, Target.resolve("reference")).up()
+    db.clock.close()  # a template must have no open sessions
+    yield db.name
+    db.drop()
+
+
+@pytest.fixture
+def db(server, reference_template):
+    with Database(server, START, template=reference_template) as database:
+        yield database
+
+
+@pytest.fixture
+def empty_db(server):
+    with Database(server, START) as database:
+        yield database
+
+
+@pytest.fixture
+def pipeline(db):
+    p = Pipeline(db)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def conn(db):
+    with db.connect() as c:
+        yield c

@@ -1,0 +1,59 @@
+"""A small tenant to write usage against, and readers for the rollup's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bench import app
+from rollup.database import Database
+
+KEY = ("bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "provider", "model")
+
+
+@dataclass
+class World:
+    """One workspace with a user, two runtimes, two agents on the first runtime, two projects and an issue."""
+
+    db: Database
+
+    def __post_init__(self):
+        with self.db.connect() as c:
+            self.ws = app.create_workspace(c)
+            self.user = app.create_user(c, timezone="America/Los_Angeles")
+            self.r1 = app.create_runtime(c, self.ws)
+            self.r2 = app.create_runtime(c, self.ws)
+            self.a1 = app.create_agent(c, self.ws, self.r1)
+            self.a2 = app.create_agent(c, self.ws, self.r1)
+            self.p1 = app.create_project(c, self.ws)
+            self.p2 = app.create_project(c, self.ws)
+            self.i1 = app.create_issue(c, self.ws, self.user, self.p1)
+
+    def task(self, agent=None, runtime="r1", issue="i1"):
+        with self.db.connect() as c:
+            return app.create_task(c, agent or self.a1, getattr(self, runtime) if runtime else None,
+                                   getattr(self, issue) if issue else None)
+
+    def usage(self, task, at: datetime, input=0, output=0, cache_read=0, cache_write=0,
+              provider="anthropic", model="claude-sonnet", created_at=None):
+        """Write a usage report in a transaction that starts at simulated time `at`."""
+        with self.db.connect() as c, self.db.clock.transaction(c, at):
+            app.upsert_usage(c, task, provider, model, input, output, cache_read, cache_write, created_at)
+
+    def sql(self, query, params=(), at: datetime | None = None):
+        with self.db.connect() as c, self.db.clock.transaction(c, at):
+            cur = c.execute(query, params)
+            return cur.fetchall() if cur.description else cur.rowcount
+
+
+def hourly(db: Database) -> list[dict]:
+    """task_usage_hourly as dicts, in key order."""
+    with db.connect() as c, c.cursor() as cur:
+        cur.execute(f"SELECT * FROM task_usage_hourly ORDER BY {', '.join(KEY)}")
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def buckets(db: Database) -> dict[tuple, int]:
+    """(bucket_hour, runtime, agent, project) -> input_tokens, the short view most tests compare."""
+    return {(r["bucket_hour"], r["runtime_id"], r["agent_id"], r["project_id"]): r["input_tokens"] for r in hourly(db)}
