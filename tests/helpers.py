@@ -57,3 +57,19 @@ def hourly(db: Database) -> list[dict]:
 def buckets(db: Database) -> dict[tuple, int]:
     """(bucket_hour, runtime, agent, project) -> input_tokens, the short view most tests compare."""
     return {(r["bucket_hour"], r["runtime_id"], r["agent_id"], r["project_id"]): r["input_tokens"] for r in hourly(db)}
+
+
+TRUTH_SQL = """
+SELECT date_trunc('hour', tu.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', a.workspace_id, t.runtime_id,
+       t.agent_id, i.project_id, sum(tu.input_tokens)
+  FROM task_usage tu JOIN agent_task_queue t ON t.id = tu.task_id JOIN agent a ON a.id = t.agent_id
+  LEFT JOIN issue i ON i.id = t.issue_id
+ WHERE t.runtime_id IS NOT NULL
+ GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def raw_buckets(db: Database) -> dict[tuple, int]:
+    """What `buckets` should be: the same view computed from the raw tables."""
+    with db.connect() as c:
+        return {(r[0], r[2], r[3], r[4]): r[5] for r in c.execute(TRUTH_SQL)}
