@@ -3,16 +3,21 @@ input or environment."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rollup import clock
+from rollup.clock import from_us, to_us
 from rollup.database import Database
 from rollup.migrations import MigrationError, Runner, Target, TargetError
 from rollup.servers import BACKENDS, ProvisionError, start_server
@@ -88,3 +93,130 @@ def migrate(
         raise fail(str(exc))
     except MigrationError as exc:
         raise fail(f"migration failed: {exc}", code=1)
+
+
+# ---------------------------------------------------------------- run and replay
+
+ReportDirOpt = Annotated[Path, typer.Option("--report-dir", help="where the history and reports are written")]
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the JSON verdict here")]
+
+
+def _execute(sc, scenario_text: str, target: str, pg: str, dsn, pg_bin, report_dir: Path, json_file, ops,
+             replaying: bool, replay_hint: str) -> dict:
+    from bench.runner import run
+    from bench.verdict import evaluate, markdown
+
+    tgt = Target.resolve(target)
+    stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
+    history_path = report_dir / f"{stem}.history.jsonl"
+    start = to_us(sc.start)
+    total = sc.duration // timedelta(microseconds=1)
+    with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[sim]}"),
+        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err, transient=True,
+    ) as progress:
+        bar = progress.add_task(f"{sc.name} on {tgt.name}", total=total, sim="", stats="")
+
+        def on_progress(at: int, r) -> None:
+            progress.update(bar, completed=at - start, sim=f"{from_us(at):%Y-%m-%d %H:%M}Z",
+                            stats=f"{sum(r.ops.values())} ops · {r.ticks} ticks · {len(r.checks)} checks")
+
+        result = run(server, sc, scenario_text, tgt, history_path, ops, replaying, on_progress)
+    v = evaluate(result)
+    v["replay"] = replay_hint.format(history=history_path, target=target)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / f"{stem}.json").write_text(json.dumps(v, indent=2, default=str))
+    (report_dir / f"{stem}.md").write_text(markdown(v))
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(v, indent=2, default=str))
+    show_verdict(v, report_dir / f"{stem}.md")
+    return v
+
+
+def show_verdict(v: dict, report_path: Path) -> None:
+    table = Table(title=f"{v['scenario']} on {v['target']} (PostgreSQL {v['server_version']}, seed {v['seed']})")
+    for col in ("check", "expected", "observed", "ok"):
+        table.add_column(col)
+    for c in v["checks"]:
+        table.add_row(c["name"], c["expected"], c["observed"], "[green]yes[/]" if c["ok"] else "[red]no[/]")
+    console.print(table)
+    zones = Table("zone", "whole-hour", "pipeline drift", "representation error", "tokens misplaced",
+                  title="viewing zones at the final check")
+    for z in v["zones"]:
+        zones.add_row(z["name"], "yes" if z["whole_hour"] else "no", str(z["pipeline_drift"]),
+                      str(z["representation_error"]), str(z["representation_error_tokens"]))
+    console.print(zones)
+    for b in v["bad_keys"][:5]:
+        k = b["key"]
+        console.print(f"[red]{b['status']}[/] {k['bucket_hour']} agent={k['agent_id'][:8]} "
+                      f"runtime={k['runtime_id'][:8]} project={(k['project_id'] or '-')[:8]} "
+                      f"{k['provider']}/{k['model']} deltas={b['deltas']}", highlight=False)
+        for o in b["ops"]:
+            console.print(f"    op #{o['i']} {o['f']} at {o['at']} ({o['outcome']})", highlight=False)
+    ops = v["operations"]
+    console.print(f"{ops['total']} operations ({ops.get('ok', 0)} ok, {ops.get('fail', 0)} failed), "
+                  f"{v['ticks']['count']} ticks; history sha256 {v['history_sha256'][:16]}…; report {report_path}",
+                  highlight=False)
+    if not v["ok"]:
+        console.print(f"[bold red]FAIL[/] — replay with: {v['replay']}", highlight=False)
+
+
+@app.command("run")
+def run_cmd(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    target: TargetOpt = "reference",
+    seed: Annotated[Optional[int], typer.Option("--seed", help="override the scenario's seed")] = None,
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports"),
+    json_file: JsonOpt = None,
+) -> None:
+    """Generate a scenario's workload, replay it into a target, and judge the rollup."""
+    from bench.generator import generate
+    from bench.scenario import ScenarioError, load
+
+    try:
+        sc = load(scenario)
+        if seed is not None:
+            sc = dataclasses.replace(sc, seed=seed)
+        text = scenario.read_text()
+        hint = f"rollup-bench replay {{history}} --target {{target}}   (or: rollup-bench run {scenario} --target {{target}} --seed {sc.seed})"
+        v = _execute(sc, text, target, pg, dsn, pg_bin, report_dir, json_file, generate(sc), False, hint)
+    except (ScenarioError, ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    except MigrationError as exc:
+        raise fail(f"migration failed: {exc}")
+    raise typer.Exit(0 if v["ok"] else 1)
+
+
+@app.command()
+def replay(
+    history: Annotated[Path, typer.Argument(help="a history file written by run")],
+    target: TargetOpt = "reference",
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports/replay"),
+    json_file: JsonOpt = None,
+) -> None:
+    """Re-run a recorded history exactly (operations, ticks and checks at their simulated times)."""
+    from bench.history import History
+    from bench.scenario import ScenarioError, loads
+
+    try:
+        h = History.load(history)
+        sc = dataclasses.replace(loads(h.header["toml"], source=str(history)), seed=h.header["seed"])
+        v = _execute(sc, h.header["toml"], target, pg, dsn, pg_bin, report_dir, json_file, h.replay(), True,
+                     "rollup-bench replay {history} --target {target}")
+    except (OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, (ScenarioError,)):
+            raise fail(str(exc))
+        raise fail(f"{history}: cannot replay: {exc}")
+    except (ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    same = v["history_sha256"] == h.sha256
+    console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 {h.sha256[:16]}…)",
+                  highlight=False)
+    raise typer.Exit(0 if v["ok"] else 1)

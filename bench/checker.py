@@ -1,0 +1,192 @@
+"""The checker: judges a target's rollup against the oracle, at hour grain and at report grain.
+
+Hour grain: missing, extra and mismatched keys with their deltas, and the operations that touched each bad key.
+Report grain, per viewing zone: a report computed by the read side's own SQL from the rollup is compared with
+the same report sliced from hour-grain truth (the difference is *pipeline drift*), and that with the true report
+by local date of every usage row (the difference is *representation error*: UTC hours cannot express the zone's
+days). A second opinion comes from inside PostgreSQL: the symmetric EXCEPT ALL difference between the rollup
+and its defining query over the raw tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+import psycopg
+
+from bench.oracle import COUNTS, HOUR_US, KEY, REPORT_GROUPS, TOKENS, USAGE_KEY, report
+from rollup.clock import to_us
+from rollup.reports import plan_report, run_report
+
+VALUES = TOKENS + COUNTS
+_US = "(extract(epoch FROM {c}) * 1000000)::bigint"
+KEY_SQL = (f"{_US.format(c='bucket_hour')} AS bucket_hour, workspace_id::text, runtime_id::text, agent_id::text,"
+           " project_id::text, provider, model")
+KEY_SCHEMA = {"bucket_hour": pl.Int64, "workspace_id": pl.String, "runtime_id": pl.String, "agent_id": pl.String,
+              "project_id": pl.String, "provider": pl.String, "model": pl.String}
+ROLLUP_SCHEMA = {**KEY_SCHEMA, **{c: pl.Int64 for c in VALUES}}
+
+# The rollup's defining query over the raw tables, for the in-database second opinion.
+DEFINING_SQL = """
+SELECT date_trunc('hour', tu.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_hour, a.workspace_id,
+       t.runtime_id, t.agent_id, i.project_id, tu.provider, tu.model,
+       sum(tu.input_tokens)::bigint, sum(tu.output_tokens)::bigint, sum(tu.cache_read_tokens)::bigint,
+       sum(tu.cache_write_tokens)::bigint, count(DISTINCT tu.task_id)::bigint, count(*)::bigint
+  FROM task_usage tu
+  JOIN agent_task_queue t ON t.id = tu.task_id
+  JOIN agent a ON a.id = t.agent_id
+  LEFT JOIN issue i ON i.id = t.issue_id
+ WHERE t.runtime_id IS NOT NULL
+ GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
+ROLLUP_SQL = (f"SELECT bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model, "
+              f"{', '.join(VALUES)} FROM task_usage_hourly")
+RAW_ROWS_SQL = f"""
+SELECT tu.task_id::text, tu.provider, tu.model, {_US.format(c='tu.created_at')} AS created_at,
+       tu.input_tokens, tu.output_tokens, tu.cache_read_tokens, tu.cache_write_tokens,
+       t.runtime_id::text, t.agent_id::text, t.issue_id::text, a.workspace_id::text, i.project_id::text
+  FROM task_usage tu
+  JOIN agent_task_queue t ON t.id = tu.task_id
+  JOIN agent a ON a.id = t.agent_id
+  LEFT JOIN issue i ON i.id = t.issue_id
+"""
+RAW_SCHEMA = {"task_id": pl.String, "provider": pl.String, "model": pl.String, "created_at": pl.Int64,
+              **{c: pl.Int64 for c in TOKENS}, "runtime_id": pl.String, "agent_id": pl.String,
+              "issue_id": pl.String, "workspace_id": pl.String, "project_id": pl.String}
+
+
+def _frame(conn: psycopg.Connection, query: str, schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(conn.execute(query).fetchall(), schema=schema, orient="row")
+
+
+def rollup_snapshot(conn: psycopg.Connection) -> pl.DataFrame:
+    return _frame(conn, f"SELECT {KEY_SQL}, {', '.join(VALUES)} FROM task_usage_hourly", ROLLUP_SCHEMA)
+
+
+def raw_rows(conn: psycopg.Connection) -> pl.DataFrame:
+    """Live usage rows as the raw tables hold them (the same shape as `oracle.usage_rows`)."""
+    return _frame(conn, RAW_ROWS_SQL, RAW_SCHEMA).with_columns(bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
+
+
+def except_all(conn: psycopg.Connection) -> tuple[int, int]:
+    """(rollup rows not in the defining query, defining-query rows not in the rollup), counted with multiplicity."""
+    return conn.execute(
+        f"WITH r AS ({ROLLUP_SQL}), d AS ({DEFINING_SQL})"
+        " SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT ALL SELECT * FROM d) x),"
+        "        (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM r) y)"
+    ).fetchone()
+
+
+@dataclass
+class HourDiff:
+    rows: pl.DataFrame  # status (missing | extra | mismatched), the key, truth and rollup values, deltas
+
+    def count(self, status: str) -> int:
+        return self.rows.filter(pl.col("status") == status).height
+
+    @property
+    def summary(self) -> dict:
+        return {s: self.count(s) for s in ("missing", "extra", "mismatched")}
+
+    @property
+    def ok(self) -> bool:
+        return self.rows.is_empty()
+
+
+def hour_diff(truth: pl.DataFrame, rollup: pl.DataFrame) -> HourDiff:
+    """Full outer join on the key (NULL project matches NULL project) and classify every difference."""
+    joined = truth.with_columns(_t=pl.lit(True)).join(
+        rollup.with_columns(_r=pl.lit(True)), on=KEY, how="full", nulls_equal=True, coalesce=True, suffix="_rollup"
+    )
+    differs = pl.any_horizontal(*[pl.col(c).fill_null(0) != pl.col(f"{c}_rollup").fill_null(0) for c in VALUES])
+    status = (pl.when(pl.col("_r").is_null()).then(pl.lit("missing"))
+              .when(pl.col("_t").is_null()).then(pl.lit("extra"))
+              .otherwise(pl.lit("mismatched")))
+    bad = joined.filter(pl.col("_t").is_null() | pl.col("_r").is_null() | differs).with_columns(
+        status=status, **{f"{c}_delta": pl.col(f"{c}_rollup").fill_null(0) - pl.col(c).fill_null(0) for c in VALUES}
+    )
+    return HourDiff(bad.drop("_t", "_r").sort(KEY, nulls_last=True))
+
+
+def apply_diff(history_rows: pl.DataFrame, db_rows: pl.DataFrame) -> int:
+    """Usage rows where the raw tables disagree with what the history says was written (an apply error)."""
+    cols = [*USAGE_KEY, "created_at", *TOKENS, "runtime_id", "agent_id", "workspace_id", "project_id"]
+    a, b = history_rows.select(cols), db_rows.select(cols)
+    return a.join(b, on=cols, how="anti", nulls_equal=True).height + b.join(a, on=cols, how="anti", nulls_equal=True).height
+
+
+def touching_ops(ops: pl.DataFrame, key: dict, limit: int = 12) -> tuple[list[dict], int]:
+    """The operations that touched a key: usage of its tasks in its hour, those tasks' re-keying, its entities."""
+    hour = key["bucket_hour"]
+    usage_hour = (pl.coalesce("created_at", "at") // HOUR_US) * HOUR_US
+    tasks = ops.filter(
+        pl.col("task_id").is_not_null() & (pl.col("provider").str.to_lowercase() == key["provider"])
+        & (pl.col("model") == key["model"]) & (usage_hour == hour)
+    ).get_column("task_id").unique()
+    issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks.implode())) \
+        .get_column("issue_id").drop_nulls().unique()
+    entities = [key[c] for c in ("agent_id", "runtime_id", "project_id", "workspace_id") if key.get(c)]
+    hit = ops.filter(
+        (pl.col("task_id").is_in(tasks.implode()) & (usage_hour == hour))
+        | pl.col("new_task_id").is_in(tasks.implode())
+        | (pl.col("f").is_in(["task", "delete_task", "reassign_runtime", "link_issue", "change_agent"])
+           & pl.col("id").is_in(tasks.implode()))
+        | (pl.col("f").is_in(["change_issue_project", "delete_issue"]) & pl.col("id").is_in(issues.implode()))
+        | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
+    ).sort("i")
+    shown = hit.head(limit).select("i", "f", "at", "outcome").to_dicts()
+    return shown, hit.height
+
+
+@dataclass
+class ZoneResult:
+    name: str
+    whole_hour: bool
+    pipeline_drift: int = 0  # report rows where the rollup's report differs from hour-grain truth's
+    pipeline_drift_tokens: int = 0
+    representation_error: int = 0  # report rows where hour-grain truth differs from the true local days
+    representation_error_tokens: int = 0
+    examples: list = field(default_factory=list)
+
+
+def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    joined = a.join(b, on=groups, how="full", nulls_equal=True, coalesce=True, suffix="_b").fill_null(0)
+    delta = sum((pl.col(f"{c}_b") - pl.col(c)).abs() for c in TOKENS)
+    return joined.with_columns(delta=delta).filter(pl.col("delta") > 0)
+
+
+def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: datetime, scopes: list[str]) -> pl.DataFrame:
+    """The read side's own report, through its SQL, for every scope (workspace or runtime)."""
+    q = plan_report(kind, now, tz_param=zone, days=days)
+    groups = REPORT_GROUPS[kind]
+    records = []
+    for scope in scopes:
+        for row in run_report(conn, q, scope):
+            records.append({groups[0]: scope, **{k: (str(v) if k == "agent_id" else v) for k, v in row.items()}})
+    schema = {g: (pl.Date if g == "date" else pl.String) for g in groups} | {c: pl.Int64 for c in TOKENS}
+    return pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema, orient="row")
+
+
+def zone_report_check(conn, zone: str, whole_hour: bool, days: int, now: datetime, rows: pl.DataFrame,
+                      truth: pl.DataFrame, rollup: pl.DataFrame) -> ZoneResult:
+    result = ZoneResult(zone, whole_hour)
+    for kind, groups in REPORT_GROUPS.items():
+        scope = groups[0]
+        scopes = sorted(set(rollup.get_column(scope).to_list()) | set(truth.get_column(scope).to_list()))
+        cut = to_us(plan_report(kind, now, tz_param=zone, days=days).cutoff)
+        from_rollup = sql_report(conn, kind, zone, days, now, scopes)
+        from_hours = report(truth, kind, zone, cut, "bucket_hour").select(from_rollup.columns)
+        true_days = report(rows, kind, zone, cut, "created_at").select(from_rollup.columns)
+        drift = _report_delta(from_hours, from_rollup, groups)
+        error = _report_delta(true_days, from_hours, groups)
+        result.pipeline_drift += drift.height
+        result.pipeline_drift_tokens += int(drift.get_column("delta").sum())
+        result.representation_error += error.height
+        result.representation_error_tokens += int(error.get_column("delta").sum())
+        for label, frame in (("drift", drift), ("representation", error)):
+            for r in frame.head(2).to_dicts():
+                result.examples.append({"report": kind, "kind": label, **{g: str(r[g]) for g in groups},
+                                        "tokens_off": int(r["delta"])})
+    return result

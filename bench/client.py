@@ -1,0 +1,169 @@
+"""The client: applies operations to a target at their simulated times and records every outcome.
+
+Each operation is its own transaction, started at the operation's simulated time on its session's connection.
+Runs of plain inserts and usage reports between other operations are applied in bulk — COPY for rows whose key
+is new, a staged upsert for re-reports — which gives the same rows as one transaction per report (each row's
+updated_at is its report's start time) at COPY speed. If a bulk batch fails, it is applied again one operation
+at a time, so every operation still gets its own outcome.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from bench.app import UPSERT_USAGE
+from bench.history import HistoryWriter
+from bench.ops import BULK, Op
+from rollup.clock import from_us, start_at
+from rollup.database import Database
+
+SINGLE: dict[str, str] = {
+    "workspace": "INSERT INTO workspace (id, name, slug) VALUES (%(id)s, %(name)s, %(slug)s)",
+    "user": 'INSERT INTO "user" (id, name, email, timezone) VALUES (%(id)s, %(name)s, %(email)s, %(timezone)s)',
+    "runtime": "INSERT INTO agent_runtime (id, workspace_id, name, runtime_mode, provider, daemon_id)"
+               " VALUES (%(id)s, %(workspace_id)s, %(name)s, 'local', %(provider)s, %(daemon_id)s)",
+    "agent": "INSERT INTO agent (id, workspace_id, name, runtime_mode, runtime_id)"
+             " VALUES (%(id)s, %(workspace_id)s, %(name)s, 'local', %(runtime_id)s)",
+    "project": "INSERT INTO project (id, workspace_id, title) VALUES (%(id)s, %(workspace_id)s, %(title)s)",
+    "issue": "INSERT INTO issue (id, workspace_id, project_id, number, title, creator_type, creator_id)"
+             " VALUES (%(id)s, %(workspace_id)s, %(project_id)s, %(number)s, %(title)s, 'member', %(creator_id)s)",
+    "task": "INSERT INTO agent_task_queue (id, agent_id, runtime_id, issue_id, status)"
+            " VALUES (%(id)s, %(agent_id)s, %(runtime_id)s, %(issue_id)s, 'completed')",
+    "usage": UPSERT_USAGE,
+    "delete_usage": "DELETE FROM task_usage WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
+    "delete_task": "DELETE FROM agent_task_queue WHERE id = %(id)s",
+    "delete_issue": "DELETE FROM issue WHERE id = %(id)s",
+    "delete_agent": "DELETE FROM agent WHERE id = %(id)s",
+    "delete_runtime": "DELETE FROM agent_runtime WHERE id = %(id)s",
+    "delete_project": "DELETE FROM project WHERE id = %(id)s",
+    "delete_workspace": "DELETE FROM workspace WHERE id = %(id)s",
+    "reassign_runtime": "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s, updated_at = now() WHERE id = %(id)s",
+    "link_issue": "UPDATE agent_task_queue SET issue_id = %(issue_id)s, updated_at = now() WHERE id = %(id)s",
+    "change_issue_project": "UPDATE issue SET project_id = %(project_id)s, updated_at = now() WHERE id = %(id)s",
+    # Assumption breakers: writes the application never makes.
+    "change_agent": "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",
+    "change_usage_key": "UPDATE task_usage SET task_id = coalesce(%(new_task_id)s::uuid, task_id),"
+                        " provider = coalesce(%(new_provider)s, provider), model = coalesce(%(new_model)s, model),"
+                        " created_at = coalesce(%(new_created_at)s, created_at)"
+                        " WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
+    "update_no_bump": "UPDATE task_usage SET input_tokens = %(input)s, output_tokens = %(output)s,"
+                      " cache_read_tokens = %(cache_read)s, cache_write_tokens = %(cache_write)s"
+                      " WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
+}
+TIMES = ("created_at", "new_created_at")
+USAGE_COLUMNS = ("task_id", "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+                 "cache_write_tokens", "created_at", "updated_at")
+
+
+def params(op: Op) -> dict:
+    p = dict(op.value)
+    for k in TIMES:
+        if p.get(k) is not None:
+            p[k] = from_us(p[k])
+    return p
+
+
+def describe(exc: psycopg.Error) -> str:
+    primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+    return f"{exc.sqlstate}: {primary}"
+
+
+class Client:
+    def __init__(self, db: Database, sessions: int, history: HistoryWriter):
+        self.db = db
+        self.history = history
+        self.conns = [db.connect() for _ in range(max(1, sessions))]
+        self.pending: list[Op] = []
+        self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
+        self.applied = 0
+        self.failed = 0
+
+    def close(self) -> None:
+        for c in self.conns:
+            c.close()
+
+    def submit(self, op: Op) -> None:
+        self.history.invoke(op)
+        if op.name in BULK:
+            self.pending.append(op)
+        else:
+            self.flush()
+            self._apply_one(op)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        conn = self.conns[0]
+        try:
+            with conn.transaction():
+                start_at(conn, from_us(batch[0].at))
+                self._bulk(conn, batch)
+        except psycopg.Error:
+            for op in batch:  # find out which one failed, each in its own transaction
+                self._apply_one(op)
+            return
+        for op in batch:
+            self._done(op, "ok")
+
+    def _bulk(self, conn: psycopg.Connection, batch: list[Op]) -> None:
+        tasks = [op.value for op in batch if op.name == "task"]
+        if tasks:
+            with conn.cursor().copy("COPY agent_task_queue (id, agent_id, runtime_id, issue_id, status) FROM STDIN") as cp:
+                for t in tasks:
+                    cp.write_row((t["id"], t["agent_id"], t["runtime_id"], t["issue_id"], "completed"))
+        rows: dict[tuple, list] = {}
+        for op in batch:
+            if op.name != "usage":
+                continue
+            v = op.value
+            key = (v["task_id"], v["provider"].lower(), v["model"])
+            row = rows.get(key)
+            if row is None:  # a row keeps its first created_at; later reports overwrite the counters
+                created = v["created_at"] if v["created_at"] is not None else op.at
+                rows[key] = [*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, op.at]
+            else:
+                row[3:7] = v["input"], v["output"], v["cache_read"], v["cache_write"]
+                row[8] = op.at
+        fresh = [r for k, r in rows.items() if k not in self.known_keys]
+        again = [r for k, r in rows.items() if k in self.known_keys]
+        if fresh:
+            with conn.cursor().copy(f"COPY task_usage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
+                for r in fresh:
+                    cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))
+        if again:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS usage_stage (LIKE task_usage) ON COMMIT DELETE ROWS")
+            with conn.cursor().copy(f"COPY usage_stage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
+                for r in again:
+                    cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))
+            conn.execute(
+                f"INSERT INTO task_usage AS u ({', '.join(USAGE_COLUMNS)})"
+                f" SELECT {', '.join(USAGE_COLUMNS)} FROM usage_stage"
+                " ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
+                " output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,"
+                " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = EXCLUDED.updated_at"
+            )
+        self.known_keys.update(rows)
+
+    def _apply_one(self, op: Op) -> None:
+        conn = self.conns[op.session % len(self.conns)]
+        try:
+            with conn.transaction():
+                start_at(conn, from_us(op.at))
+                rowcount = conn.execute(SINGLE[op.name], params(op)).rowcount
+        except psycopg.Error as exc:
+            self._done(op, "fail", error=describe(exc))
+            return
+        if op.name == "usage":
+            v = op.value
+            self.known_keys.add((v["task_id"], v["provider"].lower(), v["model"]))
+        elif op.name == "delete_usage":
+            self.known_keys.discard((op.value["task_id"], op.value["provider"], op.value["model"]))
+        self._done(op, "ok", result=rowcount if op.name not in BULK else None)
+
+    def _done(self, op: Op, outcome: str, result: int | None = None, error: str | None = None) -> None:
+        if outcome == "ok":
+            self.applied += 1
+        else:
+            self.failed += 1
+        self.history.complete(op, outcome, result, error)

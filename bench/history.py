@@ -1,0 +1,125 @@
+"""The history: every operation as an invoke, then ok, fail or info (outcome unknown), one JSON line each.
+
+Lines are canonical JSON (sorted keys, no spaces), so one seed gives byte-identical files and the sha256 names a
+run. The first line is a header naming the scenario. Reading is columnar (polars) so the oracle never loops over
+rows in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, Op
+
+FORMAT = 1
+OUTCOMES = ("ok", "fail", "info")
+
+
+def _line(obj: dict) -> bytes:
+    return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+class HistoryWriter:
+    def __init__(self, path: Path, header: dict):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("wb")
+        self._hash = hashlib.sha256()
+        self._next = 0
+        self._write({"t": "header", "format": FORMAT, **header})
+
+    def _write(self, obj: dict) -> None:
+        data = _line(obj)
+        self._hash.update(data)
+        self._file.write(data)
+
+    def invoke(self, op: Op) -> int:
+        op.index = self._next
+        self._next += 1
+        value = {k: op.value.get(k) for k in CATALOG[op.name]}
+        self._write({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": value})
+        return op.index
+
+    def complete(self, op: Op, outcome: str, result: int | None = None, error: str | None = None) -> None:
+        assert outcome in OUTCOMES
+        event = {"t": outcome, "i": op.index}
+        if result is not None:
+            event["r"] = result
+        if error is not None:
+            event["err"] = error
+        self._write(event)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _value_dtype(name: str) -> pl.DataType:
+    if name in INT_FIELDS:
+        return pl.Int64
+    if name in BOOL_FIELDS:
+        return pl.Boolean
+    return pl.String
+
+
+SCHEMA = pl.Schema({
+    "t": pl.String, "i": pl.Int64, "f": pl.String, "at": pl.Int64, "p": pl.Int64,
+    "v": pl.Struct({name: _value_dtype(name) for name in FIELDS}), "r": pl.Int64, "err": pl.String,
+})
+
+
+@dataclass
+class History:
+    header: dict
+    ops: pl.DataFrame  # one row per invoked operation: i, f, at, p, every value field, outcome, r, err
+    sha256: str
+
+    @classmethod
+    def load(cls, path: Path) -> History:
+        data = Path(path).read_bytes()
+        first, _, rest = data.partition(b"\n")
+        header = json.loads(first)
+        if header.get("t") != "header" or header.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a rollup-bench history (format {FORMAT})")
+        events = pl.read_ndjson(io.BytesIO(rest), schema=SCHEMA) if rest.strip() else pl.DataFrame(schema=SCHEMA)
+        return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest())
+
+    def replay(self) -> Iterator[Op]:
+        """The invoked operations, in order, as the client would apply them again."""
+        for row in self.ops.iter_rows(named=True):
+            value = {k: row[k] for k in CATALOG[row["f"]]}
+            yield Op(row["f"], row["at"], row["p"], value)
+
+
+def _ops_frame(events: pl.DataFrame) -> pl.DataFrame:
+    invokes = events.filter(pl.col("t") == "invoke").select("i", "f", "at", "p", "v").unnest("v")
+    outcomes = events.filter(pl.col("t") != "invoke").select("i", pl.col("t").alias("outcome"), "r", "err")
+    return invokes.join(outcomes, on="i", how="left").sort("i")
+
+
+def ok_ops(history_ops: pl.DataFrame) -> pl.DataFrame:
+    return history_ops.filter(pl.col("outcome") == "ok")
+
+
+def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None) -> pl.DataFrame:
+    """An in-memory history (for tests and the runner's live checks), same columns as `History.ops`."""
+    buf = io.BytesIO()
+    for op in ops:
+        value = {k: op.value.get(k) for k in CATALOG[op.name]}
+        buf.write(_line({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": value}))
+        buf.write(_line({"t": (outcomes or {}).get(op.index, "ok"), "i": op.index}))
+    buf.seek(0)
+    return _ops_frame(pl.read_ndjson(buf, schema=SCHEMA) if buf.getbuffer().nbytes else pl.DataFrame(schema=SCHEMA))

@@ -1,0 +1,465 @@
+"""Declarative scenario files (TOML): parsed with tomllib, validated, every problem reported as file:line: key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bench import zones as tz
+
+TARGETS = ("reference", "hardened", "default")
+DRIFT = ("none", "some")
+REPRESENTATION = ("none", "non_whole_hour_only", "some", "any")
+OPS = {  # op name -> default weight
+    "usage_delete": 1.0, "task_delete": 1.0, "issue_delete": 0.5, "agent_delete": 0.0, "runtime_delete": 0.2,
+    "project_delete": 0.2, "workspace_delete": 0.0, "runtime_reassign": 2.0, "link_chat_task": 2.0,
+    "issue_project_change": 2.0,
+}  # fmt: skip
+BREAKERS = ("agent_change", "usage_key_change", "update_without_bump")  # B12/B13: no app path, opt-in only
+PROVIDERS = {"anthropic": 0.6, "google": 0.1, "openai": 0.3}  # by name, as validated provider tables are
+MODELS = {
+    "anthropic": ("claude-sonnet-4", "claude-haiku-4"),
+    "google": ("gemini-2.5-pro",),
+    "openai": ("gpt-5", "gpt-5-mini"),
+}
+# Local-hour activity of an office: quiet nights, a morning and an afternoon peak, a lunch dip.
+OFFICE = (
+    0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.2, 2.4, 2.2,
+    1.6, 2.0, 2.3, 2.2, 1.9, 1.4, 0.9, 0.7, 0.5, 0.4, 0.2, 0.1,
+)  # fmt: skip
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_TYPES = {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer", datetime: "offset datetime"}
+
+
+class ScenarioError(ValueError):
+    """A problem in a scenario file; str() is one line: file:line: key: message."""
+
+    def __init__(self, file: str, key: str, line: int | None, message: str) -> None:
+        self.file, self.key, self.line, self.message = file, key, line, " ".join(message.split())
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes despite the 4-argument init
+        return type(self), (self.file, self.key, self.line, self.message)
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.key}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Tenants:
+    workspaces: int = 2
+    users: int = 2
+    runtimes: int = 2
+    agents: int = 3
+    projects: int = 2
+    issues: int = 10
+    zones: tuple[str, ...] = ("America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo")
+    cross_workspace_issues: float = 0.0
+
+
+@dataclass(frozen=True)
+class Tokens:
+    input_median: int = 1500
+    input_sigma: float = 1.0
+    output_median: int = 400
+    output_sigma: float = 0.8
+    cache_share: float = 0.6
+    cache_read_ratio: float = 3.0
+
+
+@dataclass(frozen=True)
+class Rates:
+    tasks_per_hour: float = 10.0
+    diurnal: str | tuple[float, ...] = "office"
+    usage_rows_per_task: tuple[int, int] = (1, 3)
+    reports_per_row: tuple[int, int] = (1, 2)
+    chat_share: float = 0.2
+    backdated_share: float = 0.01
+    backdated_max: timedelta = timedelta(days=3)
+    bursts_per_day: float = 0.5
+    burst_factor: float = 4.0
+    burst_length: timedelta = timedelta(minutes=20)
+    providers: dict[str, float] = field(default_factory=lambda: dict(PROVIDERS))
+    models: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(MODELS))
+    tokens: Tokens = field(default_factory=Tokens)
+
+    def hourly_profile(self) -> tuple[float, ...]:
+        """Multipliers of tasks_per_hour for each local hour 0..23, with mean 1 (so the rate stays a daily mean)."""
+        raw = OFFICE if self.diurnal == "office" else (1.0,) * 24 if self.diurnal == "flat" else self.diurnal
+        return tuple(24 * w / sum(raw) for w in raw)
+
+
+@dataclass(frozen=True)
+class Operations:
+    per_hour: float = 1.0
+    breakers: bool = False
+    weights: dict[str, float] = field(default_factory=lambda: OPS | dict.fromkeys(BREAKERS, 0.0))
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    tick_every: timedelta = timedelta(minutes=5)
+    scheduler: bool = False
+    replicas: int = 1
+    check_every: timedelta = timedelta(days=1)
+    sessions: int = 2
+
+
+@dataclass(frozen=True)
+class Views:
+    view: tuple[str, ...] = ("UTC", "America/Los_Angeles", "Asia/Kolkata")
+    random: int = 0
+    report_days: int = 30
+
+
+@dataclass(frozen=True)
+class Expectation:
+    hour_drift: str = "none"
+    report_drift: str = "none"
+    representation_error: str = "any"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str = ""
+    seed: int = 1
+    start: datetime = datetime(2026, 3, 2, tzinfo=UTC)
+    duration: timedelta = timedelta(days=1)
+    tenants: Tenants = field(default_factory=Tenants)
+    rates: Rates = field(default_factory=Rates)
+    operations: Operations = field(default_factory=Operations)
+    pipeline: Pipeline = field(default_factory=Pipeline)
+    zones: Views = field(default_factory=Views)
+    expect: dict[str, Expectation] = field(default_factory=dict)
+    source: str = field(default="<string>", compare=False)  # where it was read from; not part of its identity
+
+    def expectation(self, target: str) -> Expectation:
+        """What this scenario expects of a target: its own table, else [expect.default], else the built-in."""
+        return self.expect.get(target) or self.expect.get("default") or Expectation()
+
+    def view_zones(self) -> list[str]:
+        """The zones reports are viewed in: the listed ones, then `random` more drawn by the seed."""
+        return [*self.zones.view, *tz.draw(self.zones.random, self.seed, exclude=self.zones.view)]
+
+    def digest(self) -> str:
+        """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
+        data = asdict(self)
+        del data["source"]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_canonical)
+        return hashlib.sha256(f"rollup-bench scenario v1\n{text}".encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot render {type(value).__name__}")
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration: timedelta(hours=36) -> '1d12h'."""
+    seconds = int(value.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '5m', '2h', '14d', '1d12h' (units in d, h, m, s order) -> timedelta."""
+    match = _DURATION.fullmatch(text)
+    if not text or not match:
+        raise ValueError(f"bad duration {text!r}; expected e.g. '90s', '5m', '2h', '14d', '1d12h'")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+
+
+class _Locator:
+    """Line numbers of keys and table headers, which tomllib does not give. Approximate by design:
+    a key inside an inline table or an array of tables resolves to its enclosing key or header."""
+
+    _HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]")
+    _KEY = re.compile(r"""\s*((?:[\w-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[\w-]+|"[^"]*"|'[^']*'))*)\s*=""")
+    _PART = re.compile(r"""[\w-]+|"([^"]*)"|'([^']*)'""")
+    _NOISE = re.compile(r""""(?:\\.|[^"\\])*"|'[^']*'|#.*""")  # strings and comments, whose brackets don't count
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[str, ...], int] = {}
+        table: tuple[str, ...] = ()
+        in_string, depth = False, 0  # inside a multi-line string / array, where a line is a value, not a key
+        for number, line in enumerate(text.splitlines(), 1):
+            quotes = line.count('"""') + line.count("'''")
+            if in_string:
+                in_string = quotes % 2 == 0
+                continue
+            in_string = quotes % 2 == 1
+            if depth > 0:
+                depth = max(0, depth + self._brackets(line))
+            elif key := self._KEY.match(line):
+                self.lines.setdefault(table + self._split(key.group(1)), number)
+                depth = max(0, self._brackets(line[key.end() :]))
+            elif header := self._HEADER.match(line):
+                table = self._split(header.group(1))
+                self.lines.setdefault(table, number)
+
+    def _brackets(self, value: str) -> int:
+        bare = self._NOISE.sub("", value)
+        return bare.count("[") - bare.count("]")
+
+    def _split(self, dotted: str) -> tuple[str, ...]:
+        return tuple(m.group(1) or m.group(2) or m.group(0) for m in self._PART.finditer(dotted))
+
+    def line(self, path: tuple[str, ...]) -> int | None:
+        """The line of the key, else of the nearest enclosing key or header that appears in the text."""
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.lines:
+                return self.lines[path[:n]]
+        return None
+
+
+@dataclass
+class _Context:
+    source: str
+    locator: _Locator
+
+    def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
+        raise ScenarioError(self.source, ".".join(path), self.locator.line(path), message)
+
+
+class _Table:
+    """One TOML table being validated: unknown keys refused up front (so a typo is not reported as a missing
+    key), then typed reads with defaults and range checks."""
+
+    def __init__(self, ctx: _Context, path: tuple[str, ...], data: Any, allowed: Iterable[str] | None,
+                 what: str = "key") -> None:  # fmt: skip
+        self.ctx, self.path, self.data = ctx, path, data
+        if not isinstance(data, dict):
+            ctx.fail(path, f"expected a table, got {_kind(data)}")
+        if allowed is not None:
+            expected = sorted(allowed)
+            for key in data:
+                if key not in expected:
+                    self.fail(key, f"unknown {what}; expected one of {', '.join(expected)}")
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        self.ctx.fail((*self.path, key), message)
+
+    def table(self, key: str, allowed: Iterable[str] | None, what: str = "key") -> _Table:
+        """A sub-table; `allowed=None` for free-form ones (their keys are names, checked by the caller)."""
+        return _Table(self.ctx, (*self.path, key), self.data.get(key, {}), allowed, what)
+
+    def get(self, key: str, default: Any, *types: type) -> Any:
+        value = self.data.get(key, default)
+        # bool is an int subclass, so it passes only where asked for; an int is fine where a float is wanted.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            self.fail(key, f"expected {' or '.join(_TYPES.get(t, t.__name__) for t in types)}, got {_kind(value)}")
+        return float(value) if float in types and type(value) is int else value
+
+    def number(self, key: str, default: float, kind: type, lo: float | None = None, hi: float | None = None,
+               above: float | None = None) -> Any:  # fmt: skip
+        value = self.get(key, default, *((int,) if kind is int else (int, float)))
+        if (lo is not None and value < lo) or (hi is not None and value > hi) or (above is not None and value <= above):
+            bounds = [f"{op} {b}" for op, b in ((">", above), (">=", lo), ("<=", hi)) if b is not None]
+            self.fail(key, f"{value} out of range; must be {' and '.join(bounds)}")
+        return value
+
+    def duration(self, key: str, default: str, lo: timedelta = timedelta(0), hi: timedelta | None = None,
+                 lo_name: str = "") -> timedelta:  # fmt: skip
+        text = self.get(key, default, str)
+        try:
+            value = parse_duration(text)
+        except ValueError as e:
+            self.fail(key, str(e))
+        if value <= timedelta(0) or value < lo or (hi is not None and value > hi):
+            bounds = [f">= {lo_name}{format_duration(lo)}" if lo else "> 0s"]
+            bounds += [f"<= {format_duration(hi)}"] if hi else []
+            self.fail(key, f"{text!r} out of range; must be {' and '.join(bounds)}")
+        return value
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(key, default, str)
+        if value not in allowed:
+            self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...], zones: bool = False) -> tuple[str, ...]:
+        values = self.get(key, list(default), list)
+        for v in values:
+            if not isinstance(v, str) or not v:
+                self.fail(key, f"expected non-empty strings, got {v!r}")
+            if zones and not tz.is_zone(v):
+                self.fail(key, f"unknown IANA zone {v!r}")
+        if len(set(values)) < len(values):
+            self.fail(key, "duplicate entries")
+        return tuple(values)
+
+    def pair(self, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
+        value = self.get(key, list(default), list)
+        if len(value) != 2 or not all(type(v) is int for v in value):
+            self.fail(key, f"expected [min, max] of two integers, got {value!r}")
+        if not 1 <= value[0] <= value[1] <= hi:
+            self.fail(key, f"{value!r} out of range; need 1 <= min <= max <= {hi}")
+        return value[0], value[1]
+
+
+def _kind(value: Any) -> str:
+    return _TYPES.get(type(value), type(value).__name__)
+
+
+def _fields(cls: type) -> list[str]:
+    return [f.name for f in fields(cls)]
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(str(path), "file", None, f"cannot read: {e}") from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = "<string>") -> Scenario:
+    """Parse and validate scenario text; `source` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        found = re.search(r"\(at line (\d+), column (\d+)\)|\(at end of document\)", str(e))
+        if found and found.group(1):
+            line, message = int(found.group(1)), f"{str(e)[: found.start()].strip()} (column {found.group(2)})"
+        else:  # tomllib reports "end of document" for an unclosed value: point at the last line
+            line, message = max(1, len(text.splitlines())), str(e)
+        raise ScenarioError(source, "syntax", line, message) from None
+    root = _Table(_Context(source, _Locator(text)), (), data, _SECTIONS)
+    return _scenario(root)
+
+
+_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "expect")
+
+
+def _scenario(root: _Table) -> Scenario:
+    s = root.table("scenario", ("name", "description", "seed", "start", "duration"))
+    if "name" not in s.data:
+        s.fail("name", "required (a minimal file is: [scenario] name = \"...\")")
+    name = s.get("name", "", str)
+    if not name.strip():
+        s.fail("name", "must not be empty")
+    start = s.get("start", Scenario.start, datetime)
+    if start.tzinfo is None:
+        s.fail("start", "needs a UTC offset, e.g. 2026-03-02T00:00:00Z")
+    return Scenario(
+        name=name, description=s.get("description", "", str), seed=s.number("seed", 1, int, lo=0),
+        start=start.astimezone(UTC), duration=s.duration("duration", "1d", hi=timedelta(days=400)),
+        tenants=_tenants(root.table("tenants", _fields(Tenants))),
+        rates=_rates(root.table("rates", _fields(Rates))),
+        operations=_operations(root.table("operations", _fields(Operations))),
+        pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
+        zones=_views(root.table("zones", _fields(Views))),
+        expect=_expect(root.table("expect", TARGETS, what="target")), source=root.ctx.source,
+    )  # fmt: skip
+
+
+def _tenants(t: _Table) -> Tenants:
+    d = Tenants()
+    counts = {k: t.number(k, getattr(d, k), int, lo=lo) for k, lo in
+              [("users", 1), ("runtimes", 1), ("agents", 1), ("projects", 0), ("issues", 0)]}  # fmt: skip
+    zones = t.strings("zones", d.zones, zones=True)
+    if not zones:
+        t.fail("zones", "needs at least one zone")
+    return Tenants(
+        workspaces=t.number("workspaces", d.workspaces, int, lo=1, hi=1000), **counts, zones=zones,
+        cross_workspace_issues=t.number("cross_workspace_issues", d.cross_workspace_issues, float, lo=0, hi=1),
+    )  # fmt: skip
+
+
+def _rates(t: _Table) -> Rates:
+    d = Rates()
+    diurnal = t.get("diurnal", d.diurnal, str, list)
+    if isinstance(diurnal, str) and diurnal not in ("flat", "office"):
+        t.fail("diurnal", f"{diurnal!r} is not one of flat, office, or a list of 24 weights")
+    if isinstance(diurnal, list):
+        numeric = all(type(w) in (int, float) and w >= 0 for w in diurnal)
+        if len(diurnal) != 24 or not numeric or sum(diurnal) <= 0:
+            t.fail("diurnal", "a list must hold 24 non-negative numbers (local hours 0..23) with a positive sum")
+        diurnal = tuple(float(w) for w in diurnal)
+    # A providers table replaces the default mix; models default per provider, so adding one needs only its models.
+    p = t.table("providers", None)
+    # Sorted by name, so the generator's draws do not depend on the order the file lists them in.
+    given = {k: p.number(k, 0.0, float, lo=0) for k in sorted(p.data)}
+    providers = given if "providers" in t.data else dict(PROVIDERS)
+    if sum(providers.values()) <= 0:
+        p.ctx.fail(p.path, "needs at least one provider with a positive weight")
+    m = t.table("models", providers)  # models of a provider that has no weight are a typo
+    models = {k: m.strings(k, MODELS.get(k, ())) for k in providers}
+    for k, weight in providers.items():
+        if weight > 0 and not models[k]:
+            (m if k in m.data else p).fail(k, f"provider {k!r} has weight {weight} but no models in rates.models")
+    k, dk = t.table("tokens", _fields(Tokens)), Tokens()
+    tokens = Tokens(
+        input_median=k.number("input_median", dk.input_median, int, lo=1),
+        input_sigma=k.number("input_sigma", dk.input_sigma, float, lo=0),
+        output_median=k.number("output_median", dk.output_median, int, lo=1),
+        output_sigma=k.number("output_sigma", dk.output_sigma, float, lo=0),
+        cache_share=k.number("cache_share", dk.cache_share, float, lo=0, hi=1),
+        cache_read_ratio=k.number("cache_read_ratio", dk.cache_read_ratio, float, lo=0),
+    )
+    return Rates(
+        tasks_per_hour=t.number("tasks_per_hour", d.tasks_per_hour, float, above=0), diurnal=diurnal,
+        usage_rows_per_task=t.pair("usage_rows_per_task", d.usage_rows_per_task, 20),
+        reports_per_row=t.pair("reports_per_row", d.reports_per_row, 20),
+        chat_share=t.number("chat_share", d.chat_share, float, lo=0, hi=1),
+        backdated_share=t.number("backdated_share", d.backdated_share, float, lo=0, hi=1),
+        backdated_max=t.duration("backdated_max", "3d"),
+        bursts_per_day=t.number("bursts_per_day", d.bursts_per_day, float, lo=0),
+        burst_factor=t.number("burst_factor", d.burst_factor, float, lo=1),
+        burst_length=t.duration("burst_length", "20m"),
+        providers=providers, models=models, tokens=tokens,
+    )  # fmt: skip
+
+
+def _operations(t: _Table) -> Operations:
+    breakers = t.get("breakers", False, bool)
+    w = t.table("weights", (*OPS, *BREAKERS))
+    weights = {op: w.number(op, OPS.get(op, 0.0), float, lo=0) for op in (*OPS, *BREAKERS)}
+    for op in BREAKERS:
+        if weights[op] > 0 and not breakers:
+            w.fail(op, "a breaker (no application path) needs operations.breakers = true")
+    return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
+
+
+def _pipeline(t: _Table) -> Pipeline:
+    tick_every = t.duration("tick_every", "5m", lo=timedelta(minutes=1), hi=timedelta(days=1))
+    return Pipeline(
+        tick_every=tick_every, scheduler=t.get("scheduler", False, bool),
+        replicas=t.number("replicas", 1, int, lo=1, hi=16),
+        check_every=t.duration("check_every", "1d", lo=tick_every, lo_name="tick_every = "),
+        sessions=t.number("sessions", 2, int, lo=1, hi=32),
+    )  # fmt: skip
+
+
+def _views(t: _Table) -> Views:
+    return Views(
+        view=t.strings("view", Views.view, zones=True),
+        random=t.number("random", Views.random, int, lo=0, hi=64),
+        report_days=t.number("report_days", Views.report_days, int, lo=1, hi=365),
+    )
+
+
+def _expect(t: _Table) -> dict[str, Expectation]:
+    result = {}
+    for target in t.data:
+        e = t.table(target, _fields(Expectation))
+        result[target] = Expectation(
+            hour_drift=e.choice("hour_drift", "none", DRIFT),
+            report_drift=e.choice("report_drift", "none", DRIFT),
+            representation_error=e.choice("representation_error", "any", REPRESENTATION),
+        )
+    return result

@@ -1,0 +1,102 @@
+"""From a run's results to a verdict: each expectation checked, the JSON document, and a Markdown report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bench.runner import RunResult
+from rollup.clock import from_us
+
+
+def _check(name: str, expected: str, observed: str, ok: bool) -> dict:
+    return {"name": name, "expected": expected, "observed": observed, "ok": bool(ok)}
+
+
+def _meets(level: str, count: int) -> bool:
+    return count == 0 if level == "none" else count > 0 if level == "some" else True
+
+
+def evaluate(result: RunResult) -> dict:
+    exp = result.scenario.expectation(result.target)
+    final = result.checks[-1] if result.checks else None
+    bad = sum(c.hour.rows.height for c in result.checks)
+    drift_rows = sum(z.pipeline_drift for c in result.checks for z in c.zones)
+    zones = final.zones if final else []
+    checks = [
+        _check("hour-grain drift", exp.hour_drift,
+               f"{bad} bad key(s) over {len(result.checks)} check(s)", _meets(exp.hour_drift, bad)),
+        _check("report-grain pipeline drift", exp.report_drift,
+               f"{drift_rows} report row(s) differ from hour-grain truth", _meets(exp.report_drift, drift_rows)),
+    ]
+    err = {z.name: z.representation_error for z in zones}
+    level = exp.representation_error
+    if level == "non_whole_hour_only":
+        wrong = [z.name for z in zones if z.whole_hour and z.representation_error]
+        checks.append(_check("representation error", "only in non-whole-hour zones",
+                             f"whole-hour zones with error: {', '.join(wrong) or 'none'}", not wrong))
+    elif level != "any":
+        total = sum(err.values())
+        checks.append(_check("representation error", level, f"{total} report row(s) over {len(zones)} zone(s)",
+                             _meets(level, total)))
+    if final and final.apply_errors is not None:
+        checks.append(_check("history applied as recorded", "0 usage rows differ",
+                             f"{final.apply_errors} usage row(s) differ", final.apply_errors == 0))
+    if final and final.except_all is not None:
+        extra, missing = final.except_all
+        s = final.hour.summary
+        want = (s["extra"] + s["mismatched"], s["missing"] + s["mismatched"])
+        checks.append(_check("EXCEPT ALL second opinion agrees", f"{want[0]} extra / {want[1]} missing",
+                             f"{extra} extra / {missing} missing", (extra, missing) == want))
+    if not result.checks:
+        checks.append(_check("checks ran", "at least one", "none", False))
+    return {
+        "scenario": result.scenario.name,
+        "target": result.target,
+        "seed": result.scenario.seed,
+        "server_version": result.server_version,
+        "history": str(result.history_path),
+        "history_sha256": result.history_sha256,
+        "operations": {"total": sum(result.operations.values()), "by_kind": dict(sorted(result.operations.items())),
+                       **dict(result.outcomes)},
+        "ticks": {"count": result.ticks, "rows": result.tick_rows, "failed": result.tick_failures},
+        "checks": checks,
+        "ok": all(c["ok"] for c in checks),
+        "drift": final.hour.summary if final else {"missing": 0, "extra": 0, "mismatched": 0},
+        "drift_by_check": [{"at": from_us(c.at).isoformat(), **c.hour.summary} for c in result.checks],
+        "bad_keys": [_jsonable(k) for k in final.bad_keys] if final else [],
+        "zones": [{"name": z.name, "whole_hour": z.whole_hour, "pipeline_drift": z.pipeline_drift,
+                   "pipeline_drift_tokens": z.pipeline_drift_tokens, "representation_error": z.representation_error,
+                   "representation_error_tokens": z.representation_error_tokens, "examples": z.examples}
+                  for z in zones],
+    }
+
+
+def _jsonable(bad: dict) -> dict:
+    key = dict(bad["key"])
+    key["bucket_hour"] = from_us(key["bucket_hour"]).isoformat()
+    ops = [{**o, "at": from_us(o["at"]).isoformat()} for o in bad["ops"]]
+    return {**bad, "key": key, "ops": ops}
+
+
+def markdown(v: dict) -> str:
+    lines = [f"# {v['scenario']} on {v['target']}: {'PASS' if v['ok'] else 'FAIL'}", "",
+             f"PostgreSQL {v['server_version']} · seed {v['seed']} · history `{v['history_sha256'][:16]}` · "
+             f"{v['operations']['total']} operations · {v['ticks']['count']} ticks · written {datetime.now(UTC):%Y-%m-%d %H:%M}Z",
+             "", "| check | expected | observed | ok |", "|---|---|---|---|"]
+    lines += [f"| {c['name']} | {c['expected']} | {c['observed']} | {'yes' if c['ok'] else '**no**'} |" for c in v["checks"]]
+    lines += ["", "## Viewing zones (final check)", "",
+              "| zone | whole-hour offsets | pipeline drift rows | representation error rows | tokens misplaced |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {z['name']} | {'yes' if z['whole_hour'] else 'no'} | {z['pipeline_drift']} | "
+              f"{z['representation_error']} | {z['representation_error_tokens']} |" for z in v["zones"]]
+    if v["bad_keys"]:
+        lines += ["", "## Bad keys at the final check (first 20)", ""]
+        for b in v["bad_keys"]:
+            k = b["key"]
+            lines.append(f"- **{b['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} runtime {k['runtime_id'][:8]} "
+                         f"project {(k['project_id'] or 'none')[:8]} {k['provider']}/{k['model']}: deltas {b['deltas']}")
+            for o in b["ops"]:
+                lines.append(f"  - op #{o['i']} `{o['f']}` at {o['at']} ({o['outcome']})")
+            if b["ops_total"] > len(b["ops"]):
+                lines.append(f"  - … {b['ops_total'] - len(b['ops'])} more")
+    return "\n".join(lines) + "\n"
