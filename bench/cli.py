@@ -220,3 +220,7 @@ def replay(
     console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 {h.sha256[:16]}…)",
                   highlight=False)
     raise typer.Exit(0 if v["ok"] else 1)
+
+
+if __name__ == "__main__":
+    app()

@@ -132,7 +132,10 @@ class Client:
                 for r in fresh:
                     cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))
         if again:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS usage_stage (LIKE task_usage) ON COMMIT DELETE ROWS")
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS usage_stage (task_id uuid, provider text, model text,"
+                         " input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,"
+                         " cache_write_tokens bigint, created_at timestamptz, updated_at timestamptz)"
+                         " ON COMMIT DELETE ROWS")
             with conn.cursor().copy(f"COPY usage_stage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
                 for r in again:
                     cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))

@@ -83,6 +83,7 @@ class Run:
 
     def tick(self, at: int, replica: int = 0) -> None:
         self.client.flush()
+        self.db.clock.set(from_us(at))  # for sessions that do not choose their own start time
         op = Op("tick", at, replica)
         self.history.invoke(op)
         try:
@@ -128,7 +129,6 @@ class Run:
                     self.tick(op.at)  # a catch-up tick: the quiet window lets it cover every write
                 self.check(op)
             else:
-                self.db.clock.set(from_us(op.at))
                 self.client.submit(op)
             self.on_progress(op.at, self)
         self.client.flush()

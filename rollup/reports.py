@@ -26,7 +26,7 @@ def app_loadable(name: str | None) -> bool:
     try:
         ZoneInfo(name)
         return True
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "America"
         return False
 
 

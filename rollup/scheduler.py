@@ -103,9 +103,11 @@ class Scheduler:
                 due = self.paused_until
             poll_at, replica = self._first_poll(due)
             retry_at = self._retries[0][0] if self._retries else None
+            if retry_at is not None and self.paused_until and retry_at < self.paused_until:
+                retry_at = self.paused_until  # a stopped worker retries nothing either; it retries on resuming
             if retry_at is not None and retry_at <= end and retry_at <= poll_at:
-                at, attempt, plan, rep = heapq.heappop(self._retries)
-                runs.append(self._run(plan, at, rep, attempt))
+                _, attempt, plan, rep = heapq.heappop(self._retries)
+                runs.append(self._run(plan, retry_at, rep, attempt))
                 continue
             if poll_at > end:
                 break

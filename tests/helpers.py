@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from bench import app
 from rollup.database import Database
+from rollup.pipeline import TICK_LOCK_KEY
 
 KEY = ("bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "provider", "model")
 
@@ -73,3 +75,13 @@ def raw_buckets(db: Database) -> dict[tuple, int]:
     """What `buckets` should be: the same view computed from the raw tables."""
     with db.connect() as c:
         return {(r[0], r[2], r[3], r[4]): r[5] for r in c.execute(TRUTH_SQL)}
+
+
+def wait_released(db: Database, deadline: float = 10.0) -> None:
+    """Wait until no session holds lock 4246 (a closed session's backend exits asynchronously)."""
+    end = time.monotonic() + deadline
+    with db.connect() as c:
+        while c.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+                        (TICK_LOCK_KEY,)).fetchone()[0]:
+            assert time.monotonic() < end, "lock 4246 still held"
+            time.sleep(0.01)

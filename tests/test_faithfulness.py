@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from rollup.pipeline import Pipeline
-from tests.helpers import World, buckets, raw_buckets
+from tests.helpers import World, buckets, raw_buckets, wait_released
 from tests.test_pipeline import H
 
 
@@ -62,6 +62,7 @@ def test_L1_cancelled_tick_leaks_session_lock_and_later_ticks_return_zero(db, pi
     w.usage(w.task(), H(12, 21), input=7)
     assert pooled.tick(at=H(12, 30)) == 0
     pipeline.close()  # only ending that session frees the rollup
+    wait_released(db)
     assert pooled.tick(at=H(12, 35)) == 1
     assert buckets(db) == raw_buckets(db)
     pooled.close()
