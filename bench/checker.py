@@ -118,25 +118,28 @@ def apply_diff(history_rows: pl.DataFrame, db_rows: pl.DataFrame) -> int:
 
 
 def touching_ops(ops: pl.DataFrame, key: dict, limit: int = 12) -> tuple[list[dict], int]:
-    """The operations that touched a key: usage of its tasks in its hour, those tasks' re-keying, its entities."""
+    """The operations that touched a key: every write to its usage rows, its tasks' re-keying, its entities'
+    deletes. Its usage rows are those of tasks that ever ran on its agent, reported for its model in its hour."""
     hour = key["bucket_hour"]
-    usage_hour = (pl.coalesce("created_at", "at") // HOUR_US) * HOUR_US
+    same_model = (pl.col("provider").str.to_lowercase() == key["provider"]) & (pl.col("model") == key["model"])
+    agent_tasks = ops.filter(pl.col("f").is_in(["task", "change_agent"]) & (pl.col("agent_id") == key["agent_id"]))
     tasks = ops.filter(
-        pl.col("task_id").is_not_null() & (pl.col("provider").str.to_lowercase() == key["provider"])
-        & (pl.col("model") == key["model"]) & (usage_hour == hour)
-    ).get_column("task_id").unique()
-    issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks.implode())) \
-        .get_column("issue_id").drop_nulls().unique()
+        pl.col("task_id").is_in(agent_tasks.get_column("id").implode()) & same_model
+        & ((pl.coalesce("created_at", "at") // HOUR_US) * HOUR_US == hour)
+    ).get_column("task_id").unique().implode()
+    issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \
+        .get_column("issue_id").drop_nulls().unique().implode()
     entities = [key[c] for c in ("agent_id", "runtime_id", "project_id", "workspace_id") if key.get(c)]
     hit = ops.filter(
-        (pl.col("task_id").is_in(tasks.implode()) & (usage_hour == hour))
-        | pl.col("new_task_id").is_in(tasks.implode())
+        (pl.col("task_id").is_in(tasks) & same_model)
         | (pl.col("f").is_in(["task", "delete_task", "reassign_runtime", "link_issue", "change_agent"])
-           & pl.col("id").is_in(tasks.implode()))
-        | (pl.col("f").is_in(["change_issue_project", "delete_issue"]) & pl.col("id").is_in(issues.implode()))
+           & pl.col("id").is_in(tasks))
+        | (pl.col("f").is_in(["change_issue_project", "delete_issue"]) & pl.col("id").is_in(issues))
         | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
-    ).sort("i")
-    shown = hit.head(limit).select("i", "f", "at", "outcome").to_dicts()
+        | ((pl.col("f") == "change_usage_key") & ((pl.col("new_created_at") // HOUR_US) * HOUR_US == hour))
+    )
+    # Re-keying and deletes explain more than the reports that built the row: show those first.
+    shown = hit.sort(pl.col("f") == "usage", "i").head(limit).sort("i").select("i", "f", "at", "outcome").to_dicts()
     return shown, hit.height
 
 

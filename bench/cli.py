@@ -34,7 +34,8 @@ TargetOpt = Annotated[str, typer.Option("--target", help="reference, hardened, o
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Say what went wrong on one line (a server's log excerpt, if any, follows it) and exit with `code`."""
+    typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 

@@ -114,12 +114,16 @@ def ok_ops(history_ops: pl.DataFrame) -> pl.DataFrame:
     return history_ops.filter(pl.col("outcome") == "ok")
 
 
-def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None) -> pl.DataFrame:
-    """An in-memory history (for tests and the runner's live checks), same columns as `History.ops`."""
+def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None,
+                   results: dict[int, int] | None = None) -> pl.DataFrame:
+    """An in-memory history, same columns as `History.ops`: every operation ok unless `outcomes` says not."""
     buf = io.BytesIO()
     for op in ops:
         value = {k: op.value.get(k) for k in CATALOG[op.name]}
         buf.write(_line({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": value}))
-        buf.write(_line({"t": (outcomes or {}).get(op.index, "ok"), "i": op.index}))
+        done = {"t": (outcomes or {}).get(op.index, "ok"), "i": op.index}
+        if results and op.index in results:
+            done["r"] = results[op.index]
+        buf.write(_line(done))
     buf.seek(0)
     return _ops_frame(pl.read_ndjson(buf, schema=SCHEMA) if buf.getbuffer().nbytes else pl.DataFrame(schema=SCHEMA))

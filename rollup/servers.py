@@ -288,7 +288,7 @@ class DsnServer(Server):
             with psycopg.connect(dsn, autocommit=True, connect_timeout=10):
                 pass
         except psycopg.OperationalError as exc:
-            raise ProvisionError("dsn", f"cannot connect: {str(exc).strip()}") from exc
+            raise ProvisionError("dsn", "cannot connect: " + " ".join(str(exc).split())) from exc
 
     @property
     def admin_conninfo(self) -> str:
