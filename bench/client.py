@@ -55,6 +55,31 @@ USAGE_COLUMNS = ("task_id", "provider", "model", "input_tokens", "output_tokens"
                  "cache_write_tokens", "created_at", "updated_at")
 
 
+class Batch:
+    """Bulk operations gathered between other operations, already shaped as the rows they write: a usage row
+    keeps its first report's created_at, later reports overwrite its counters and updated_at."""
+
+    def __init__(self):
+        self.ops: list[Op] = []
+        self.tasks: list[tuple] = []
+        self.rows: dict[tuple, list] = {}
+
+    def add(self, op: Op) -> None:
+        self.ops.append(op)
+        v = op.value
+        if op.name == "task":
+            self.tasks.append((v["id"], v["agent_id"], v["runtime_id"], v["issue_id"], "completed"))
+            return
+        key = (v["task_id"], v["provider"].lower(), v["model"])
+        row = self.rows.get(key)
+        if row is None:
+            created = from_us(v["created_at"] if v["created_at"] is not None else op.at)
+            self.rows[key] = [*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, from_us(op.at)]
+        else:
+            row[3:7] = v["input"], v["output"], v["cache_read"], v["cache_write"]
+            row[8] = from_us(op.at)
+
+
 def params(op: Op) -> dict:
     p = dict(op.value)
     for k in TIMES:
@@ -73,8 +98,9 @@ class Client:
         self.db = db
         self.history = history
         self.conns = [db.connect() for _ in range(max(1, sessions))]
-        self.pending: list[Op] = []
+        self.pending = Batch()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
+        self._staged = False  # the staging table exists on the bulk connection
         self.applied = 0
         self.failed = 0
 
@@ -85,68 +111,57 @@ class Client:
     def submit(self, op: Op) -> None:
         self.history.invoke(op)
         if op.name in BULK:
-            self.pending.append(op)
+            self.pending.add(op)
         else:
             self.flush()
             self._apply_one(op)
 
     def flush(self) -> None:
-        if not self.pending:
+        """Apply the pending bulk operations in one transaction; if that fails, apply them one at a time, so
+        each still gets its own outcome."""
+        if not self.pending.ops:
             return
-        batch, self.pending = self.pending, []
+        batch, self.pending = self.pending, Batch()
+        fresh = [r for k, r in batch.rows.items() if k not in self.known_keys]
+        again = [r for k, r in batch.rows.items() if k in self.known_keys]
         conn = self.conns[0]
         try:
             with conn.transaction():
-                start_at(conn, from_us(batch[0].at))
-                self._bulk(conn, batch)
+                start_at(conn, from_us(batch.ops[0].at))
+                self._bulk(conn, batch.tasks, fresh, again)
         except psycopg.Error:
-            for op in batch:  # find out which one failed, each in its own transaction
+            for op in batch.ops:
                 self._apply_one(op)
             return
-        for op in batch:
+        self.known_keys.update(batch.rows)
+        for op in batch.ops:
             self._done(op, "ok")
 
-    def _bulk(self, conn: psycopg.Connection, batch: list[Op]) -> None:
-        tasks = [op.value for op in batch if op.name == "task"]
+    def _bulk(self, conn: psycopg.Connection, tasks: list[tuple], fresh: list, again: list) -> None:
         if tasks:
             with conn.cursor().copy("COPY agent_task_queue (id, agent_id, runtime_id, issue_id, status) FROM STDIN") as cp:
                 for t in tasks:
-                    cp.write_row((t["id"], t["agent_id"], t["runtime_id"], t["issue_id"], "completed"))
-        rows: dict[tuple, list] = {}
-        for op in batch:
-            if op.name != "usage":
-                continue
-            v = op.value
-            key = (v["task_id"], v["provider"].lower(), v["model"])
-            row = rows.get(key)
-            if row is None:  # a row keeps its first created_at; later reports overwrite the counters
-                created = v["created_at"] if v["created_at"] is not None else op.at
-                rows[key] = [*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, op.at]
-            else:
-                row[3:7] = v["input"], v["output"], v["cache_read"], v["cache_write"]
-                row[8] = op.at
-        fresh = [r for k, r in rows.items() if k not in self.known_keys]
-        again = [r for k, r in rows.items() if k in self.known_keys]
+                    cp.write_row(t)
         if fresh:
             with conn.cursor().copy(f"COPY task_usage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
                 for r in fresh:
-                    cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))
-        if again:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS usage_stage (task_id uuid, provider text, model text,"
-                         " input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,"
-                         " cache_write_tokens bigint, created_at timestamptz, updated_at timestamptz)"
-                         " ON COMMIT DELETE ROWS")
+                    cp.write_row(r)
+        if again:  # re-reports of rows written earlier: the application's overwrite, staged
+            if not self._staged:
+                conn.execute("CREATE TEMP TABLE usage_stage (task_id uuid, provider text, model text,"
+                             " input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,"
+                             " cache_write_tokens bigint, created_at timestamptz, updated_at timestamptz)"
+                             " ON COMMIT DELETE ROWS")
+                self._staged = True
             with conn.cursor().copy(f"COPY usage_stage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
                 for r in again:
-                    cp.write_row((*r[:7], from_us(r[7]), from_us(r[8])))
+                    cp.write_row(r)
             conn.execute(
-                f"INSERT INTO task_usage AS u ({', '.join(USAGE_COLUMNS)})"
-                f" SELECT {', '.join(USAGE_COLUMNS)} FROM usage_stage"
+                f"INSERT INTO task_usage ({', '.join(USAGE_COLUMNS)}) SELECT {', '.join(USAGE_COLUMNS)} FROM usage_stage"
                 " ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
                 " output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,"
                 " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = EXCLUDED.updated_at"
             )
-        self.known_keys.update(rows)
 
     def _apply_one(self, op: Op) -> None:
         conn = self.conns[op.session % len(self.conns)]

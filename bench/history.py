@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 import polars as pl
 
 from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, Op
@@ -23,7 +24,7 @@ OUTCOMES = ("ok", "fail", "info")
 
 
 def _line(obj: dict) -> bytes:
-    return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 class HistoryWriter:
@@ -43,7 +44,8 @@ class HistoryWriter:
     def invoke(self, op: Op) -> int:
         op.index = self._next
         self._next += 1
-        value = {k: op.value.get(k) for k in CATALOG[op.name]}
+        fields = CATALOG[op.name]
+        value = op.value if len(op.value) == len(fields) else {k: op.value.get(k) for k in fields}
         self._write({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": value})
         return op.index
 
