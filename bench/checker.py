@@ -16,7 +16,7 @@ from datetime import datetime
 import polars as pl
 import psycopg
 
-from bench.oracle import COUNTS, HOUR_US, KEY, REPORT_GROUPS, TOKENS, USAGE_KEY, report
+from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
 from rollup.clock import to_us
 from rollup.reports import plan_report, run_report
 
@@ -58,7 +58,9 @@ RAW_SCHEMA = {"task_id": pl.String, "provider": pl.String, "model": pl.String, "
 
 
 def _frame(conn: psycopg.Connection, query: str, schema: dict) -> pl.DataFrame:
-    return pl.DataFrame(conn.execute(query).fetchall(), schema=schema, orient="row")
+    """A query's rows, with ids and names categorical like the oracle's (so frames join)."""
+    frame = pl.DataFrame(conn.execute(query).fetchall(), schema=schema, orient="row")
+    return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in frame.columns if c in KEYLIKE)
 
 
 def rollup_snapshot(conn: psycopg.Connection) -> pl.DataFrame:

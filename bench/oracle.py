@@ -10,28 +10,45 @@ from __future__ import annotations
 
 import polars as pl
 
+from bench.ops import CATALOG
+
 KEY = ["bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "provider", "model"]
 TOKENS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
 COUNTS = ["task_count", "event_count"]
 HOUR_US = 3_600_000_000
 NEVER = 2**62
 USAGE_KEY = ["task_id", "provider", "model"]
+INSERT, OVERWRITE = 0, 1  # writes to a usage row: the upsert, an update without a bump
+# Ids and names that key joins and groups: categorical (a global dictionary), so ten million rows are grouped by
+# integers rather than 36-character strings.
+KEYLIKE = frozenset({"id", "task_id", "new_task_id", "workspace_id", "runtime_id", "agent_id", "issue_id",
+                     "project_id", "provider", "model", "new_provider", "new_model"})
 
 
-def committed(ops: pl.DataFrame, as_of: int | None = None) -> pl.DataFrame:
-    """Operations that took effect, up to history index `as_of`."""
-    ok = ops.filter(pl.col("outcome") == "ok")
-    return ok if as_of is None else ok.filter(pl.col("i") <= as_of)
+def committed(ops: pl.DataFrame | pl.LazyFrame, as_of: int | None = None) -> dict[str, pl.DataFrame]:
+    """The operations that took effect (up to history index `as_of`), split by kind, each with only its own
+    fields: a history is wide and sparse, and ten million usage rows must not drag thirty empty columns along."""
+    ok = ops.lazy().filter(pl.col("outcome") == "ok")
+    if as_of is not None:
+        ok = ok.filter(pl.col("i") <= as_of)
+    kinds = list(CATALOG)
+    frames = pl.collect_all([
+        ok.filter(pl.col("f") == k).select(
+            "i", "at", "r", (pl.col("i") * 2).alias("ord"),
+            *[pl.col(c).cast(pl.Categorical) if c in KEYLIKE else pl.col(c) for c in CATALOG[k]])
+        for k in kinds
+    ])
+    return dict(zip(kinds, frames))
 
 
-def _deaths(ops: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _deaths(ops: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """id → the history index at which each entity stopped existing (its own delete or its workspace's)."""
-    ws = ops.filter(pl.col("f") == "delete_workspace").group_by("id").agg(ws_died=pl.col("i").min())
+    ws = ops["delete_workspace"].group_by("id").agg(ws_died=pl.col("i").min())
     out = {"workspace": ws.rename({"ws_died": "died"})}
     for kind in ("agent", "runtime", "project", "issue"):
-        own = ops.filter(pl.col("f") == f"delete_{kind}").group_by("id").agg(own=pl.col("i").min())
+        own = ops[f"delete_{kind}"].group_by("id").agg(own=pl.col("i").min())
         out[kind] = (
-            ops.filter(pl.col("f") == kind).select("id", "workspace_id")
+            ops[kind].select("id", "workspace_id")
             .join(own, on="id", how="left")
             .join(ws.rename({"id": "workspace_id"}), on="workspace_id", how="left")
             .select("id", died=pl.min_horizontal("own", "ws_died"))
@@ -40,13 +57,19 @@ def _deaths(ops: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return out
 
 
-def _intervals(ops: pl.DataFrame, owner: str, created: str, create_col: str, change: str, change_col: str) -> pl.DataFrame:
-    """Each value an attribute held, with the history indexes [i, until) it held it."""
-    events = pl.concat([
-        ops.filter(pl.col("f") == created).select(pl.col("id").alias(owner), "i", pl.col(create_col).alias("value")),
-        ops.filter(pl.col("f") == change).select(pl.col("id").alias(owner), "i", pl.col(change_col).alias("value")),
-    ]).sort(owner, "i")
-    return events.with_columns(until=pl.col("i").shift(-1).over(owner).fill_null(NEVER))
+def _intervals(created: pl.DataFrame, create_col: str, changed: pl.DataFrame, change_col: str,
+               owner: str) -> pl.DataFrame:
+    """Each value an attribute held, with the history indexes [i, until) it held it. Most owners never change:
+    only those that did are sorted."""
+    first = created.select(pl.col("id").alias(owner), "i", pl.col(create_col).alias("value"))
+    moves = changed.select(pl.col("id").alias(owner), "i", pl.col(change_col).alias("value"))
+    if moves.is_empty():
+        return first.with_columns(until=pl.lit(NEVER, pl.Int64))
+    moved = moves.select(owner).unique()
+    stable = first.join(moved, on=owner, how="anti").with_columns(until=pl.lit(NEVER, pl.Int64))
+    changing = pl.concat([first.join(moved, on=owner, how="semi"), moves]).sort(owner, "i")
+    changing = changing.with_columns(until=pl.col("i").shift(-1).over(owner).fill_null(NEVER))
+    return pl.concat([stable, changing])
 
 
 def _killed_through(intervals: pl.DataFrame, owner: str, deaths: pl.DataFrame) -> pl.DataFrame:
@@ -59,76 +82,98 @@ def _killed_through(intervals: pl.DataFrame, owner: str, deaths: pl.DataFrame) -
 
 
 def _last(intervals: pl.DataFrame, owner: str, name: str) -> pl.DataFrame:
-    return intervals.group_by(owner).agg(pl.col("value").sort_by("i").last().alias(name))
+    """The value each owner holds now: the interval that never ended."""
+    return intervals.filter(pl.col("until") == NEVER).select(owner, pl.col("value").alias(name))
 
 
-def _usage_events(ops: pl.DataFrame) -> pl.DataFrame:
-    usage = ops.filter(pl.col("f").is_in(["usage", "delete_usage", "update_no_bump"])).select(
-        "i", pl.lit(0).alias("sub"), "f", "task_id",
-        pl.when(pl.col("f") == "usage").then(pl.col("provider").str.to_lowercase()).otherwise("provider").alias("provider"),
-        "model", "input", "output", "cache_read", "cache_write",
-        pl.coalesce("created_at", "at").alias("created_at"),
-    )
-    moves = ops.filter((pl.col("f") == "change_usage_key") & (pl.col("r") > 0)).sort("i")
-    for m in moves.iter_rows(named=True):  # re-keyed rows: rare, assumption-breaking operations only
-        old = _rows(usage.filter(pl.col("i") < m["i"]))
-        old = old.filter((pl.col("task_id") == m["task_id"]) & (pl.col("provider") == m["provider"])
-                         & (pl.col("model") == m["model"]))
+def _usage_events(ops: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Writes to usage rows and deletes of them, apart, ordered by `ord` (a re-keyed row leaves its old key
+    just before it enters its new one)."""
+    cols = ["task_id", "provider", "model", "input", "output", "cache_read", "cache_write"]
+    writes = pl.concat([
+        ops["usage"].select("ord", pl.lit(INSERT, pl.Int8).alias("f"), *cols[:1],
+                            pl.col("provider").cast(pl.String).str.to_lowercase().cast(pl.Categorical),
+                            *cols[2:], pl.coalesce("created_at", "at").alias("created_at")),
+        ops["update_no_bump"].filter(pl.col("r") > 0).select(
+            "ord", pl.lit(OVERWRITE, pl.Int8).alias("f"), *cols, pl.lit(None, pl.Int64).alias("created_at")),
+    ], how="vertical_relaxed")
+    deletes = ops["delete_usage"].select("ord", *USAGE_KEY)
+    for m in ops["change_usage_key"].filter(pl.col("r") > 0).sort("i").iter_rows(named=True):
+        # Re-keyed rows come only from assumption-breaking scenarios: few, so one at a time is fine.
+        before = pl.col("ord") < m["ord"]
+        old = _rows(writes.filter(before), deletes.filter(before)).filter(
+            (pl.col("task_id") == m["task_id"]) & (pl.col("provider") == m["provider"]) & (pl.col("model") == m["model"]))
         if old.is_empty():
             continue
         row = old.row(0, named=True)
-        gone = {**{c: None for c in usage.columns}, "i": m["i"], "sub": 0, "f": "delete_usage",
-                "task_id": m["task_id"], "provider": m["provider"], "model": m["model"]}
-        moved = {"i": m["i"], "sub": 1, "f": "usage", "input": row["input_tokens"], "output": row["output_tokens"],
+        deletes = pl.concat([deletes, pl.DataFrame(
+            [{"ord": m["ord"], "task_id": m["task_id"], "provider": m["provider"], "model": m["model"]}],
+            schema=deletes.schema)])
+        moved = {"ord": m["ord"] + 1, "f": INSERT, "input": row["input_tokens"], "output": row["output_tokens"],
                  "cache_read": row["cache_read_tokens"], "cache_write": row["cache_write_tokens"],
                  "task_id": m["new_task_id"] or m["task_id"], "provider": m["new_provider"] or m["provider"],
                  "model": m["new_model"] or m["model"], "created_at": m["new_created_at"] or row["created_at"]}
-        usage = pl.concat([usage, pl.DataFrame([gone, moved], schema=usage.schema)])
-    return usage
+        writes = pl.concat([writes, pl.DataFrame([moved], schema=writes.schema)])
+    return writes, deletes
 
 
-def _rows(usage: pl.DataFrame) -> pl.DataFrame:
-    """Live usage rows: the events since each key's last delete; created_at from its insert, counters from the last write."""
-    ordered = usage.sort(*USAGE_KEY, "i", "sub").with_columns(
-        gen=(pl.col("f") == "delete_usage").cast(pl.Int64).cum_sum().over(USAGE_KEY)
-    )
-    current = ordered.filter(
-        (pl.col("gen") == pl.col("gen").max().over(USAGE_KEY)) & (pl.col("f") != "delete_usage")
-    )
-    inserts = pl.col("f") == "usage"
-    return (
-        current.group_by(USAGE_KEY, maintain_order=True)
-        .agg(
-            inserted=inserts.any(),
-            created_at=pl.col("created_at").filter(inserts).first(),
-            input_tokens=pl.col("input").last(), output_tokens=pl.col("output").last(),
-            cache_read_tokens=pl.col("cache_read").last(), cache_write_tokens=pl.col("cache_write").last(),
-        )
-        .filter(pl.col("inserted")).drop("inserted")
-    )
+def _latest(writes: pl.DataFrame) -> pl.DataFrame:
+    """One row per usage key: created_at from its first write (an insert: an update only lands on an existing
+    row), counters from its last. Grouped by one integer rather than three columns — a fraction of the memory
+    over ten million rows — made of the task's dictionary code and a 32-bit hash of (provider, model), checked
+    to be distinct over the few pairs present."""
+    if not writes.get_column("ord").is_sorted():
+        writes = writes.sort("ord")  # within a group, rows keep the frame's order
+    pair = (pl.struct("provider", "model").hash(7) % (1 << 32)).cast(pl.UInt64)
+    writes = writes.with_columns(pair=pair)
+    pairs = writes.select("provider", "model", "pair").unique()
+    if pairs.get_column("pair").n_unique() != pairs.height:
+        raise RuntimeError("hash collision between (provider, model) pairs; cannot group usage rows exactly")
+    row = pl.col("task_id").to_physical().cast(pl.UInt64) * (1 << 32) + pl.col("pair")
+    return writes.group_by(row.alias("row")).agg(
+        pl.col("task_id", "provider", "model", "created_at").first(),
+        input_tokens=pl.col("input").last(), output_tokens=pl.col("output").last(),
+        cache_read_tokens=pl.col("cache_read").last(), cache_write_tokens=pl.col("cache_write").last(),
+    ).drop("row")
 
 
-def usage_rows(ops: pl.DataFrame, as_of: int | None = None) -> pl.DataFrame:
+def _rows(writes: pl.DataFrame, deletes: pl.DataFrame) -> pl.DataFrame:
+    """Live usage rows. Only keys that were ever deleted need their history cut at the last delete; they are
+    few, so the bulk is grouped as is and those keys are redone apart."""
+    if deletes.is_empty():
+        return _latest(writes)
+    gone = deletes.group_by(USAGE_KEY).agg(gone=pl.col("ord").max())
+    redo = writes.join(gone, on=USAGE_KEY, how="semi")
+    redo = redo.join(gone, on=USAGE_KEY, maintain_order="left").filter(pl.col("ord") > pl.col("gone")).drop("gone")
+    return pl.concat([_latest(writes).join(gone, on=USAGE_KEY, how="anti"), _latest(redo)])
+
+
+def usage_rows(history: pl.DataFrame | pl.LazyFrame, as_of: int | None = None) -> pl.DataFrame:
     """Every live usage row with its rollup key: what `task_usage` joined to its task, agent and issue holds."""
-    ops = committed(ops, as_of)
+    ops = committed(history, as_of)
+    rows = _rows(*_usage_events(ops))
+    del ops["usage"]  # the biggest frame: let it go before the joins below
     deaths = _deaths(ops)
-    runtime = _intervals(ops, "task_id", "task", "runtime_id", "reassign_runtime", "runtime_id")
-    issue = _intervals(ops, "task_id", "task", "issue_id", "link_issue", "issue_id")
-    agent = _intervals(ops, "task_id", "task", "agent_id", "change_agent", "agent_id")
-    own = ops.filter(pl.col("f") == "delete_task").select(pl.col("id").alias("task_id"), pl.col("i").alias("died"))
+    task = ops["task"]
+    runtime = _intervals(task, "runtime_id", ops["reassign_runtime"], "runtime_id", "task_id")
+    issue = _intervals(task, "issue_id", ops["link_issue"], "issue_id", "task_id")
+    agent = _intervals(task, "agent_id", ops["change_agent"], "agent_id", "task_id")
     dead = pl.concat([
-        own,
+        ops["delete_task"].select(pl.col("id").alias("task_id"), pl.col("i").alias("died")),
         _killed_through(runtime, "task_id", deaths["runtime"]),
         _killed_through(issue, "task_id", deaths["issue"]),
         _killed_through(agent, "task_id", deaths["agent"]),
     ]).select("task_id").unique()
 
-    project = _intervals(ops, "issue_id", "issue", "project_id", "change_issue_project", "project_id")
-    unset = _killed_through(project, "issue_id", deaths["project"]).select(
-        "issue_id", pl.col("died").alias("i"), pl.lit(None, pl.String).alias("value"))
-    project = pl.concat([project.drop("until"), unset])
+    changes = ops["change_issue_project"].select("id", "i", "project_id")
+    project = _intervals(ops["issue"], "project_id", changes, "project_id", "issue_id")
+    unset = _killed_through(project, "issue_id", deaths["project"])
+    if not unset.is_empty():  # ON DELETE SET NULL: deleting a project updates its issues at that moment
+        changes = pl.concat([changes, unset.select(pl.col("issue_id").alias("id"), pl.col("died").alias("i"),
+                                                   pl.lit(None, pl.Categorical).alias("project_id"))])
+        project = _intervals(ops["issue"], "project_id", changes, "project_id", "issue_id")
 
-    agents = ops.filter(pl.col("f") == "agent").select(pl.col("id").alias("agent_id"), "workspace_id")
+    agents = ops["agent"].select(pl.col("id").alias("agent_id"), "workspace_id")
     tasks = (
         _last(runtime, "task_id", "runtime_id")
         .join(_last(agent, "task_id", "agent_id"), on="task_id")
@@ -138,20 +183,19 @@ def usage_rows(ops: pl.DataFrame, as_of: int | None = None) -> pl.DataFrame:
         .join(_last(project, "issue_id", "project_id"), on="issue_id", how="left")
     )
     return (
-        _rows(_usage_events(ops))
-        .join(tasks, on="task_id")  # usage of a dead task died with it (cascade)
+        rows.join(tasks, on="task_id")  # usage of a dead task died with it (cascade)
         .filter(pl.col("runtime_id").is_not_null())
         .with_columns(bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
     )
 
 
 def hour_truth(rows: pl.DataFrame) -> pl.DataFrame:
-    """Hour-grain truth: one row per rollup key, sums and counts, in key order."""
+    """Hour-grain truth: one row per rollup key, sums and counts (in no particular order). Usage rows are unique per
+    (task, provider, model) and the key holds provider and model, so each task adds one row to a key: the
+    distinct-task count equals the row count."""
     return (
         rows.group_by(KEY)
-        .agg(*[pl.col(c).sum() for c in TOKENS], task_count=pl.col("task_id").n_unique(), event_count=pl.len())
-        .with_columns(pl.col(COUNTS).cast(pl.Int64))
-        .sort(KEY, nulls_last=True)
+        .agg(*[pl.col(c).sum() for c in TOKENS], task_count=pl.len().cast(pl.Int64), event_count=pl.len().cast(pl.Int64))
     )
 
 
@@ -174,8 +218,9 @@ def report(frame: pl.DataFrame, kind: str, zone: str, cutoff_us: int, ts: str) -
     groups = REPORT_GROUPS[kind]
     return (
         frame.filter(pl.col(ts) >= cutoff_us)
-        .with_columns(date=local_date(ts, zone), provider=pl.col("provider").str.to_lowercase())
+        .with_columns(date=local_date(ts, zone), provider=pl.col("provider").cast(pl.String).str.to_lowercase())
         .group_by(groups)
         .agg(*[pl.col(c).sum() for c in TOKENS])
+        .with_columns(pl.col(g).cast(pl.String) for g in groups if g != "date")
         .sort(groups, nulls_last=True)
     )

@@ -114,10 +114,11 @@ def test_rekeyed_usage_rows_move_with_their_values():
     s.task("t2")
     s.usage("t1", 10)
     created = s.t
-    s.add("update_no_bump", task_id="t1", provider="p", model="m", input=12, output=1, cache_read=0, cache_write=0)
+    bump = s.add("update_no_bump", task_id="t1", provider="p", model="m", input=12, output=1, cache_read=0,
+                 cache_write=0)
     move = s.add("change_usage_key", task_id="t1", provider="p", model="m", new_task_id=None, new_provider=None,
                  new_model="m2", new_created_at=None)
-    rows = usage_rows(frame_from_ops(s.ops, s.outcomes, results={move.index: 1}))
+    rows = usage_rows(frame_from_ops(s.ops, s.outcomes, results={move.index: 1, bump.index: 1}))
     assert [(r["task_id"], r["model"], r["input_tokens"], r["created_at"]) for r in rows.to_dicts()] == \
         [("t1", "m2", 12, created)]
 
