@@ -153,7 +153,13 @@ class ZoneResult:
     pipeline_drift_tokens: int = 0
     representation_error: int = 0  # report rows where hour-grain truth differs from the true local days
     representation_error_tokens: int = 0
+    true_tokens: int = 0  # all tokens in the true reports, to put the error in proportion
     examples: list = field(default_factory=list)
+
+    @property
+    def representation_error_share(self) -> float:
+        """Share of the zone's report tokens shown on the wrong day or dropped (each misplaced token counts once)."""
+        return self.representation_error_tokens / 2 / self.true_tokens if self.true_tokens else 0.0
 
 
 def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
@@ -190,6 +196,7 @@ def zone_report_check(conn, zone: str, whole_hour: bool, days: int, now: datetim
         result.pipeline_drift_tokens += int(drift.get_column("delta").sum())
         result.representation_error += error.height
         result.representation_error_tokens += int(error.get_column("delta").sum())
+        result.true_tokens += int(true_days.select(pl.sum_horizontal(TOKENS).sum()).item())
         for label, frame in (("drift", drift), ("representation", error)):
             for r in frame.head(2).to_dicts():
                 result.examples.append({"report": kind, "kind": label, **{g: str(r[g]) for g in groups},

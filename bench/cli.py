@@ -143,10 +143,10 @@ def show_verdict(v: dict, report_path: Path) -> None:
         table.add_row(c["name"], c["expected"], c["observed"], "[green]yes[/]" if c["ok"] else "[red]no[/]")
     console.print(table)
     zones = Table("zone", "whole-hour", "pipeline drift", "representation error", "tokens misplaced",
-                  title="viewing zones at the final check")
+                  title="viewing zones at the final check (report rows)")
     for z in v["zones"]:
         zones.add_row(z["name"], "yes" if z["whole_hour"] else "no", str(z["pipeline_drift"]),
-                      str(z["representation_error"]), str(z["representation_error_tokens"]))
+                      str(z["representation_error"]), f"{z['representation_error_share']:.2%}")
     console.print(zones)
     for b in v["bad_keys"][:5]:
         k = b["key"]

@@ -66,7 +66,8 @@ def evaluate(result: RunResult) -> dict:
         "bad_keys": [_jsonable(k) for k in final.bad_keys] if final else [],
         "zones": [{"name": z.name, "whole_hour": z.whole_hour, "pipeline_drift": z.pipeline_drift,
                    "pipeline_drift_tokens": z.pipeline_drift_tokens, "representation_error": z.representation_error,
-                   "representation_error_tokens": z.representation_error_tokens, "examples": z.examples}
+                   "representation_error_tokens": z.representation_error_tokens,
+                   "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples}
                   for z in zones],
     }
 
@@ -85,10 +86,10 @@ def markdown(v: dict) -> str:
              "", "| check | expected | observed | ok |", "|---|---|---|---|"]
     lines += [f"| {c['name']} | {c['expected']} | {c['observed']} | {'yes' if c['ok'] else '**no**'} |" for c in v["checks"]]
     lines += ["", "## Viewing zones (final check)", "",
-              "| zone | whole-hour offsets | pipeline drift rows | representation error rows | tokens misplaced |",
+              "| zone | whole-hour offsets | pipeline drift rows | representation error rows | share of tokens misplaced |",
               "|---|---|---|---|---|"]
     lines += [f"| {z['name']} | {'yes' if z['whole_hour'] else 'no'} | {z['pipeline_drift']} | "
-              f"{z['representation_error']} | {z['representation_error_tokens']} |" for z in v["zones"]]
+              f"{z['representation_error']} | {z['representation_error_share']:.2%} |" for z in v["zones"]]
     if v["bad_keys"]:
         lines += ["", "## Bad keys at the final check (first 20)", ""]
         for b in v["bad_keys"]:
