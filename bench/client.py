@@ -56,20 +56,19 @@ USAGE_COLUMNS = ("task_id", "provider", "model", "input_tokens", "output_tokens"
 
 
 class Batch:
-    """Bulk operations gathered between other operations, already shaped as the rows they write: a usage row
-    keeps its first report's created_at, later reports overwrite its counters and updated_at."""
+    """Bulk operations gathered between other operations. Usage reports are shaped as the rows they write (a
+    row keeps its first report's created_at; later reports overwrite its counters and updated_at); tasks are
+    not kept: the client streams them to PostgreSQL as they arrive."""
 
     def __init__(self):
         self.ops: list[Op] = []
-        self.tasks: list[tuple] = []
         self.rows: dict[tuple, list] = {}
 
     def add(self, op: Op) -> None:
         self.ops.append(op)
-        v = op.value
-        if op.name == "task":
-            self.tasks.append((v["id"], v["agent_id"], v["runtime_id"], v["issue_id"], "completed"))
+        if op.name != "usage":
             return
+        v = op.value
         key = (v["task_id"], v["provider"].lower(), v["model"])
         row = self.rows.get(key)
         if row is None:
@@ -101,10 +100,14 @@ class Client:
         self.pending = Batch()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
         self._staged = False  # the staging table exists on the bulk connection
+        self._tx = None  # the open bulk transaction, if any
+        self._task_copy = None  # the COPY that tasks stream into while a batch is open
+        self._task_rows = None
         self.applied = 0
         self.failed = 0
 
     def close(self) -> None:
+        self.flush()
         for c in self.conns:
             c.close()
 
@@ -112,24 +115,52 @@ class Client:
         self.history.invoke(op)
         if op.name in BULK:
             self.pending.add(op)
+            if op.name == "task":
+                self._stream_task(op)
         else:
             self.flush()
             self._apply_one(op)
 
+    def _begin(self, at: int) -> None:
+        """Open the bulk transaction on the first connection, starting at simulated time `at`."""
+        conn = self.conns[0]
+        self._tx = conn.transaction()
+        self._tx.__enter__()
+        start_at(conn, from_us(at))
+
+    def _stream_task(self, op: Op) -> None:
+        """Send a task row now, into a COPY left open until the batch is flushed: PostgreSQL stores it while
+        Python prepares the next operations (two cores at work instead of one)."""
+        if self._task_copy is None:
+            if self._tx is None:
+                self._begin(op.at)
+            self._task_copy = self.conns[0].cursor().copy(
+                "COPY agent_task_queue (id, agent_id, runtime_id, issue_id, status) FROM STDIN")
+            self._task_rows = self._task_copy.__enter__()
+        v = op.value
+        self._task_rows.write_row((v["id"], v["agent_id"], v["runtime_id"], v["issue_id"], "completed"))
+
     def flush(self) -> None:
-        """Apply the pending bulk operations in one transaction; if that fails, apply them one at a time, so
+        """Commit the pending bulk operations as one transaction; if that fails, apply them one at a time, so
         each still gets its own outcome."""
         if not self.pending.ops:
             return
         batch, self.pending = self.pending, Batch()
         fresh = [r for k, r in batch.rows.items() if k not in self.known_keys]
         again = [r for k, r in batch.rows.items() if k in self.known_keys]
-        conn = self.conns[0]
         try:
-            with conn.transaction():
-                start_at(conn, from_us(batch.ops[0].at))
-                self._bulk(conn, batch.tasks, fresh, again)
-        except psycopg.Error:
+            if self._task_copy is not None:
+                copy, self._task_copy = self._task_copy, None
+                copy.__exit__(None, None, None)
+            if self._tx is None:
+                self._begin(batch.ops[0].at)
+            self._bulk(self.conns[0], fresh, again)
+            tx, self._tx = self._tx, None
+            tx.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            if self._tx is not None:
+                tx, self._tx = self._tx, None
+                tx.__exit__(type(exc), exc, exc.__traceback__)  # roll back
             for op in batch.ops:
                 self._apply_one(op)
             return
@@ -137,11 +168,7 @@ class Client:
         for op in batch.ops:
             self._done(op, "ok")
 
-    def _bulk(self, conn: psycopg.Connection, tasks: list[tuple], fresh: list, again: list) -> None:
-        if tasks:
-            with conn.cursor().copy("COPY agent_task_queue (id, agent_id, runtime_id, issue_id, status) FROM STDIN") as cp:
-                for t in tasks:
-                    cp.write_row(t)
+    def _bulk(self, conn: psycopg.Connection, fresh: list, again: list) -> None:
         if fresh:
             with conn.cursor().copy(f"COPY task_usage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
                 for r in fresh:
