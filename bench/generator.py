@@ -81,7 +81,7 @@ class Task:
     agent: str
     runtime: str
     issue: str | None
-    keys: set = field(default_factory=set)  # (provider, model) of its live usage rows
+    keys: Bag = field(default_factory=Bag)  # (provider, model) of its live usage rows
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -111,7 +111,7 @@ class Generator:
         self.tenants: list[Tenant] = []
         self.tasks: dict[str, Task] = {}
         self.usage = Bag()  # live (task_id, provider, model)
-        self.by_agent, self.by_runtime, self.by_issue = defaultdict(set), defaultdict(set), defaultdict(set)
+        self.by_agent, self.by_runtime, self.by_issue = defaultdict(Bag), defaultdict(Bag), defaultdict(Bag)
         self.agent_runtime: dict[str, str] = {}
         self.issue_project: dict[str, str | None] = {}
         self.issue_tenant: dict[str, Tenant] = {}
@@ -271,7 +271,7 @@ class Generator:
         self.by_runtime[task.runtime].discard(task_id)
         if task.issue:
             self.by_issue[task.issue].discard(task_id)
-        for provider, model in task.keys:
+        for provider, model in task.keys.items:
             self.usage.discard((task_id, provider, model))
 
     # ------------------------------------------------------------------ mutations
@@ -300,7 +300,7 @@ class Generator:
             aid = rng.choice(ten.agents)
             self.emit("delete_agent", at, id=aid)
             ten.agents.remove(aid)
-            for tid in list(self.by_agent.pop(aid, ())):
+            for tid in list(self.by_agent.pop(aid, Bag()).items):
                 self.kill_task(tid)
             self.new_agent(ten, at)
         elif kind == "runtime_delete":
@@ -310,7 +310,7 @@ class Generator:
                 rid = rng.choice(free)
                 self.emit("delete_runtime", at, id=rid)
                 ten.runtimes.remove(rid)
-                for tid in list(self.by_runtime.pop(rid, ())):
+                for tid in list(self.by_runtime.pop(rid, Bag()).items):
                     self.kill_task(tid)
                 self.new_runtime(ten, at)
         elif kind == "project_delete" and ten.projects:
@@ -402,7 +402,7 @@ class Generator:
         ten = self.issue_tenant.pop(iid)
         ten.issues.remove(iid)
         self.issue_project.pop(iid, None)
-        for tid in list(self.by_issue.pop(iid, ())):
+        for tid in list(self.by_issue.pop(iid, Bag()).items):
             self.kill_task(tid)
 
     def drop_tenant(self, ten: Tenant) -> None:
@@ -413,7 +413,7 @@ class Generator:
         for iid in list(ten.issues):  # tasks of other workspaces linked to these issues go too
             self.drop_issue(iid)
         for rid in ten.runtimes:
-            for tid in list(self.by_runtime.pop(rid, ())):
+            for tid in list(self.by_runtime.pop(rid, Bag()).items):
                 self.kill_task(tid)
 
     # ------------------------------------------------------------------ the stream

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,14 @@ def test_unreachable_server_and_bad_target_exit_2(tmp_path):
     assert len(result.output.strip().splitlines()) == 1
     result = cli.invoke(app, ["run", str(f), "--target", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "is not a directory" in result.output
+
+
+def test_generator_does_not_depend_on_hash_randomisation():
+    """Set iteration order changes with PYTHONHASHSEED; the stream must not."""
+    code = ("import hashlib, sys; from bench.generator import generate; from bench.scenario import load;"
+            "ops = generate(load('scenarios/steady.toml'));"
+            "print(hashlib.sha256(repr([(o.name, o.at, o.session, o.value) for o in ops]).encode()).hexdigest())")
+    root = Path(__file__).resolve().parent.parent
+    digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(digests) == 1
