@@ -93,9 +93,11 @@ def describe(exc: psycopg.Error) -> str:
 
 
 class Client:
-    def __init__(self, db: Database, sessions: int, history: HistoryWriter):
+    def __init__(self, db: Database, sessions: int, history: HistoryWriter,
+                 held: dict[int, psycopg.Connection] | None = None):
         self.db = db
         self.history = history
+        self.held = {} if held is None else held  # sessions whose transaction stays open (the nemesis's)
         self.conns = [db.connect() for _ in range(max(1, sessions))]
         self.pending = Batch()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
@@ -111,9 +113,17 @@ class Client:
         for c in self.conns:
             c.close()
 
+    def reconnect(self) -> None:
+        """New pool connections, after a server restart broke the old ones."""
+        self._tx = self._task_copy = None
+        self._staged = False
+        for c in self.conns:
+            c.close()
+        self.conns = [self.db.connect() for _ in self.conns]
+
     def submit(self, op: Op) -> None:
         self.history.invoke(op)
-        if op.name in BULK:
+        if op.name in BULK and op.session not in self.held:
             self.pending.add(op)
             if op.name == "task":
                 self._stream_task(op)
@@ -191,10 +201,12 @@ class Client:
             )
 
     def _apply_one(self, op: Op) -> None:
-        conn = self.conns[op.session % len(self.conns)]
+        held = self.held.get(op.session)
+        conn = held if held is not None else self.conns[op.session % len(self.conns)]
         try:
-            with conn.transaction():
-                start_at(conn, from_us(op.at))
+            with conn.transaction():  # inside a held transaction: a savepoint, its start time already set
+                if held is None:
+                    start_at(conn, from_us(op.at))
                 rowcount = conn.execute(SINGLE[op.name], params(op)).rowcount
         except psycopg.Error as exc:
             self._done(op, "fail", error=describe(exc))

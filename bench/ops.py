@@ -36,8 +36,18 @@ CATALOG: dict[str, tuple[str, ...]] = {
     "change_agent": ("id", "agent_id"),
     "change_usage_key": ("task_id", "provider", "model", "new_task_id", "new_provider", "new_model", "new_created_at"),
     "update_no_bump": ("task_id", "provider", "model", "input", "output", "cache_read", "cache_write"),
-    # the pipeline and the checker
-    "tick": (),
+    # the pipeline, its faults, and the checker (scripted scenarios: see bench/steps.py)
+    "tick": ("conn", "wait", "timeout_ms"),
+    "await": ("conn",),
+    "wait_blocked": ("conn",),
+    "cancel": ("conn", "how"),
+    "begin": (),
+    "commit": (),
+    "rollback": (),
+    "lock": ("target", "task_id"),
+    "backfill": ("months_back", "force", "conn", "wait"),
+    "migrate": ("to",),
+    "restart": (),
     "check": ("final",),
 }
 
@@ -46,8 +56,8 @@ BULK = frozenset({"task", "usage"})
 # Every field any operation uses, for the history's columnar schema.
 FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields in CATALOG.values() for f in fields))
 TIME_FIELDS = frozenset({"created_at", "new_created_at"})
-INT_FIELDS = frozenset({"number", "input", "output", "cache_read", "cache_write"}) | TIME_FIELDS
-BOOL_FIELDS = frozenset({"final"})
+INT_FIELDS = frozenset({"number", "input", "output", "cache_read", "cache_write", "timeout_ms", "months_back"}) | TIME_FIELDS
+BOOL_FIELDS = frozenset({"final", "wait", "force"})
 
 
 @dataclass

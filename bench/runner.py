@@ -1,8 +1,9 @@
 """The runner: drives one operation stream through a target in simulated time, ticking and checking as it goes.
 
-Ticks run on a fixed cadence (or the scheduler emulation) and are recorded in the history like any operation,
-so `replay` re-runs a history exactly, ticks included. At each check the pipeline has had a tick covering every
-write (the generator keeps a quiet window before it), and the checker compares the rollup with the oracle.
+Generated scenarios tick on a fixed cadence (or the scheduler emulation); scripted ones (reproductions, peer
+cases) tick only where their steps say, and may impose faults through the nemesis. Everything that happens —
+operations, ticks, faults, checks — is recorded in the history, so `replay` re-runs a history exactly. At each
+check the pipeline has had a tick covering every write, and the checker compares the rollup with the oracle.
 """
 
 from __future__ import annotations
@@ -15,19 +16,24 @@ from pathlib import Path
 
 import psycopg
 
-from bench import checker, oracle
+from bench import checker, oracle, steps
 from bench.client import Client, describe
 from bench.history import History, HistoryWriter
+from bench.nemesis import Nemesis
 from bench.ops import Op
 from bench.scenario import Scenario
 from bench.zones import whole_hour
+from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline
+from rollup.reports import python_zone
 from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
+FAULTS = frozenset({"await", "wait_blocked", "cancel", "begin", "commit", "rollback", "lock", "backfill",
+                    "migrate", "restart"})
 
 
 @dataclass
@@ -39,6 +45,17 @@ class CheckResult:
     apply_errors: int | None = None
     except_all: tuple[int, int] | None = None
     bad_keys: list[dict] = field(default_factory=list)
+    error_lost: bool = False  # a tick failed since the last check and the state row does not say so (B8)
+
+    @property
+    def signature(self) -> set[str]:
+        """The kinds of divergence this check saw, in the vocabulary of reproductions' signatures."""
+        seen = {f"hour:{k}" for k, n in self.hour.summary.items() if n}
+        seen |= {"report:drift"} if any(z.pipeline_drift for z in self.zones) else set()
+        seen |= {"report:representation"} if any(z.representation_error for z in self.zones) else set()
+        seen |= {"report:error"} if any(z.error for z in self.zones) else set()
+        seen |= {"state:error_lost"} if self.error_lost else set()
+        return seen
 
 
 @dataclass
@@ -54,67 +71,146 @@ class RunResult:
     tick_rows: int
     tick_failures: int
     checks: list[CheckResult]
+    script: list[Op] = field(default_factory=list)  # a scripted scenario's operations, for printing
+
+
+def scripted_ops(sc: Scenario) -> list[Op]:
+    """A scripted scenario's operations: the named world, its steps, and a final check if it has none."""
+    start = to_us(sc.start)
+    sessions: dict[str, int] = {}
+    ops = steps.world(start) + [steps.to_op(s, start, sessions) for s in sc.steps]
+    if not ops or ops[-1].name != "check":
+        ops.append(Op("check", ops[-1].at if ops else start, 0, {"final": True}))
+    ops[-1].value["final"] = True
+    return ops
 
 
 class Run:
     def __init__(self, sc: Scenario, scenario_text: str, target: Target, db: Database, history_path: Path,
-                 replaying: bool = False,
-                 on_progress: Callable[[int, "Run"], None] | None = None):
-        self.sc, self.target, self.db = sc, target, db
+                 replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None):
+        self.sc, self.target, self.db, self.server = sc, target, db, server
         self.replaying = replaying
+        self.scripted = bool(sc.steps)
         self.history_path = Path(history_path)
         header = {"scenario": sc.name, "digest": sc.digest(), "seed": sc.seed, "toml": scenario_text}
         self.history = HistoryWriter(self.history_path, header)
-        self.client = Client(db, sc.pipeline.sessions, self.history)
-        self.pipelines = [Pipeline(db) for _ in range(sc.pipeline.replicas)]
-        self.scheduler = Scheduler(db, sc.pipeline.replicas, sc.seed) if sc.pipeline.scheduler and not replaying else None
+        self.nemesis = Nemesis(db)
+        self.client = Client(db, sc.pipeline.sessions, self.history, self.nemesis.held)
+        self.pipelines: dict[str, Pipeline] = {}
+        self.scheduler = None
+        if sc.pipeline.scheduler and not replaying and not self.scripted:
+            self.scheduler = Scheduler(db, sc.pipeline.replicas, sc.seed)
         self.every = sc.pipeline.tick_every // timedelta(microseconds=1)
         self.next_tick = to_us(sc.start) + self.every
         self.last_tick = None
         self.ticks = self.tick_rows = self.tick_failures = 0
+        self.failed_since_check = False
         self.ops: Counter = Counter()
         self.checks: list[CheckResult] = []
         self.zones = sc.view_zones()
         end = sc.start + sc.duration
-        self.whole = {z: whole_hour(z, sc.start - timedelta(days=sc.zones.report_days), end) for z in self.zones}
+        self.whole = {z: whole_hour(python_zone(z).key, sc.start - timedelta(days=sc.zones.report_days), end)
+                      for z in self.zones}
         self.on_progress = on_progress or (lambda at, run: None)
+        self.pending: dict[str, Op] = {}  # background work awaiting its completion record
+
+    def pipeline(self, name: str | None) -> Pipeline:
+        """The pooled connection a tick runs on, by name; reused, as a scheduler's pool reuses them."""
+        name = name or "pool"
+        if name not in self.pipelines:
+            self.pipelines[name] = Pipeline(self.db)
+        return self.pipelines[name]
 
     # ------------------------------------------------------------------ ticks
 
-    def tick(self, at: int, replica: int = 0) -> None:
-        self.client.flush()
-        self.db.clock.set(from_us(at))  # for sessions that do not choose their own start time
-        op = Op("tick", at, replica)
-        self.history.invoke(op)
-        try:
-            rows = self.pipelines[replica % len(self.pipelines)].tick(at=from_us(at))
-        except psycopg.Error as exc:
-            self.history.complete(op, "fail", error=describe(exc))
-            self.tick_failures += 1
-        else:
-            self.history.complete(op, "ok", result=rows)
-            self.tick_rows += rows
+    def _tick_done(self, op: Op, rows: int | None, error: str | None) -> None:
+        failed = error is not None or (rows is not None and rows < 0)  # a hardened tick reports failure as -1
+        self.history.complete(op, "fail" if error else "ok", result=rows, error=error)
         self.ticks += 1
-        self.last_tick = at
+        self.tick_failures += failed
+        self.failed_since_check |= failed
+        self.tick_rows += max(rows or 0, 0)
+        self.last_tick = op.at
+
+    def tick(self, op: Op) -> None:
+        self.client.flush()
+        self.db.clock.set(from_us(op.at))  # for sessions that do not choose their own start time
+        self.history.invoke(op)
+        pipeline = self.pipeline(op.get("conn"))
+        work = lambda: pipeline.tick(at=from_us(op.at), timeout_ms=op.get("timeout_ms"))  # noqa: E731
+        if op.get("wait") is False:
+            self.nemesis.start(op.get("conn") or "pool", pipeline.conn, work)
+            self.pending[op.get("conn") or "pool"] = op
+            return
+        try:
+            rows, error = work(), None
+        except psycopg.Error as exc:
+            rows, error = None, describe(exc)
+        self._tick_done(op, rows, error)
 
     def ticks_until(self, at: int) -> None:
-        """Run the ticks due at or before `at`."""
-        if self.replaying:
+        """Run the ticks due at or before `at` (generated scenarios only: scripts tick where they say)."""
+        if self.replaying or self.scripted:
             return
         if self.scheduler:
             self.client.flush()
             for run in self.scheduler.run_until(from_us(at)):
-                op = Op("tick", to_us(run.at), run.replica)
+                op = Op("tick", to_us(run.at), run.replica, {"conn": f"replica-{run.replica}", "wait": True})
                 self.history.invoke(op)
-                self.history.complete(op, "ok" if run.ok else "fail", result=run.rows, error=run.error)
-                self.ticks += 1
-                self.tick_rows += run.rows or 0
-                self.tick_failures += not run.ok
-                self.last_tick = to_us(run.at)
+                self._tick_done(op, run.rows, run.error)
             return
         while self.next_tick <= at:
-            self.tick(self.next_tick)
+            self.tick(Op("tick", self.next_tick, 0, {"conn": "pool", "wait": True}))
             self.next_tick += self.every
+
+    # ------------------------------------------------------------------ faults
+
+    def fault(self, op: Op) -> None:
+        self.client.flush()
+        self.history.invoke(op)
+        name, result, error = op.name, None, None
+        try:
+            if name == "await":
+                started = self.pending.pop(op.get("conn"))
+                try:
+                    value, failure = self.nemesis.wait(op.get("conn")), None
+                except psycopg.Error as exc:
+                    value, failure = None, describe(exc)
+                if started.name == "tick":
+                    self._tick_done(started, value, failure)
+                else:
+                    self.history.complete(started, "fail" if failure else "ok", error=failure)
+            elif name == "wait_blocked":
+                self.nemesis.wait_blocked(op.get("conn"))
+            elif name == "cancel":
+                result = int(self.nemesis.signal(op.get("conn"), op.get("how")))
+            elif name == "begin":
+                self.nemesis.begin(op.session, op.at)
+            elif name in ("commit", "rollback"):
+                self.nemesis.end(op.session, commit=name == "commit")
+            elif name == "lock":
+                result = self.nemesis.lock(op.session, op.at, op.get("target"), op.get("task_id"))
+            elif name == "backfill":
+                self.db.clock.set(from_us(op.at))
+                conn = self.db.connect()
+                work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
+                                                 force=bool(op.get("force")), conn=conn)
+                if op.get("wait") is False:
+                    self.nemesis.start(op.get("conn"), conn, work)
+                    self.pending[op.get("conn")] = op
+                    return
+                result = sum(work().rows)
+                conn.close()
+            elif name == "migrate":
+                self.db.clock.set(from_us(op.at))
+                result = len(Runner(self.db, self.target).up(op.get("to")))
+            elif name == "restart":
+                self.server.restart()
+                self.client.reconnect()
+                self.db.clock.close()
+        except (psycopg.Error, RuntimeError) as exc:
+            error = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        self.history.complete(op, "fail" if error else "ok", result=result, error=error)
 
     # ------------------------------------------------------------------ the stream
 
@@ -122,30 +218,39 @@ class Run:
         for op in ops:
             self.ticks_until(op.at)
             self.ops[op.name] += 1
-            if op.name == "tick":  # only in a replayed history
-                self.tick(op.at, op.session)
+            if op.name == "tick":
+                self.tick(op)
             elif op.name == "check":
-                if not self.replaying and (self.last_tick is None or self.last_tick < op.at):
-                    self.tick(op.at)  # a catch-up tick: the quiet window lets it cover every write
+                catch_up = not self.replaying and not self.scripted
+                if catch_up and (self.last_tick is None or self.last_tick < op.at):
+                    self.tick(Op("tick", op.at, 0, {"conn": "pool", "wait": True}))  # the quiet window's tick
                 self.check(op)
+            elif op.name in FAULTS:
+                self.fault(op)
             else:
                 self.client.submit(op)
             self.on_progress(op.at, self)
         self.client.flush()
 
     def check(self, op: Op) -> None:
+        self.client.flush()
         self.history.invoke(op)
         self.history.flush()
         ops = History.load(self.history_path).ops
         rows = oracle.usage_rows(ops)
         truth = oracle.hour_truth(rows)
         now = from_us(op.at)
+        read_side = self.target.read_side
         with self.db.connect() as conn:
             rollup = checker.rollup_snapshot(conn)
             diff = checker.hour_diff(truth, rollup)
-            zones = [checker.zone_report_check(conn, z, self.whole[z], self.sc.zones.report_days, now, rows, truth, rollup)
-                     for z in self.zones]
+            zones = [checker.zone_report_check(conn, z, self.whole[z], self.sc.zones.report_days, now, rows, truth,
+                                               rollup, read_side) for z in self.zones]
             result = CheckResult(op.at, bool(op.get("final")), diff, zones)
+            if self.failed_since_check:
+                result.error_lost = conn.execute(
+                    "SELECT last_error IS NULL FROM task_usage_hourly_rollup_state WHERE id = 1").fetchone()[0]
+                self.failed_since_check = False
             if result.final:
                 result.apply_errors = checker.apply_diff(rows, checker.raw_rows(conn))
                 result.except_all = checker.except_all(conn)
@@ -158,8 +263,9 @@ class Run:
         self.checks.append(result)
 
     def close(self) -> None:
+        self.nemesis.close()
         self.client.close()
-        for p in self.pipelines:
+        for p in self.pipelines.values():
             p.close()
         if self.scheduler:
             self.scheduler.close()
@@ -167,21 +273,24 @@ class Run:
 
 
 def prepare(server, sc: Scenario, target: Target) -> Database:
-    """A fresh database with the target migrated (hooks included) just before the scenario starts."""
+    """A fresh database with the target migrated (hooks included) just before the scenario starts — only as far
+    as a reproduction's `migrate_to`, when it says so."""
     db = Database(server, sc.start - MIGRATE_BEFORE)
-    Runner(db, target).up()
+    Runner(db, target).up(sc.repro.migrate_to if sc.repro and sc.repro.migrate_to else None)
     return db
 
 
 def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: Path, ops: Iterable[Op],
         replaying: bool = False, on_progress=None) -> RunResult:
-    """Run `ops` (generated, or a replayed history's) on a fresh database of `server` migrated to `target`."""
+    """Run `ops` (generated, scripted, or a replayed history's) on a fresh database of `server` migrated to
+    `target`."""
+    ops = list(ops) if sc.steps else ops
     with prepare(server, sc, target) as db:
-        r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress)
+        r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress, server)
         try:
             r.execute(ops)
         finally:
             r.close()
         outcomes = Counter({"ok": r.client.applied, "fail": r.client.failed})
         return RunResult(sc, target.name, server.version(), r.history_path, r.history.sha256, r.ops, outcomes,
-                         r.ticks, r.tick_rows, r.tick_failures, r.checks)
+                         r.ticks, r.tick_rows, r.tick_failures, r.checks, ops if sc.steps else [])

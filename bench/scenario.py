@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import zones as tz
+from bench.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
 
 TARGETS = ("reference", "hardened", "default")
 DRIFT = ("none", "some")
@@ -125,6 +126,18 @@ class Expectation:
     hour_drift: str = "none"
     report_drift: str = "none"
     representation_error: str = "any"
+    reproduced: bool | None = None  # scripted reproductions: shows its signature (True) or converges (False)
+
+
+@dataclass(frozen=True)
+class Repro:
+    """What a scripted reproduction is about: a catalogue id and the divergence it shows on a faithful target."""
+
+    id: str = ""
+    summary: str = ""
+    reachable: str = ""
+    signature: tuple[str, ...] = ()  # e.g. "hour:extra", "report:error", "state:error_lost"
+    migrate_to: str = ""  # migrate only this far before the steps; a `migrate` step does the rest
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,8 @@ class Scenario:
     pipeline: Pipeline = field(default_factory=Pipeline)
     zones: Views = field(default_factory=Views)
     expect: dict[str, Expectation] = field(default_factory=dict)
+    repro: Repro | None = None
+    steps: tuple[Step, ...] = ()  # a scripted scenario replaces the generator by these
     source: str = field(default="<string>", compare=False)  # where it was read from; not part of its identity
 
     def expectation(self, target: str) -> Expectation:
@@ -154,6 +169,8 @@ class Scenario:
         """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
         data = asdict(self)
         del data["source"]
+        for step in data["steps"]:
+            step.pop("line", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_canonical)
         return hashlib.sha256(f"rollup-bench scenario v1\n{text}".encode()).hexdigest()
 
@@ -342,7 +359,9 @@ def loads(text: str, source: str = "<string>") -> Scenario:
     return _scenario(root)
 
 
-_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "expect")
+_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "expect", "repro", "step")
+SIGNATURES = ("hour:missing", "hour:extra", "hour:mismatched", "report:drift", "report:representation",
+              "report:error", "state:error_lost")
 
 
 def _scenario(root: _Table) -> Scenario:
@@ -363,7 +382,9 @@ def _scenario(root: _Table) -> Scenario:
         operations=_operations(root.table("operations", _fields(Operations))),
         pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
         zones=_views(root.table("zones", _fields(Views))),
-        expect=_expect(root.table("expect", TARGETS, what="target")), source=root.ctx.source,
+        expect=_expect(root.table("expect", TARGETS, what="target")),
+        repro=_repro(root.table("repro", _fields(Repro))) if "repro" in root.data else None,
+        steps=_steps(root), source=root.ctx.source,
     )  # fmt: skip
 
 
@@ -446,8 +467,12 @@ def _pipeline(t: _Table) -> Pipeline:
 
 
 def _views(t: _Table) -> Views:
+    view = t.strings("view", Views.view)
+    for name in view:  # "Local" is no IANA zone, but the application accepts it (B11 needs it)
+        if name != "Local" and not tz.is_zone(name):
+            t.fail("view", f"unknown IANA zone {name!r}")
     return Views(
-        view=t.strings("view", Views.view, zones=True),
+        view=view,
         random=t.number("random", Views.random, int, lo=0, hi=64),
         report_days=t.number("report_days", Views.report_days, int, lo=1, hi=365),
     )
@@ -461,5 +486,55 @@ def _expect(t: _Table) -> dict[str, Expectation]:
             hour_drift=e.choice("hour_drift", "none", DRIFT),
             report_drift=e.choice("report_drift", "none", DRIFT),
             representation_error=e.choice("representation_error", "any", REPRESENTATION),
+            reproduced=e.get("reproduced", False, bool) if "reproduced" in e.data else None,
         )
     return result
+
+
+def _repro(t: _Table) -> Repro:
+    signature = t.strings("signature", ())
+    for item in signature:
+        if item not in SIGNATURES:
+            t.fail("signature", f"{item!r} is not one of {', '.join(SIGNATURES)}")
+    return Repro(id=t.get("id", "", str), summary=t.get("summary", "", str), reachable=t.get("reachable", "", str),
+                 signature=signature, migrate_to=t.get("migrate_to", "", str))
+
+
+def _steps(root: _Table) -> tuple[Step, ...]:
+    """`[[step]]` tables: `do` names the kind, `at` its offset from the start, the rest its arguments."""
+    raw = root.data.get("step", [])
+    if not isinstance(raw, list):
+        root.fail("step", "expected an array of tables: [[step]]")
+    steps, last = [], timedelta(0)
+    for n, data in enumerate(raw):
+        path = ("step",)
+        line = root.ctx.locator.line(path)
+        t = _Table(root.ctx, path, data, None)
+        do = t.get("do", "", str)
+        if do not in STEPS:
+            t.fail("do", f"{do!r} is not a step; expected one of {', '.join(STEPS)}")
+        allowed = ("do", "at", "session", *STEPS[do])
+        for key in data:
+            if key not in allowed:
+                t.fail(key, f"unknown key for step {n + 1} ({do}); expected one of {', '.join(allowed)}")
+        try:
+            at = timedelta(microseconds=parse_offset(t.get("at", "0s", str)))
+        except ValueError as e:
+            t.fail("at", str(e))
+        if at < last:
+            t.fail("at", f"step {n + 1} ({do}) goes back in time: steps must be in order")
+        last = at
+        args = {}
+        for key, default in STEPS[do].items():
+            if default is None and key not in data:
+                t.fail(key, f"step {n + 1} ({do}) needs {key}")
+            args[key] = t.get(key, default if default is not None else "", type(default) if default is not None else str)
+        session = t.get("session", "", str)
+        if do in NEEDS_SESSION and not session:
+            t.fail("session", f"step {n + 1} ({do}) needs a session name")
+        if do == "cancel" and args["how"] not in CANCEL_HOW:
+            t.fail("how", f"{args['how']!r} is not one of {', '.join(CANCEL_HOW)}")
+        if do == "lock" and args["target"] not in LOCK_TARGETS:
+            t.fail("target", f"{args['target']!r} is not one of {', '.join(LOCK_TARGETS)}")
+        steps.append(Step(do, at, args, session, line))
+    return tuple(steps)

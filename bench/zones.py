@@ -9,35 +9,13 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-HOUR = timedelta(hours=1)
-# No offset in tzdata (checked against every zone's transition table) lasts under 6 hours: sampling misses none.
-_STEP = timedelta(hours=6)
+# Offsets and whole-hour judgement live with the read side, which chooses its exact path by them.
+from rollup.reports import HOUR, offsets, whole_hour  # noqa: E402,F401  (re-exported)
+
 # The year a draw's categories are judged on (the scenarios' default start is in it).
 _DRAW_YEAR = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 # Offsets at or beyond these are the "date line" extremes (+13/+14, −11/−12).
 _EAST, _WEST = timedelta(hours=13), timedelta(hours=-11)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone-aware instant")
-    return moment.astimezone(UTC)
-
-
-def offsets(zone: str, start: datetime, end: datetime) -> list[timedelta]:
-    """The distinct UTC offsets `zone` uses in [start, end), sorted."""
-    tz = ZoneInfo(zone)
-    begin, stop = _utc(start), _utc(end)
-    # Samples every _STEP, plus the range's last second, which the steps may have stepped over.
-    moments = [begin + i * _STEP for i in range(-(-(stop - begin) // _STEP))]
-    if stop > begin:
-        moments.append(stop - timedelta(seconds=1))
-    return sorted({m.astimezone(tz).utcoffset() or timedelta(0) for m in moments})
-
-
-def whole_hour(zone: str, start: datetime, end: datetime) -> bool:
-    """Whether UTC hour buckets can express the zone's local days exactly throughout [start, end)."""
-    return all(o % HOUR == timedelta(0) for o in offsets(zone, start, end))
 
 
 def _fmt(offset: timedelta) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
+
 from rollup.database import Database
 from rollup.pipeline import TICK_LOCK_KEY
 
@@ -80,12 +82,16 @@ def plan(db: Database, months_back: int | None = None, force: bool = False,
 
 def backfill(db: Database, months_back: int | None = None, force: bool = False, dry_run: bool = False,
              sleep: float = 0.0, newest: str = "created_at",
-             on_slice: Callable[[Slice, int], None] | None = None) -> BackfillResult:
+             on_slice: Callable[[Slice, int], None] | None = None,
+             conn: psycopg.Connection | None = None) -> BackfillResult:
+    """The standalone backfill, on `conn` if given (it is closed at the end) or a new connection."""
     slices = plan(db, months_back, force, newest)
     result = BackfillResult(slices, dry_run=dry_run)
     if dry_run:
+        if conn is not None:
+            conn.close()
         return result
-    with db.connect() as conn:
+    with conn or db.connect() as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (TICK_LOCK_KEY,))
         try:
             for i, s in enumerate(slices):

@@ -59,7 +59,7 @@ class SimClock:
         return self._now
 
     def set(self, t: datetime) -> datetime:
-        if self._conn is None or self._conn.closed:
+        if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = psycopg.connect(self._conninfo, autocommit=True)
         self._conn.execute("UPDATE rollup_clock.clock SET now_us = %s", (to_us(t),))
         self._now = t.astimezone(UTC)

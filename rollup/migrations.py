@@ -18,6 +18,8 @@ from rollup.database import Database
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
 NAMED_TARGETS = {"reference": ("reference",), "hardened": ("reference", "hardened")}
+# The read side each target is paired with: the application as upstream ships it, or one hardened with it.
+READ_SIDES = {"hardened": "hardened"}
 
 
 class TargetError(ValueError):
@@ -54,6 +56,11 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         return target
+
+    @property
+    def read_side(self) -> str:
+        """'faithful' (the read side as upstream ships it) or 'hardened' (exact for every zone, safe names)."""
+        return READ_SIDES.get(self.name, "faithful")
 
     def _files(self, suffix: str) -> dict[str, Path]:
         merged: dict[str, Path] = {}

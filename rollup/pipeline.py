@@ -44,7 +44,8 @@ class Pipeline:
             self._conn = None
 
     def _call(self, query: str, params: tuple = (), at: datetime | None = None,
-              conn: psycopg.Connection | None = None, cancel_after: float | None = None):
+              conn: psycopg.Connection | None = None, cancel_after: float | None = None,
+              timeout_ms: int | None = None):
         conn = conn or self.conn
         timer = None
         if cancel_after is not None:  # the client gives up and cancels, as a scheduler's run timeout does
@@ -52,15 +53,18 @@ class Pipeline:
             timer.start()
         try:
             with self.db.clock.transaction(conn, at):
+                if timeout_ms is not None:  # the server cancels the statement itself
+                    conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
                 return conn.execute(query, params).fetchone()[0]
         finally:
             if timer:
                 timer.cancel()
 
     def tick(self, at: datetime | None = None, conn: psycopg.Connection | None = None,
-             cancel_after: float | None = None) -> int:
-        """One `rollup_task_usage_hourly()` at simulated time `at` (default: the clock's now)."""
-        return self._call("SELECT rollup_task_usage_hourly()", (), at, conn, cancel_after)
+             cancel_after: float | None = None, timeout_ms: int | None = None) -> int:
+        """One `rollup_task_usage_hourly()` at simulated time `at` (default: the clock's now), optionally
+        cancelled by the client after `cancel_after` seconds or by the server's statement_timeout."""
+        return self._call("SELECT rollup_task_usage_hourly()", (), at, conn, cancel_after, timeout_ms)
 
     def window(self, p_from: datetime, p_to: datetime, at: datetime | None = None,
                conn: psycopg.Connection | None = None) -> int:

@@ -98,7 +98,7 @@ def test_cutoff_in_asia_kolkata():
 def test_plan_report_resolves_zone_window_and_cutoff():
     q = plan_report("workspace_daily", START, tz_param="Mars/Olympus", user_zone="America/Los_Angeles", days="x")
     assert q == ReportQuery("workspace_daily", "America/Los_Angeles", 30,
-                            datetime(2026, 1, 30, 8, tzinfo=UTC))  # 30 Jan 00:00 PST
+                            datetime(2026, 1, 30, 8, tzinfo=UTC), START)  # 30 Jan 00:00 PST
     with pytest.raises(ValueError, match="unknown report"):
         plan_report("workspace_weekly", START)
 
