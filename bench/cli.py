@@ -7,6 +7,7 @@ import dataclasses
 import json
 import signal
 import sys
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
@@ -102,40 +103,22 @@ ReportDirOpt = Annotated[Path, typer.Option("--report-dir", help="where the hist
 JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the JSON verdict here")]
 
 
-def _execute(sc, scenario_text: str, target: str, pg: str, dsn, pg_bin, report_dir: Path, json_file, ops,
-             replaying: bool, replay_hint: str) -> dict:
-    from bench.runner import run
-    from bench.verdict import evaluate, markdown
-
-    tgt = Target.resolve(target)
-    stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
-    history_path = report_dir / f"{stem}.history.jsonl"
-    start = to_us(sc.start)
-    total = sc.duration // timedelta(microseconds=1)
-    with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[sim]}"),
-        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err, transient=True,
-    ) as progress:
-        bar = progress.add_task(f"{sc.name} on {tgt.name}", total=total, sim="", stats="")
+@contextmanager
+def progress_bar(sc, target: str):
+    """A live bar of simulated time, operations, ticks and checks; yields the runner's progress callback."""
+    start, total = to_us(sc.start), sc.duration // timedelta(microseconds=1)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[sim]}"),
+                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err, transient=True) as progress:
+        bar = progress.add_task(f"{sc.name} on {target}", total=total, sim="", stats="")
 
         def on_progress(at: int, r) -> None:
             progress.update(bar, completed=at - start, sim=f"{from_us(at):%Y-%m-%d %H:%M}Z",
                             stats=f"{sum(r.ops.values())} ops · {r.ticks} ticks · {len(r.checks)} checks")
 
-        result = run(server, sc, scenario_text, tgt, history_path, ops, replaying, on_progress)
-    v = evaluate(result)
-    v["replay"] = replay_hint.format(history=history_path, target=target)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / f"{stem}.json").write_text(json.dumps(v, indent=2, default=str))
-    (report_dir / f"{stem}.md").write_text(markdown(v))
-    if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(v, indent=2, default=str))
-    show_verdict(v, report_dir / f"{stem}.md")
-    return v
+        yield on_progress
 
 
-def show_verdict(v: dict, report_path: Path) -> None:
+def show_verdict(v: dict) -> None:
     table = Table(title=f"{v['scenario']} on {v['target']} (PostgreSQL {v['server_version']}, seed {v['seed']})")
     for col in ("check", "expected", "observed", "ok"):
         table.add_column(col)
@@ -157,7 +140,7 @@ def show_verdict(v: dict, report_path: Path) -> None:
             console.print(f"    op #{o['i']} {o['f']} at {o['at']} ({o['outcome']})", highlight=False)
     ops = v["operations"]
     console.print(f"{ops['total']} operations ({ops.get('ok', 0)} ok, {ops.get('fail', 0)} failed), "
-                  f"{v['ticks']['count']} ticks; history sha256 {v['history_sha256'][:16]}…; report {report_path}",
+                  f"{v['ticks']['count']} ticks; history sha256 {v['history_sha256'][:16]}…; report {v['report']}",
                   highlight=False)
     if not v["ok"]:
         console.print(f"[bold red]FAIL[/] — replay with: {v['replay']}", highlight=False)
@@ -174,21 +157,24 @@ def run_cmd(
     report_dir: ReportDirOpt = Path("reports"),
     json_file: JsonOpt = None,
 ) -> None:
-    """Generate a scenario's workload, replay it into a target, and judge the rollup."""
-    from bench.generator import generate
+    """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup."""
+    from bench.execute import run_scenario
     from bench.scenario import ScenarioError, load
 
     try:
         sc = load(scenario)
         if seed is not None:
             sc = dataclasses.replace(sc, seed=seed)
-        text = scenario.read_text()
         hint = f"rollup-bench replay {{history}} --target {{target}}   (or: rollup-bench run {scenario} --target {{target}} --seed {sc.seed})"
-        v = _execute(sc, text, target, pg, dsn, pg_bin, report_dir, json_file, generate(sc), False, hint)
+        Target.resolve(target)
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
+            v = run_scenario(server, scenario, target, report_dir, sc=sc, text=scenario.read_text(), hint=hint,
+                             on_progress=on_progress, json_file=json_file)
     except (ScenarioError, ProvisionError, TargetError) as exc:
         raise fail(str(exc))
     except MigrationError as exc:
         raise fail(f"migration failed: {exc}")
+    show_verdict(v)
     raise typer.Exit(0 if v["ok"] else 1)
 
 
@@ -202,25 +188,135 @@ def replay(
     report_dir: ReportDirOpt = Path("reports/replay"),
     json_file: JsonOpt = None,
 ) -> None:
-    """Re-run a recorded history exactly (operations, ticks and checks at their simulated times)."""
+    """Re-run a recorded history exactly (operations, ticks, faults and checks at their simulated times)."""
+    from bench.execute import run_scenario
     from bench.history import History
     from bench.scenario import ScenarioError, loads
 
     try:
         h = History.load(history)
         sc = dataclasses.replace(loads(h.header["toml"], source=str(history)), seed=h.header["seed"])
-        v = _execute(sc, h.header["toml"], target, pg, dsn, pg_bin, report_dir, json_file, h.replay(), True,
-                     "rollup-bench replay {history} --target {target}")
+    except ScenarioError as exc:
+        raise fail(str(exc))
     except (OSError, ValueError, KeyError) as exc:
-        if isinstance(exc, (ScenarioError,)):
-            raise fail(str(exc))
         raise fail(f"{history}: cannot replay: {exc}")
+    try:
+        Target.resolve(target)
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
+            v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(),
+                             replaying=True, on_progress=on_progress, json_file=json_file)
     except (ProvisionError, TargetError) as exc:
         raise fail(str(exc))
+    show_verdict(v)
     same = v["history_sha256"] == h.sha256
     console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 {h.sha256[:16]}…)",
                   highlight=False)
     raise typer.Exit(0 if v["ok"] else 1)
+
+
+# ---------------------------------------------------------------- reproductions and the gate
+
+
+def show_script(v: dict) -> None:
+    """A reproduction's operation sequence: the shortest that shows it (the world it acts on is implied)."""
+    table = Table("#", "simulated time", "step", "details", title=f"{v['scenario']}: the sequence")
+    for s in v["script"]:
+        details = ", ".join(f"{k}={str(val)[:12]}" for k, val in s.items() if k not in ("i", "at", "op", "session"))
+        session = f" [session {s['session']}]" if s["session"] else ""
+        table.add_row(str(s["i"]), s["at"][:19].replace("T", " "), s["op"] + session, details)
+    console.print(table)
+
+
+@app.command()
+def repro(
+    ids: Annotated[list[str], typer.Argument(help="catalogue ids (B1 … B13, L1), or 'all'")],
+    target: TargetOpt = "reference",
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports/repro"),
+    json_file: JsonOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="only the summary table")] = False,
+) -> None:
+    """Run reproductions of the known divergences: each shows its signature on a faithful target and converges
+    on a fixed one. Prints the sequence and the differing keys or report rows."""
+    from bench.execute import SCENARIOS, find_repro, run_scenario
+
+    try:
+        names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
+        paths = [find_repro(n) for n in names]
+        Target.resolve(target)
+        verdicts = []
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server:
+            for path in paths:
+                verdicts.append(run_scenario(server, path, target, report_dir))
+                if not quiet:
+                    show_script(verdicts[-1])
+                    show_verdict(verdicts[-1])
+    except (FileNotFoundError, ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    except Exception as exc:  # a scenario file's own error
+        from bench.scenario import ScenarioError
+
+        if isinstance(exc, ScenarioError):
+            raise fail(str(exc))
+        raise
+    summary(verdicts, f"reproductions on {target}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts),
+                                         "runs": verdicts}, indent=2, default=str))
+    raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+
+
+def summary(verdicts: list[dict], title: str) -> None:
+    table = Table("scenario", "summary", "expected", "observed", "ok", title=title)
+    for v in verdicts:
+        check = v["checks"][0]
+        about = v["repro"]["summary"] if v.get("repro") else v["description"].split(". ")[0][:80]
+        table.add_row(v["scenario"], about, check["expected"], check["observed"],
+                      "[green]yes[/]" if v["ok"] else "[red]no[/]")
+    console.print(table)
+
+
+@app.command()
+def gate(
+    target: TargetOpt = "reference",
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports/gate"),
+    json_file: JsonOpt = None,
+) -> None:
+    """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
+    for this target (reference: every id reproduced; hardened and other targets: converged everywhere)."""
+    from bench.execute import SCENARIOS, run_scenario
+
+    paths = [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
+             *sorted((SCENARIOS / "peer").glob("*.toml"))]
+    verdicts = []
+    try:
+        Target.resolve(target)
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Progress(
+            TextColumn("[bold]gate"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.fields[name]}"),
+            TimeElapsedColumn(), console=err, transient=True,
+        ) as progress:
+            bar = progress.add_task("gate", total=len(paths), name="")
+            for path in paths:
+                progress.update(bar, name=path.stem)
+                verdicts.append(run_scenario(server, path, target, report_dir))
+                progress.advance(bar)
+    except (ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    summary(verdicts, f"gate on {target}")
+    ok = all(v["ok"] for v in verdicts)
+    for v in verdicts:
+        if not v["ok"]:
+            console.print(f"[red]FAIL[/] {v['scenario']}: {v['report']} — replay: {v['replay']}", highlight=False)
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"target": target, "ok": ok, "runs": verdicts}, indent=2, default=str))
+    raise typer.Exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

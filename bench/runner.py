@@ -45,7 +45,7 @@ class CheckResult:
     apply_errors: int | None = None
     except_all: tuple[int, int] | None = None
     bad_keys: list[dict] = field(default_factory=list)
-    error_lost: bool = False  # a tick failed since the last check and the state row does not say so (B8)
+    error_lost: bool = False  # a tick failed and the state row did not say so (B8)
 
     @property
     def signature(self) -> set[str]:
@@ -78,7 +78,7 @@ def scripted_ops(sc: Scenario) -> list[Op]:
     """A scripted scenario's operations: the named world, its steps, and a final check if it has none."""
     start = to_us(sc.start)
     sessions: dict[str, int] = {}
-    ops = steps.world(start) + [steps.to_op(s, start, sessions) for s in sc.steps]
+    ops = steps.world(start) + [op for s in sc.steps for op in steps.to_ops(s, start, sessions)]
     if not ops or ops[-1].name != "check":
         ops.append(Op("check", ops[-1].at if ops else start, 0, {"final": True}))
     ops[-1].value["final"] = True
@@ -104,7 +104,7 @@ class Run:
         self.next_tick = to_us(sc.start) + self.every
         self.last_tick = None
         self.ticks = self.tick_rows = self.tick_failures = 0
-        self.failed_since_check = False
+        self.error_lost = False  # a failed tick left last_error empty
         self.ops: Counter = Counter()
         self.checks: list[CheckResult] = []
         self.zones = sc.view_zones()
@@ -128,7 +128,11 @@ class Run:
         self.history.complete(op, "fail" if error else "ok", result=rows, error=error)
         self.ticks += 1
         self.tick_failures += failed
-        self.failed_since_check |= failed
+        cancelled = error is not None and error.startswith("57014")  # a cancel is not an error to record
+        if failed and not cancelled and not self.error_lost:  # did the failure leave a trace in the state row? (B8)
+            with self.db.connect() as conn:
+                self.error_lost = conn.execute(
+                    "SELECT last_error IS NULL FROM task_usage_hourly_rollup_state WHERE id = 1").fetchone()[0]
         self.tick_rows += max(rows or 0, 0)
         self.last_tick = op.at
 
@@ -218,6 +222,8 @@ class Run:
         for op in ops:
             self.ticks_until(op.at)
             self.ops[op.name] += 1
+            if self.scripted:  # sessions that do not choose their start time (a backfill's) see time pass
+                self.db.clock.set(from_us(op.at))
             if op.name == "tick":
                 self.tick(op)
             elif op.name == "check":
@@ -247,10 +253,7 @@ class Run:
             zones = [checker.zone_report_check(conn, z, self.whole[z], self.sc.zones.report_days, now, rows, truth,
                                                rollup, read_side) for z in self.zones]
             result = CheckResult(op.at, bool(op.get("final")), diff, zones)
-            if self.failed_since_check:
-                result.error_lost = conn.execute(
-                    "SELECT last_error IS NULL FROM task_usage_hourly_rollup_state WHERE id = 1").fetchone()[0]
-                self.failed_since_check = False
+            result.error_lost = self.error_lost
             if result.final:
                 result.apply_errors = checker.apply_diff(rows, checker.raw_rows(conn))
                 result.except_all = checker.except_all(conn)

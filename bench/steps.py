@@ -77,6 +77,7 @@ STEPS: dict[str, dict] = {
     "change_usage_key": {**USAGE_KEY, "new_task": "", "new_provider": "", "new_model": "", "new_created_at": ""},
     "update_no_bump": {**USAGE_KEY, **TOKENS},
     "tick": {"conn": "pool", "wait": True, "timeout": ""},
+    "ticks": {"until": None, "every": "5m", "conn": "pool"},  # a tick at `at`, then every `every` until `until`
     "await": {"conn": None},
     "wait_blocked": {"conn": None},
     "cancel": {"conn": None, "how": "backend"},
@@ -101,9 +102,19 @@ class Step:
     line: int | None = None
 
 
-def _ref(kind: str, name: str) -> str | None:
+def _ref(name: str) -> str | None:
     """The id of a named entity (`A.a1`) or task (`t1`); '' means none."""
     return uid(name) if name else None
+
+
+def to_ops(step: Step, start_us: int, sessions: dict[str, int]) -> list[Op]:
+    """The operations a step becomes (one, except for `ticks`)."""
+    if step.do != "ticks":
+        return [to_op(step, start_us, sessions)]
+    first, until = step.at // timedelta(microseconds=1), parse_offset(step.args["until"])
+    every = parse_offset(step.args["every"])
+    return [Op("tick", start_us + t, 0, {"conn": step.args["conn"], "wait": True, "timeout_ms": None})
+            for t in range(first, until + 1, every)]
 
 
 def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
@@ -111,13 +122,13 @@ def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
     a, at = step.args, start_us + step.at // timedelta(microseconds=1)
     session = sessions.setdefault(step.session, HELD + len(sessions)) if step.session else 0
     offset = lambda text: start_us + parse_offset(text) if text else None  # noqa: E731
-    key = {"task_id": _ref("task", a.get("task", "")), "provider": a.get("provider"), "model": a.get("model")}
+    key = {"task_id": _ref(a.get("task", "")), "provider": a.get("provider"), "model": a.get("model")}
     tokens = {k: a.get(k) for k in TOKENS}
     d = step.do
     if d == "task":
         agent = a["agent"]
         runtime = a["runtime"] or f"{agent.split('.')[0]}.r1"
-        value = {"id": uid(a["name"]), "agent_id": uid(agent), "runtime_id": uid(runtime), "issue_id": _ref("issue", a["issue"])}
+        value = {"id": uid(a["name"]), "agent_id": uid(agent), "runtime_id": uid(runtime), "issue_id": _ref(a["issue"])}
     elif d == "usage":
         value = {**key, **tokens, "created_at": offset(a["created_at"])}
     elif d == "delete_usage":
@@ -130,11 +141,11 @@ def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
     elif d == "link_issue":
         value = {"id": uid(a["task"]), "issue_id": uid(a["issue"])}
     elif d == "change_issue_project":
-        value = {"id": uid(a["issue"]), "project_id": _ref("project", a["project"])}
+        value = {"id": uid(a["issue"]), "project_id": _ref(a["project"])}
     elif d == "change_agent":
         value = {"id": uid(a["task"]), "agent_id": uid(a["agent"])}
     elif d == "change_usage_key":
-        value = {**key, "new_task_id": _ref("task", a["new_task"]), "new_provider": a["new_provider"] or None,
+        value = {**key, "new_task_id": _ref(a["new_task"]), "new_provider": a["new_provider"] or None,
                  "new_model": a["new_model"] or None, "new_created_at": offset(a["new_created_at"])}
     elif d == "update_no_bump":
         value = {**key, **tokens}
@@ -146,7 +157,7 @@ def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
     elif d == "cancel":
         value = {"conn": a["conn"], "how": a["how"]}
     elif d == "lock":
-        value = {"target": a["target"], "task_id": _ref("task", a["task"])}
+        value = {"target": a["target"], "task_id": _ref(a["task"])}
     elif d == "backfill":
         value = {"months_back": a["months_back"] or None, "force": a["force"], "conn": a["conn"], "wait": a["wait"]}
     elif d == "migrate":

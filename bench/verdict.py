@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from bench.runner import RunResult
 from rollup.clock import from_us
 
+WORLD_OPS = frozenset({"workspace", "user", "runtime", "agent", "project", "issue"})  # a script's setting
+
 
 def _check(name: str, expected: str, observed: str, ok: bool) -> dict:
     return {"name": name, "expected": expected, "observed": observed, "ok": bool(ok)}
@@ -16,28 +18,44 @@ def _meets(level: str, count: int) -> bool:
     return count == 0 if level == "none" else count > 0 if level == "some" else True
 
 
-def evaluate(result: RunResult) -> dict:
-    exp = result.scenario.expectation(result.target)
-    final = result.checks[-1] if result.checks else None
+def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
     bad = sum(c.hour.rows.height for c in result.checks)
     drift_rows = sum(z.pipeline_drift for c in result.checks for z in c.zones)
-    zones = final.zones if final else []
     checks = [
         _check("hour-grain drift", exp.hour_drift,
                f"{bad} bad key(s) over {len(result.checks)} check(s)", _meets(exp.hour_drift, bad)),
         _check("report-grain pipeline drift", exp.report_drift,
                f"{drift_rows} report row(s) differ from hour-grain truth", _meets(exp.report_drift, drift_rows)),
     ]
-    err = {z.name: z.representation_error for z in zones}
     level = exp.representation_error
     if level == "non_whole_hour_only":
         wrong = [z.name for z in zones if z.whole_hour and z.representation_error]
         checks.append(_check("representation error", "only in non-whole-hour zones",
                              f"whole-hour zones with error: {', '.join(wrong) or 'none'}", not wrong))
     elif level != "any":
-        total = sum(err.values())
+        total = sum(z.representation_error for z in zones)
         checks.append(_check("representation error", level, f"{total} report row(s) over {len(zones)} zone(s)",
                              _meets(level, total)))
+    return checks
+
+
+def evaluate(result: RunResult) -> dict:
+    sc = result.scenario
+    exp = sc.expectation(result.target)
+    final = result.checks[-1] if result.checks else None
+    zones = final.zones if final else []
+    observed = sorted(set().union(*(c.signature for c in result.checks)))
+    if exp.reproduced is not None:  # a scripted reproduction: its signature, or nothing at all
+        signature = list(sc.repro.signature) if sc.repro else []
+        if exp.reproduced:
+            ok = bool(observed) and set(signature) <= set(observed)
+            checks = [_check(f"{sc.name} reproduces", "signature " + (", ".join(signature) or "any divergence"),
+                             ", ".join(observed) or "converged", ok)]
+        else:
+            checks = [_check(f"{sc.name} converges", "no divergence", ", ".join(observed) or "converged",
+                             not observed)]
+    else:
+        checks = _workload_checks(result, exp, zones)
     if final and final.apply_errors is not None:
         checks.append(_check("history applied as recorded", "0 usage rows differ",
                              f"{final.apply_errors} usage row(s) differ", final.apply_errors == 0))
@@ -51,6 +69,7 @@ def evaluate(result: RunResult) -> dict:
         checks.append(_check("checks ran", "at least one", "none", False))
     return {
         "scenario": result.scenario.name,
+        "description": result.scenario.description,
         "target": result.target,
         "seed": result.scenario.seed,
         "server_version": result.server_version,
@@ -62,9 +81,15 @@ def evaluate(result: RunResult) -> dict:
         "checks": checks,
         "ok": all(c["ok"] for c in checks),
         "drift": final.hour.summary if final else {"missing": 0, "extra": 0, "mismatched": 0},
+        "signature": observed,
+        "repro": {"id": sc.repro.id, "summary": sc.repro.summary, "reachable": sc.repro.reachable,
+                  "signature": list(sc.repro.signature)} if sc.repro else None,
         "drift_by_check": [{"at": from_us(c.at).isoformat(), **c.hour.summary} for c in result.checks],
         "bad_keys": [_jsonable(k) for k in final.bad_keys] if final else [],
-        "zones": [{"name": z.name, "whole_hour": z.whole_hour, "pipeline_drift": z.pipeline_drift,
+        "script": [{"i": op.index, "at": from_us(op.at).isoformat(), "op": op.name, "session": op.session,
+                    **{k: v for k, v in op.value.items() if v is not None}}
+                   for op in result.script if op.name not in WORLD_OPS],
+        "zones": [{"name": z.name, "whole_hour": z.whole_hour, "error": z.error, "pipeline_drift": z.pipeline_drift,
                    "pipeline_drift_tokens": z.pipeline_drift_tokens, "representation_error": z.representation_error,
                    "representation_error_tokens": z.representation_error_tokens,
                    "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples}
