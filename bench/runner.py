@@ -87,10 +87,11 @@ def scripted_ops(sc: Scenario) -> list[Op]:
 
 class Run:
     def __init__(self, sc: Scenario, scenario_text: str, target: Target, db: Database, history_path: Path,
-                 replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None):
+                 replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None,
+                 scripted: bool | None = None):
         self.sc, self.target, self.db, self.server = sc, target, db, server
         self.replaying = replaying
-        self.scripted = bool(sc.steps)
+        self.scripted = bool(sc.steps) if scripted is None else scripted  # ticks only where told
         self.history_path = Path(history_path)
         header = {"scenario": sc.name, "digest": sc.digest(), "seed": sc.seed, "toml": scenario_text}
         self.history = HistoryWriter(self.history_path, header)

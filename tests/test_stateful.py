@@ -1,0 +1,173 @@
+"""Stateful property testing: hypothesis drives operations, ticks and faults against a target, and after each
+catch-up the rollup must equal the oracle's truth. On the reference it must find a divergence and shrink it to
+a short sequence; on the hardened target it must find none. Every example writes a history; a failure names it
+and the command that replays it, and hypothesis prints @reproduce_failure for the example itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+
+from bench.history import History
+from bench.ops import Op
+from bench.runner import Run, run
+from bench.scenario import loads
+from bench.steps import uid, world
+from rollup.clock import to_us
+from rollup.database import Database
+from rollup.migrations import Runner, Target
+
+START = datetime(2026, 3, 2, 10, tzinfo=UTC)
+MINUTE = 60_000_000
+SCENARIO = '[scenario]\nname = "stateful"\nstart = 2026-03-02T10:00:00Z\n[zones]\nview = ["UTC"]\n'
+AGENTS = ["A.a1", "A.a2", "B.a1"]
+ISSUES = ["A.i1", "A.i2", "A.i3", "B.i1"]
+PROJECTS = ["A.p1", "A.p2", ""]
+MODELS = ["claude-sonnet-4", "claude-haiku-4"]
+BUDGET = settings(max_examples=30, stateful_step_count=8, deadline=None, print_blob=True,
+                  suppress_health_check=list(HealthCheck))
+
+
+class Rollup(RuleBasedStateMachine):
+    """Operations on the named world of scripted scenarios, in simulated time, through the bench's own runner."""
+
+    server = None
+    template: str = ""
+    target: Target = None
+    workdir: Path = None
+    last: list[str] = []  # the rules of the most recent example (after shrinking: the minimal one)
+    examples = 0
+
+    @initialize()
+    def start(self):
+        cls = type(self)
+        cls.examples += 1
+        cls.last = []
+        self.db = Database(cls.server, START, template=cls.template)
+        self.history = cls.workdir / f"example-{cls.examples}.history.jsonl"
+        self.run = Run(loads(SCENARIO), SCENARIO, cls.target, self.db, self.history, scripted=True)
+        self.run.zones = []  # hour grain only: report grain has its own scenarios
+        self.now = to_us(START)
+        self.tasks: list[str] = []
+        self.run.execute(world(self.now))
+        self.task_with_usage("A.a1", "A.i1", MODELS[0], 100)  # something to act on from the first step
+
+    def teardown(self):
+        try:
+            self.catch_up_and_check()  # every example ends with catch-up ticks and is judged
+        finally:
+            self.run.close()
+            self.db.drop()
+
+    def do(self, name: str, session: int = 0, **value) -> None:
+        type(self).last.append(name)
+        self.now += MINUTE
+        self.run.execute([Op(name, self.now, session, value)])
+
+    @rule(agent=st.sampled_from(AGENTS), issue=st.sampled_from(ISSUES + [""]), model=st.sampled_from(MODELS),
+          tokens=st.integers(1, 1000))
+    def task_with_usage(self, agent, issue, model, tokens):
+        name = f"t{len(self.tasks)}"
+        self.tasks.append(name)
+        runtime = agent.split(".")[0] + ".r1"
+        self.do("task", id=uid(name), agent_id=uid(agent), runtime_id=uid(runtime), issue_id=uid(issue) if issue else None)
+        self.do("usage", task_id=uid(name), provider="anthropic", model=model, input=tokens, output=0, cache_read=0,
+                cache_write=0, created_at=None)
+
+    @rule(data=st.data(), model=st.sampled_from(MODELS), tokens=st.integers(1, 1000))
+    def report_again(self, data, model, tokens):
+        task = data.draw(st.sampled_from(self.tasks))
+        self.do("usage", task_id=uid(task), provider="anthropic", model=model, input=tokens, output=0,
+                cache_read=0, cache_write=0, created_at=None)
+
+    @rule(data=st.data(), model=st.sampled_from(MODELS))
+    def delete_usage(self, data, model):
+        self.do("delete_usage", task_id=uid(data.draw(st.sampled_from(self.tasks))), provider="anthropic", model=model)
+
+    @rule(data=st.data(), runtime=st.sampled_from(["r1", "r2"]))
+    def reassign_runtime(self, data, runtime):
+        task = data.draw(st.sampled_from(self.tasks))
+        self.do("reassign_runtime", id=uid(task), runtime_id=uid(f"A.{runtime}"))
+
+    @rule(issue=st.sampled_from(ISSUES), project=st.sampled_from(PROJECTS))
+    def change_issue_project(self, issue, project):
+        ws = issue.split(".")[0]
+        self.do("change_issue_project", id=uid(issue), project_id=uid(f"{ws}.{project[2:]}") if project else None)
+
+    @rule(issue=st.sampled_from(ISSUES))
+    def delete_issue(self, issue):
+        self.do("delete_issue", id=uid(issue))
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def delete_agent(self, agent):
+        self.do("delete_agent", id=uid(agent))
+
+    @rule(data=st.data())
+    def late_commit(self, data):
+        """A writer begins, reports usage, and commits only after a tick passed its start (a fault)."""
+        task = data.draw(st.sampled_from(self.tasks))
+        self.do("begin", session=100)
+        self.do("usage", session=100, task_id=uid(task), provider="anthropic", model=MODELS[0], input=7,
+                output=0, cache_read=0, cache_write=0, created_at=None)
+        self.now += 9 * MINUTE
+        self.do("tick", conn="pool", wait=True, timeout_ms=None)
+        self.do("commit", session=100)
+
+    @rule(minutes=st.integers(5, 90))
+    def tick(self, minutes):
+        self.now += minutes * MINUTE
+        self.do("tick", conn="pool", wait=True, timeout_ms=None)
+
+    def catch_up_and_check(self):
+        """Ticks that cover every write, then the rollup must equal the hour-grain truth."""
+        for _ in range(2):
+            self.now += 6 * MINUTE
+            self.do("tick", conn="pool", wait=True, timeout_ms=None)
+        self.now += MINUTE
+        self.run.check(Op("check", self.now, 0, {"final": False}))
+        result = self.run.checks[-1]
+        assert not result.signature, (
+            f"{type(self).target.name} diverged: {sorted(result.signature)} {result.hour.summary}; history "
+            f"{self.history}; replay: rollup-bench replay {self.history} --target {type(self).target.name}")
+
+
+def _template(server, target: str) -> Database:
+    db = Database(server, START.replace(hour=9))
+    Runner(db, Target.resolve(target)).up()
+    db.clock.close()  # a template must have no open sessions
+    return db
+
+
+@pytest.fixture
+def machine(server, tmp_path):
+    templates = []
+
+    def make(target: str):
+        templates.append(_template(server, target))
+        Rollup.server, Rollup.target, Rollup.workdir = server, Target.resolve(target), tmp_path
+        Rollup.template, Rollup.examples, Rollup.last = templates[-1].name, 0, []
+        return Rollup
+
+    yield make
+    for db in templates:
+        db.drop()
+
+
+def test_reference_divergence_is_found_and_shrunk(machine):
+    cls = machine("reference")
+    with pytest.raises(AssertionError, match="reference diverged") as info:
+        run_state_machine_as_test(cls, settings=BUDGET)
+    assert len(cls.last) <= 8, cls.last  # shrunk: a handful of operations, not a random walk
+    history = Path(str(info.value).split("history ")[1].split(";")[0])
+    replayed = run(cls.server, loads(SCENARIO), SCENARIO, cls.target, history.with_suffix(".replay.jsonl"),
+                   History.load(history).replay(), replaying=True)
+    assert replayed.checks and replayed.checks[-1].signature  # the history alone reproduces the divergence
+
+
+def test_hardened_passes(machine):
+    run_state_machine_as_test(machine("hardened"), settings=BUDGET)
