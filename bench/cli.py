@@ -319,5 +319,47 @@ def gate(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def diff(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    a: Annotated[str, typer.Option("--a", help="first target")] = "reference",
+    b: Annotated[str, typer.Option("--b", help="second target")] = "hardened",
+    every: Annotated[int, typer.Option("--every", help="compare after every N ticks (and at every check)")] = 12,
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports/diff"),
+    json_file: JsonOpt = None,
+) -> None:
+    """Run one operation stream on two targets in lockstep and report where their rollups differ."""
+    from bench.diff import run_diff
+    from bench.execute import ops_for
+    from bench.scenario import ScenarioError, load
+
+    if every < 1:
+        raise fail("--every must be at least 1")
+    try:
+        sc = load(scenario)
+        ta, tb = Target.resolve(a), Target.resolve(b)
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, f"{a} vs {b}") as on_progress:
+            result = run_diff(server, sc, scenario.read_text(), ta, tb, ops_for(sc), report_dir, every, on_progress)
+    except (ScenarioError, ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    table = Table("simulated time", "keys differing", "first difference", title=f"{sc.name}: {a} (a) vs {b} (b)")
+    for d in result.divergences[:40]:
+        e = d.examples[0]
+        table.add_row(from_us(d.at).strftime("%Y-%m-%d %H:%M"), str(d.keys),
+                      f"{e['side']} {e['bucket_hour'][:16]} agent {e['agent_id'][:8]} {e['model']} {e['deltas']}")
+    console.print(table)
+    console.print(f"{result.compared} comparisons, {len(result.divergences)} with differences; "
+                  f"histories: {result.histories[0]}, {result.histories[1]}", highlight=False)
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"scenario": sc.name, "a": a, "b": b, "compared": result.compared,
+                                         "divergences": [dataclasses.asdict(d) for d in result.divergences]},
+                                        indent=2, default=str))
+    raise typer.Exit(1 if result.divergences else 0)
+
+
 if __name__ == "__main__":
     app()
