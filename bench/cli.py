@@ -270,12 +270,11 @@ def repro(
 
 
 def summary(verdicts: list[dict], title: str) -> None:
-    table = Table("scenario", "summary", "expected", "observed", "ok", title=title)
+    table = Table("scenario", "expected", "observed", "ok", title=title)
     for v in verdicts:
         check = v["checks"][0]
-        about = v["repro"]["summary"] if v.get("repro") else v["description"].split(". ")[0][:80]
-        table.add_row(v["scenario"], about, check["expected"], check["observed"],
-                      "[green]yes[/]" if v["ok"] else "[red]no[/]")
+        observed = ", ".join(c["observed"] for c in v["checks"] if not c["ok"]) or check["observed"]
+        table.add_row(v["scenario"], check["expected"], observed, "[green]yes[/]" if v["ok"] else "[red]no[/]")
     console.print(table)
 
 

@@ -1,0 +1,82 @@
+"""Every reproduction shows its documented signature on the reference and converges on the hardened target;
+every peer case converges on both. (The same runs as `rollup-bench gate`, without the long steady workload.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.cli import app
+from bench.execute import SCENARIOS, ops_for
+from bench.runner import run
+from bench.scenario import ScenarioError, load, loads
+from rollup.migrations import Target
+
+REPROS = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml"))
+PEERS = sorted(p.stem for p in (SCENARIOS / "peer").glob("*.toml"))
+cli = CliRunner()
+
+
+def observe(server, folder: str, name: str, target: str, tmp_path: Path) -> set[str]:
+    path = SCENARIOS / folder / f"{name}.toml"
+    sc = load(path)
+    result = run(server, sc, path.read_text(), Target.resolve(target), tmp_path / "h.jsonl", ops_for(sc))
+    assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
+    return set().union(*(c.signature for c in result.checks))
+
+
+def test_every_catalogue_id_has_a_reproduction():
+    assert REPROS == sorted(["L1"] + [f"B{n}" for n in range(1, 14)])
+    for name in REPROS:
+        sc = load(SCENARIOS / "repro" / f"{name}.toml")
+        assert sc.repro.id == name and sc.repro.signature
+        assert sc.expectation("reference").reproduced is True
+        assert sc.expectation("hardened").reproduced is False and sc.expectation("mine").reproduced is False
+
+
+@pytest.mark.parametrize("name", REPROS)
+def test_reproduction_shows_its_signature_on_reference(server, tmp_path, name):
+    signature = set(load(SCENARIOS / "repro" / f"{name}.toml").repro.signature)
+    observed = observe(server, "repro", name, "reference", tmp_path)
+    assert signature <= observed, observed
+
+
+@pytest.mark.parametrize("name", REPROS)
+def test_reproduction_converges_on_hardened(server, tmp_path, name):
+    assert observe(server, "repro", name, "hardened", tmp_path) == set()
+
+
+@pytest.mark.parametrize("target", ["reference", "hardened"])
+@pytest.mark.parametrize("name", PEERS)
+def test_peer_case_converges(server, tmp_path, name, target):
+    assert observe(server, "peer", name, target, tmp_path) == set()
+
+
+def test_repro_command_prints_the_sequence_and_exit_codes(tmp_path):
+    result = cli.invoke(app, ["repro", "B12", "--report-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "change_agent" in result.output and "hour:extra" in result.output and "extra" in result.output
+    result = cli.invoke(app, ["repro", "B99", "--report-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no reproduction 'B99'" in result.output
+
+
+def test_diff_command_reports_where_two_targets_differ(tmp_path):
+    result = cli.invoke(app, ["diff", str(SCENARIOS / "repro" / "B1.toml"), "--every", "1",
+                              "--report-dir", str(tmp_path), "--json", str(tmp_path / "d.json")])
+    assert result.exit_code == 1, result.output
+    assert "keys differing" in result.output and '"divergences"' in (tmp_path / "d.json").read_text()
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[step]]\ndo = "explode"\n', "is not a step"),
+    ('[[step]]\ndo = "usage"\n', "needs task"),
+    ('[[step]]\ndo = "tick"\nat = "2h"\n[[step]]\ndo = "tick"\nat = "1h"\n', "goes back in time"),
+    ('[[step]]\ndo = "lock"\nsession = "L"\ntarget = "moon"\n', "is not one of rollup"),
+    ('[[step]]\ndo = "commit"\n', "needs a session name"),
+    ('[[step]]\ndo = "tick"\nspeed = 3\n', r"unknown key for step 1 \(tick\)"),
+])
+def test_bad_steps_are_refused(text, message):
+    with pytest.raises(ScenarioError, match=message):
+        loads('[scenario]\nname = "x"\n' + text)
