@@ -8,6 +8,7 @@ check the pipeline has had a tick covering every write, and the checker compares
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class RunResult:
     tick_failures: int
     checks: list[CheckResult]
     script: list[Op] = field(default_factory=list)  # a scripted scenario's operations, for printing
+    tick_seconds: list[float] = field(default_factory=list)
 
 
 def scripted_ops(sc: Scenario) -> list[Op]:
@@ -105,6 +107,7 @@ class Run:
         self.next_tick = to_us(sc.start) + self.every
         self.last_tick = None
         self.ticks = self.tick_rows = self.tick_failures = 0
+        self.tick_seconds: list[float] = []
         self.error_lost = False  # a failed tick left last_error empty
         self.ops: Counter = Counter()
         self.checks: list[CheckResult] = []
@@ -147,10 +150,12 @@ class Run:
             self.nemesis.start(op.get("conn") or "pool", pipeline.conn, work)
             self.pending[op.get("conn") or "pool"] = op
             return
+        started = time.perf_counter()
         try:
             rows, error = work(), None
         except psycopg.Error as exc:
             rows, error = None, describe(exc)
+        self.tick_seconds.append(time.perf_counter() - started)  # wall time: for capacity, never for verdicts
         self._tick_done(op, rows, error)
 
     def ticks_until(self, at: int) -> None:
@@ -297,4 +302,4 @@ def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: 
             r.close()
         outcomes = Counter({"ok": r.client.applied, "fail": r.client.failed})
         return RunResult(sc, target.name, server.version(), r.history_path, r.history.sha256, r.ops, outcomes,
-                         r.ticks, r.tick_rows, r.tick_failures, r.checks, ops if sc.steps else [])
+                         r.ticks, r.tick_rows, r.tick_failures, r.checks, ops if sc.steps else [], r.tick_seconds)

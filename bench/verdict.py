@@ -77,7 +77,8 @@ def evaluate(result: RunResult) -> dict:
         "history_sha256": result.history_sha256,
         "operations": {"total": sum(result.operations.values()), "by_kind": dict(sorted(result.operations.items())),
                        **dict(result.outcomes)},
-        "ticks": {"count": result.ticks, "rows": result.tick_rows, "failed": result.tick_failures},
+        "ticks": {"count": result.ticks, "rows": result.tick_rows, "failed": result.tick_failures,
+                  **_latency(result.tick_seconds)},
         "checks": checks,
         "ok": all(c["ok"] for c in checks),
         "drift": final.hour.summary if final else {"missing": 0, "extra": 0, "mismatched": 0},
@@ -95,6 +96,15 @@ def evaluate(result: RunResult) -> dict:
                    "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples}
                   for z in zones],
     }
+
+
+def _latency(seconds: list[float]) -> dict:
+    """Wall time of the synchronous ticks on this machine: informative, never part of a verdict."""
+    if not seconds:
+        return {}
+    ordered = sorted(seconds)
+    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)  # noqa: E731
+    return {"seconds_total": round(sum(seconds), 3), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": pick(1.0)}
 
 
 def _jsonable(bad: dict) -> dict:
