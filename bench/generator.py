@@ -326,14 +326,7 @@ class Generator:
             self.drop_tenant(ten)
             self.new_tenant(at)
         elif kind == "runtime_reassign":
-            tid = ten.tasks.choice(rng)
-            others = [r for r in ten.runtimes if tid and r != self.tasks[tid].runtime]
-            if tid and others:
-                task, rid = self.tasks[tid], rng.choice(others)
-                self.emit("reassign_runtime", at, id=tid, runtime_id=rid)
-                self.by_runtime[task.runtime].discard(tid)
-                task.runtime = rid
-                self.by_runtime[rid].add(tid)
+            self.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, self.by_runtime)
         elif kind == "link_chat_task":
             tid = ten.chat_tasks.choice(rng)
             if tid and ten.issues:
@@ -350,14 +343,7 @@ class Generator:
                 self.emit("change_issue_project", at, id=iid, project_id=project)
                 self.issue_project[iid] = project
         elif kind == "agent_change":
-            tid = ten.tasks.choice(rng)
-            others = [a for a in ten.agents if tid and a != self.tasks[tid].agent]
-            if tid and others:
-                task, aid = self.tasks[tid], rng.choice(others)
-                self.emit("change_agent", at, id=tid, agent_id=aid)
-                self.by_agent[task.agent].discard(tid)
-                task.agent = aid
-                self.by_agent[aid].add(tid)
+            self.move_task(ten, at, "change_agent", "agent", ten.agents, self.by_agent)
         elif kind == "usage_key_change":
             self.change_usage_key(ten, at)
         elif kind == "update_without_bump":
@@ -365,6 +351,17 @@ class Generator:
             if key:
                 self.emit("update_no_bump", at, task_id=key[0], provider=key[1], model=key[2],
                           input=rng.randrange(1, 10_000), output=rng.randrange(0, 2_000), cache_read=0, cache_write=0)
+
+    def move_task(self, ten: Tenant, at: int, op: str, attr: str, choices: list, index: dict) -> None:
+        """Point a random task of the tenant at another of `choices` (its runtime or its agent)."""
+        tid = ten.tasks.choice(self.rng)
+        others = [c for c in choices if tid and c != getattr(self.tasks[tid], attr)]
+        if tid and others:
+            task, new = self.tasks[tid], self.rng.choice(others)
+            self.emit(op, at, id=tid, **{f"{attr}_id": new})
+            index[getattr(task, attr)].discard(tid)
+            setattr(task, attr, new)
+            index[new].add(tid)
 
     def change_usage_key(self, ten: Tenant, at: int) -> None:
         key = self.usage.choice(self.rng)
