@@ -85,6 +85,8 @@ class Scheduler:
             rows, error = self.pipelines[replica].tick(at=at, cancel_after=self.run_timeout), None
         except psycopg.Error as exc:
             rows, error = None, f"{type(exc).__name__}: {str(exc).strip()}"
+        if rows is not None and rows < 0:  # a tick that records its error and reports -1 (the hardened one)
+            error = "tick reported failure (-1); see last_error"
         run = TickRun(plan, at, replica, attempt, rows, error)
         self.history.append(run)
         if error and attempt < self.attempts:
