@@ -209,8 +209,7 @@ class Run:
                     self.nemesis.start(op.get("conn"), conn, work)
                     self.pending[op.get("conn")] = op
                     return
-                result = sum(work().rows)
-                conn.close()
+                result = sum(work().rows)  # the backfill closes its connection
             elif name == "migrate":
                 self.db.clock.set(from_us(op.at))
                 result = len(Runner(self.db, self.target).up(op.get("to")))
