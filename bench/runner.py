@@ -213,9 +213,12 @@ class Run:
             elif name == "migrate":
                 self.db.clock.set(from_us(op.at))
                 result = len(Runner(self.db, self.target).up(op.get("to")))
-            elif name == "restart":
+            elif name == "restart":  # every session dies with the server: reconnect what the run holds
                 self.server.restart()
+                self.nemesis.close()
                 self.client.reconnect()
+                for pipeline in self.pipelines.values():
+                    pipeline.close()
                 self.db.clock.close()
         except (psycopg.Error, RuntimeError) as exc:
             error = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)

@@ -67,6 +67,10 @@ class Server(ABC):
         with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
             return int(conn.execute("show server_version_num").fetchone()[0])
 
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the server, data kept (a fault); only servers the bench runs itself can."""
+        raise ProvisionError(self.backend, "this backend cannot be restarted by the bench")
+
     def stop(self) -> None:
         """Stop what the bench started; a no-op for servers it only borrows."""
 
