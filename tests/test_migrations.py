@@ -133,3 +133,20 @@ def test_clock_scan_names_unsteerable_clocks(tmp_path):
                      "1_a.up.sql:3: clock_timestamp does not follow the simulated clock",
                      "1_a.up.sql:4: SET search_path may hide the simulated now()"]
     assert clock.scan(Target.resolve("reference").sql_files()) == []
+
+
+def test_migrate_command_says_what_it_applied_and_where(tmp_path):
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    cli = CliRunner()
+    result = cli.invoke(app, ["migrate", "--target", "reference", "--at", "2026-03-01T12:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "embedded PostgreSQL 18" in result.output and "up  104_drop_runtime_timezone" in result.output
+    assert "hook  103_drop_legacy_daily_rollups" in result.output
+    result = cli.invoke(app, ["migrate", "--target", "reference", "--to", "999"])
+    assert result.exit_code == 2 and "has no migration '999'" in result.output
+    bad = _write(tmp_path / "bad", {"1_a.up.sql": "CREATE TABLE t (;"})
+    result = cli.invoke(app, ["migrate", "--target", str(bad)])
+    assert result.exit_code == 1 and "migration failed: 1_a.up.sql:1:" in result.output
