@@ -211,6 +211,7 @@ class _Locator:
     def __init__(self, text: str) -> None:
         self.lines: dict[tuple[str, ...], int] = {}
         table: tuple[str, ...] = ()
+        count: dict[tuple[str, ...], int] = {}
         in_string, depth = False, 0  # inside a multi-line string / array, where a line is a value, not a key
         for number, line in enumerate(text.splitlines(), 1):
             quotes = line.count('"""') + line.count("'''")
@@ -226,6 +227,10 @@ class _Locator:
             elif header := self._HEADER.match(line):
                 table = self._split(header.group(1))
                 self.lines.setdefault(table, number)
+                if line.lstrip().startswith("[["):  # an array of tables: its n-th element is table + ("[n]",)
+                    count[table] = count.get(table, 0) + 1
+                    table = (*table, f"[{count[table]}]")
+                    self.lines[table] = number
 
     def _brackets(self, value: str) -> int:
         bare = self._NOISE.sub("", value)
@@ -248,7 +253,8 @@ class _Context:
     locator: _Locator
 
     def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
-        raise ScenarioError(self.source, ".".join(path), self.locator.line(path), message)
+        key = ".".join(path).replace(".[", "[")  # step[2].at, not step.[2].at
+        raise ScenarioError(self.source, key, self.locator.line(path), message)
 
 
 class _Table:
@@ -507,7 +513,7 @@ def _steps(root: _Table) -> tuple[Step, ...]:
         root.fail("step", "expected an array of tables: [[step]]")
     steps, last = [], timedelta(0)
     for n, data in enumerate(raw):
-        path = ("step",)
+        path = ("step", f"[{n + 1}]")
         line = root.ctx.locator.line(path)
         t = _Table(root.ctx, path, data, None)
         do = t.get("do", "", str)

@@ -80,3 +80,10 @@ def test_diff_command_reports_where_two_targets_differ(tmp_path):
 def test_bad_steps_are_refused(text, message):
     with pytest.raises(ScenarioError, match=message):
         loads('[scenario]\nname = "x"\n' + text)
+
+
+def test_step_errors_name_the_step_and_its_line():
+    text = '[scenario]\nname = "x"\n\n[[step]]\ndo = "tick"\n\n[[step]]\ndo = "tick"\nat = "1h"\nspeed = 2\n'
+    with pytest.raises(ScenarioError) as info:
+        loads(text, source="s.toml")
+    assert str(info.value).startswith("s.toml:10: step[2].speed: unknown key for step 2 (tick)")
