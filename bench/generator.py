@@ -261,6 +261,11 @@ class Generator:
         task.keys.add((provider, model))
         self.usage.add((task_id, provider, model))
 
+    def kill_tasks_of(self, index: dict, key: str) -> None:
+        """A cascade: every task an index lists under `key` (an agent, runtime or issue) goes."""
+        for tid in list(index.pop(key, Bag()).items):
+            self.kill_task(tid)
+
     def kill_task(self, task_id: str) -> None:
         task = self.tasks.pop(task_id, None)
         if task is None:
@@ -300,8 +305,7 @@ class Generator:
             aid = rng.choice(ten.agents)
             self.emit("delete_agent", at, id=aid)
             ten.agents.remove(aid)
-            for tid in list(self.by_agent.pop(aid, Bag()).items):
-                self.kill_task(tid)
+            self.kill_tasks_of(self.by_agent, aid)
             self.new_agent(ten, at)
         elif kind == "runtime_delete":
             used = set(self.agent_runtime[a] for a in ten.agents)
@@ -310,8 +314,7 @@ class Generator:
                 rid = rng.choice(free)
                 self.emit("delete_runtime", at, id=rid)
                 ten.runtimes.remove(rid)
-                for tid in list(self.by_runtime.pop(rid, Bag()).items):
-                    self.kill_task(tid)
+                self.kill_tasks_of(self.by_runtime, rid)
                 self.new_runtime(ten, at)
         elif kind == "project_delete" and ten.projects:
             pid = rng.choice(ten.projects)
@@ -399,8 +402,7 @@ class Generator:
         ten = self.issue_tenant.pop(iid)
         ten.issues.remove(iid)
         self.issue_project.pop(iid, None)
-        for tid in list(self.by_issue.pop(iid, Bag()).items):
-            self.kill_task(tid)
+        self.kill_tasks_of(self.by_issue, iid)
 
     def drop_tenant(self, ten: Tenant) -> None:
         ten.alive = False
@@ -410,8 +412,7 @@ class Generator:
         for iid in list(ten.issues):  # tasks of other workspaces linked to these issues go too
             self.drop_issue(iid)
         for rid in ten.runtimes:
-            for tid in list(self.by_runtime.pop(rid, Bag()).items):
-                self.kill_task(tid)
+            self.kill_tasks_of(self.by_runtime, rid)
 
     # ------------------------------------------------------------------ the stream
 
