@@ -28,12 +28,26 @@ def server(request):
         yield srv
 
 
+def migrated_template(server, target: str, at=TEMPLATE_AT) -> Database:
+    """A database migrated all the way on `target`, ready to be copied (CREATE DATABASE … TEMPLATE)."""
+    db = Database(server, at)
+    Runner(db, Target.resolve(target)).up()
+    db.clock.close()  # a template must have no open sessions
+    return db
+
+
 @pytest.fixture(scope="session")
 def reference_template(server):
     """A database migrated through 104 on the reference target, copied for each test."""
-    db = Database(server, TEMPLATE_AT)
-    Runner(db, Target.resolve("reference")).up()
-    db.clock.close()  # a template must have no open sessions
+    db = migrated_template(server, "reference")
+    yield db.name
+    db.drop()
+
+
+@pytest.fixture(scope="session")
+def hardened_template(server):
+    """A database migrated through the last hardened migration, copied for each test."""
+    db = migrated_template(server, "hardened")
     yield db.name
     db.drop()
 

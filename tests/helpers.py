@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,3 +86,22 @@ def wait_released(db: Database, deadline: float = 10.0) -> None:
                         (TICK_LOCK_KEY,)).fetchone()[0]:
             assert time.monotonic() < end, "lock 4246 still held"
             time.sleep(0.01)
+
+
+def concurrent_ticks(db: Database, pipeline, at, sessions: int = 6) -> list[int]:
+    """`sessions` ticks at the same simulated instant, each on its own connection, released together."""
+    conns = [db.connect() for _ in range(sessions)]
+    barrier, results = threading.Barrier(sessions), [None] * sessions
+
+    def run(i):
+        barrier.wait()
+        results[i] = pipeline.tick(at=at, conn=conns[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns:
+        c.close()
+    return results

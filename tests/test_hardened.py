@@ -20,8 +20,8 @@ from rollup.backfill import backfill, pre_103_hook
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline
-from tests.conftest import START, TEMPLATE_AT
-from tests.helpers import World, buckets, raw_buckets
+from tests.conftest import START
+from tests.helpers import World, buckets, concurrent_ticks, raw_buckets
 from tests.test_faithfulness import _cancel_tick
 from tests.test_pipeline import H
 
@@ -31,16 +31,6 @@ BIG = 5 * 10**18  # two of these in one bucket overflow the rollup's bigint sums
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="session")
-def hardened_template(server):
-    """A database migrated through the last hardened migration, copied for each test."""
-    db = Database(server, TEMPLATE_AT)
-    Runner(db, Target.resolve("hardened")).up()
-    db.clock.close()  # a template must have no open sessions
-    yield db.name
-    db.drop()
 
 
 @pytest.fixture
@@ -671,20 +661,7 @@ def test_six_concurrent_ticks_one_winner_on_hardened(db, pipeline):
     w = World(db)
     for i in range(12):
         w.usage(w.task(), H(10, i), input=i + 1, model=f"m{i % 3}")
-    conns = [db.connect() for _ in range(6)]
-    barrier, results = threading.Barrier(6), [None] * 6
-
-    def run(i):
-        barrier.wait()
-        results[i] = pipeline.tick(at=H(12), conn=conns[i])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in conns:
-        c.close()
+    results = concurrent_ticks(db, pipeline, H(12))
     assert sorted(results) == [0, 0, 0, 0, 0, 3]
     assert_converged(db)
     assert pipeline.tick(at=H(12)) == 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
-from tests.helpers import World, buckets, hourly
+from tests.helpers import World, buckets, concurrent_ticks, hourly
 
 
 def H(hour: int, minute: int = 0, day: int = 1) -> datetime:
@@ -153,22 +152,9 @@ def test_six_concurrent_ticks_one_winner_and_rerun_changes_nothing(db, pipeline)
     w = World(db)
     for i in range(20):
         w.usage(w.task(), H(10, i), input=i + 1, model=f"m{i % 4}")
-    conns = [db.connect() for _ in range(6)]
-    barrier, results = threading.Barrier(6), [None] * 6
-
-    def run(i):
-        barrier.wait()
-        results[i] = pipeline.tick(at=H(12), conn=conns[i])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = concurrent_ticks(db, pipeline, H(12))
     assert sorted(results) == [0, 0, 0, 0, 0, 4]
     assert sum(r["input_tokens"] for r in hourly(db)) == sum(range(1, 21))
     before = hourly(db)
     assert pipeline.tick(at=H(12)) == 0
     assert hourly(db) == before
-    for c in conns:
-        c.close()

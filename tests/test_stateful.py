@@ -20,7 +20,8 @@ from bench.scenario import loads
 from bench.steps import uid, world
 from rollup.clock import to_us
 from rollup.database import Database
-from rollup.migrations import Runner, Target
+from rollup.migrations import Target
+from tests.conftest import migrated_template
 
 START = datetime(2026, 3, 2, 10, tzinfo=UTC)
 MINUTE = 60_000_000
@@ -136,19 +137,12 @@ class Rollup(RuleBasedStateMachine):
             f"{self.history}; replay: rollup-bench replay {self.history} --target {type(self).target.name}")
 
 
-def _template(server, target: str) -> Database:
-    db = Database(server, START.replace(hour=9))
-    Runner(db, Target.resolve(target)).up()
-    db.clock.close()  # a template must have no open sessions
-    return db
-
-
 @pytest.fixture
 def machine(server, tmp_path):
     templates = []
 
     def make(target: str):
-        templates.append(_template(server, target))
+        templates.append(migrated_template(server, target, START.replace(hour=9)))
         Rollup.server, Rollup.target, Rollup.workdir = server, Target.resolve(target), tmp_path
         Rollup.template, Rollup.examples, Rollup.last = templates[-1].name, 0, []
         return Rollup
