@@ -112,10 +112,6 @@ def _ops_frame(events: pl.DataFrame) -> pl.DataFrame:
     return invokes.join(outcomes, on="i", how="left").sort("i")
 
 
-def ok_ops(history_ops: pl.DataFrame) -> pl.DataFrame:
-    return history_ops.filter(pl.col("outcome") == "ok")
-
-
 def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None,
                    results: dict[int, int] | None = None) -> pl.DataFrame:
     """An in-memory history, same columns as `History.ops`: every operation ok unless `outcomes` says not."""

@@ -78,10 +78,6 @@ class Nemesis:
             self.begin(session, at)
         return self.held[session].execute(LOCKS[target], {"task_id": task_id}).rowcount
 
-    def in_session(self, session: int) -> psycopg.Connection | None:
-        """The open transaction of a named session, for operations that run inside it."""
-        return self.held.get(session)
-
     # ------------------------------------------------------------------ background work
 
     def start(self, name: str, conn: psycopg.Connection, work: Callable[[], object]) -> None:

@@ -57,7 +57,6 @@ def world(at: int) -> list[Op]:
 
 
 # Step kinds: the keys each takes (with defaults; None = required) and the operation it becomes.
-ENTITY_REFS = {"agent": "agent", "runtime": "runtime", "project": "project", "issue": "issue", "workspace": "workspace"}
 USAGE_KEY = {"task": None, "provider": "anthropic", "model": "claude-sonnet-4"}
 TOKENS = {"input": 100, "output": 0, "cache_read": 0, "cache_write": 0}
 STEPS: dict[str, dict] = {

@@ -20,6 +20,11 @@ def test_tick_moves_watermark_to_five_minutes_before_simulated_now(db, pipeline)
     assert datetime.now(UTC) - state.watermark_at > timedelta(days=30)  # not the wall clock
 
 
+def test_lag_is_seconds_since_the_last_tick_finished(db, pipeline):
+    pipeline.tick(at=H(12))
+    assert pipeline.lag_seconds(at=H(12, 3)) == 180.0
+
+
 def test_tick_rolls_up_sums_and_counts_per_key(db, pipeline):
     w = World(db)
     t1, t2 = w.task(), w.task()
