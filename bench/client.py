@@ -1,18 +1,22 @@
 """The client: applies operations to a target at their simulated times and records every outcome.
 
-Each operation is its own transaction, started at the operation's simulated time on its session's connection.
-Runs of plain inserts and usage reports between other operations are applied in bulk — COPY for rows whose key
-is new, a staged upsert for re-reports — which gives the same rows as one transaction per report (each row's
-updated_at is its report's start time) at COPY speed. If a bulk batch fails, it is applied again one operation
-at a time, so every operation still gets its own outcome.
+The definition: each operation is its own transaction, started at the operation's simulated time on its
+session's connection (`bulk=False` applies exactly that). Runs of task inserts and usage reports between other
+operations go in bulk instead, through the loader (bench/loader.py), and leave the same rows: a usage row keeps
+its first report's created_at, and its last report's counters and start time (updated_at). If a bulk batch
+fails, what it did not commit is applied again one operation at a time, so every operation still gets its own
+outcome. tests/test_client.py holds the bulk path to the definition.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import psycopg
 
 from bench.app import UPSERT_USAGE
 from bench.history import HistoryWriter
+from bench.loader import Loader
 from bench.ops import BULK, Op
 from rollup.clock import from_us, start_at
 from rollup.database import Database
@@ -51,32 +55,69 @@ SINGLE: dict[str, str] = {
                       " WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
 }
 TIMES = ("created_at", "new_created_at")
-USAGE_COLUMNS = ("task_id", "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
-                 "cache_write_tokens", "created_at", "updated_at")
+HOLD = 3600 * 1_000_000  # how long a new usage row waits for its re-reports before it is streamed, in µs
 
 
 class Batch:
-    """Bulk operations gathered between other operations. Usage reports are shaped as the rows they write (a
-    row keeps its first report's created_at; later reports overwrite its counters and updated_at); tasks are
-    not kept: the client streams them to PostgreSQL as they arrive."""
+    """Bulk operations gathered between other operations. Usage reports are shaped as the rows they leave (a row
+    keeps its first report's created_at; later reports overwrite its counters and updated_at). A new row is held
+    for an hour of simulated time, long enough for its re-reports to arrive, and then streamed (COPY); a report
+    of a row already streamed or written earlier is kept for the application's upsert at flush. `where` tells,
+    per operation, where its effect went: the loader chunk of a task, the key of a held row, None for an upsert."""
 
     def __init__(self):
         self.ops: list[Op] = []
-        self.rows: dict[tuple, list] = {}
+        self.where: list[int | tuple | None] = []
+        self.held: dict[tuple, tuple] = {}  # new rows not yet streamed
+        self.order: deque[tuple[int, tuple]] = deque()  # (first report's time, key) of held rows
+        self.released: dict[tuple, int] = {}  # keys streamed in this batch, and the chunk each went to
+        self.rows: dict[tuple, tuple] = {}  # rows to upsert at flush
 
-    def add(self, op: Op) -> None:
+    def add_task(self, op: Op, chunk: int) -> None:
         self.ops.append(op)
-        if op.name != "usage":
-            return
+        self.where.append(chunk)
+
+    def add_usage(self, key: tuple, op: Op, written: bool) -> None:
+        """`written`: the row exists already (an earlier batch wrote it)."""
+        held = not written and key not in self.released
+        pending = self.held if held else self.rows
+        self.ops.append(op)
+        self.where.append(key if held else None)
         v = op.value
-        key = (v["task_id"], v["provider"].lower(), v["model"])
-        row = self.rows.get(key)
+        row = pending.get(key)
         if row is None:
-            created = from_us(v["created_at"] if v["created_at"] is not None else op.at)
-            self.rows[key] = [*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, from_us(op.at)]
+            created = v["created_at"] if v["created_at"] is not None else op.at
+            if held:
+                self.order.append((op.at, key))
         else:
-            row[3:7] = v["input"], v["output"], v["cache_read"], v["cache_write"]
-            row[8] = from_us(op.at)
+            created = row[7]
+        # Times stay in µs until the row is sent. Rows are tuples, not lists: the garbage collector stops
+        # tracking them, and a batch holds many.
+        pending[key] = (*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, op.at)
+
+    def due(self, before: int | None) -> list[tuple]:
+        """The held rows first reported before `before` (all of them if None), in that order: their keys."""
+        order = self.order
+        if not order or (before is not None and order[0][0] >= before):
+            return []
+        out = []
+        while order and (before is None or order[0][0] < before):
+            out.append(order.popleft()[1])
+        return out
+
+    def release(self, key: tuple, chunk: int) -> tuple:
+        """Stop holding the row of `key`: it goes to loader chunk `chunk`."""
+        self.released[key] = chunk
+        return sendable(self.held.pop(key))
+
+
+def sendable(row: tuple) -> tuple:
+    """A batch row as COPY takes it: its times as timestamps."""
+    return (*row[:7], from_us(row[7]), from_us(row[8]))
+
+
+def usage_key(v: dict) -> tuple:
+    return v["task_id"], v["provider"].lower(), v["model"]
 
 
 def params(op: Op) -> dict:
@@ -94,111 +135,90 @@ def describe(exc: psycopg.Error) -> str:
 
 class Client:
     def __init__(self, db: Database, sessions: int, history: HistoryWriter,
-                 held: dict[int, psycopg.Connection] | None = None):
+                 held: dict[int, psycopg.Connection] | None = None, bulk: bool = True):
         self.db = db
         self.history = history
+        self.bulk = bulk  # False: every operation its own transaction, the definition the bulk path must meet
         self.held = {} if held is None else held  # sessions whose transaction stays open (the nemesis's)
         self.conns = [db.connect() for _ in range(max(1, sessions))]
+        self.loader = Loader(db)
         self.pending = Batch()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
-        self._staged = False  # the staging table exists on the bulk connection
-        self._tx = None  # the open bulk transaction, if any
-        self._task_copy = None  # the COPY that tasks stream into while a batch is open
-        self._task_rows = None
         self.applied = 0
         self.failed = 0
 
     def close(self) -> None:
         self.flush()
+        self.loader.close()
         for c in self.conns:
             c.close()
 
     def reconnect(self) -> None:
-        """New pool connections, after a server restart broke the old ones."""
-        self._tx = self._task_copy = None
-        self._staged = False
+        """New pool connections, after a server restart broke the old ones (nothing is pending: the runner
+        flushes before it restarts the server)."""
+        self.loader.close()
         for c in self.conns:
             c.close()
         self.conns = [self.db.connect() for _ in self.conns]
+        self.loader = Loader(self.db)
 
     def submit(self, op: Op) -> None:
         self.history.invoke(op)
-        if op.name in BULK and op.session not in self.held:
-            self.pending.add(op)
-            if op.name == "task":
-                self._stream_task(op)
-        else:
+        if not self.bulk or op.name not in BULK or op.session in self.held:
             self.flush()
             self._apply_one(op)
-
-    def _begin(self, at: int) -> None:
-        """Open the bulk transaction on the first connection, starting at simulated time `at`."""
-        conn = self.conns[0]
-        self._tx = conn.transaction()
-        self._tx.__enter__()
-        start_at(conn, from_us(at))
-
-    def _stream_task(self, op: Op) -> None:
-        """Send a task row now, into a COPY left open until the batch is flushed: PostgreSQL stores it while
-        Python prepares the next operations (two cores at work instead of one)."""
-        if self._task_copy is None:
-            if self._tx is None:
-                self._begin(op.at)
-            self._task_copy = self.conns[0].cursor().copy(
-                "COPY agent_task_queue (id, agent_id, runtime_id, issue_id, status) FROM STDIN")
-            self._task_rows = self._task_copy.__enter__()
+            return
+        batch, loader = self.pending, self.loader
+        if not batch.ops:
+            loader.start(op.at)  # the batch's transactions start at its first operation
         v = op.value
-        self._task_rows.write_row((v["id"], v["agent_id"], v["runtime_id"], v["issue_id"], "completed"))
+        if op.name == "task":
+            batch.add_task(op, loader.chunk)
+            loader.task((v["id"], v["agent_id"], v["runtime_id"], v["issue_id"], "completed"))
+            return
+        key = (v["task_id"], v["provider"].lower(), v["model"])  # usage_key, inlined: once per report
+        batch.add_usage(key, op, key in self.known_keys)
+        order = batch.order
+        if order and order[0][0] < op.at - HOLD:
+            for key in batch.due(op.at - HOLD):
+                loader.usage_row(batch.release(key, loader.chunk))
 
     def flush(self) -> None:
-        """Commit the pending bulk operations as one transaction; if that fails, apply them one at a time, so
-        each still gets its own outcome."""
+        """Commit the pending bulk operations. If that fails, what is not committed is applied again one
+        operation at a time, so each operation still gets its own outcome."""
         if not self.pending.ops:
             return
         batch, self.pending = self.pending, Batch()
-        fresh = [r for k, r in batch.rows.items() if k not in self.known_keys]
-        again = [r for k, r in batch.rows.items() if k in self.known_keys]
+        loader = self.loader
+        last = [batch.release(key, loader.chunk) for key in batch.due(None)]
         try:
-            if self._task_copy is not None:
-                copy, self._task_copy = self._task_copy, None
-                copy.__exit__(None, None, None)
-            if self._tx is None:
-                self._begin(batch.ops[0].at)
-            self._bulk(self.conns[0], fresh, again)
-            tx, self._tx = self._tx, None
-            tx.__exit__(None, None, None)
+            loader.commit(last, [sendable(r) for r in batch.rows.values()])
         except psycopg.Error as exc:
-            if self._tx is not None:
-                tx, self._tx = self._tx, None
-                tx.__exit__(type(exc), exc, exc.__traceback__)  # roll back
-            for op in batch.ops:
-                self._apply_one(op)
+            loader.abort(exc)
+            self._recover(batch)
             return
-        self.known_keys.update(batch.rows)
-        for op in batch.ops:
-            self._done(op, "ok")
+        self.known_keys.update(batch.released, batch.rows)
+        self.applied += len(batch.ops)
+        self.history.all_ok(batch.ops)
 
-    def _bulk(self, conn: psycopg.Connection, fresh: list, again: list) -> None:
-        if fresh:
-            with conn.cursor().copy(f"COPY task_usage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
-                for r in fresh:
-                    cp.write_row(r)
-        if again:  # re-reports of rows written earlier: the application's overwrite, staged
-            if not self._staged:
-                conn.execute("CREATE TEMP TABLE usage_stage (task_id uuid, provider text, model text,"
-                             " input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,"
-                             " cache_write_tokens bigint, created_at timestamptz, updated_at timestamptz)"
-                             " ON COMMIT DELETE ROWS")
-                self._staged = True
-            with conn.cursor().copy(f"COPY usage_stage ({', '.join(USAGE_COLUMNS)}) FROM STDIN") as cp:
-                for r in again:
-                    cp.write_row(r)
-            conn.execute(
-                f"INSERT INTO task_usage ({', '.join(USAGE_COLUMNS)}) SELECT {', '.join(USAGE_COLUMNS)} FROM usage_stage"
-                " ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
-                " output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,"
-                " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = EXCLUDED.updated_at"
-            )
+    def _recover(self, batch: Batch) -> None:
+        """After a failed bulk batch: operations whose chunk committed are done; the others are applied again,
+        one at a time and in order."""
+        loader = self.loader
+        for op, where in zip(batch.ops, batch.where):
+            if isinstance(where, int):  # a task, and its chunk
+                committed = where < loader.tasks_done
+            elif where is None:  # an upsert: done at the very end, so never in a failed batch
+                committed = False
+            else:  # a held row's key: committed with the chunk it was released to
+                chunk = batch.released.get(where)
+                committed = chunk is not None and chunk < loader.usage_done
+            if not committed:
+                self._apply_one(op)
+                continue
+            if op.name == "usage":
+                self.known_keys.add(where)
+            self._done(op, "ok")
 
     def _apply_one(self, op: Op) -> None:
         held = self.held.get(op.session)
@@ -212,8 +232,7 @@ class Client:
             self._done(op, "fail", error=describe(exc))
             return
         if op.name == "usage":
-            v = op.value
-            self.known_keys.add((v["task_id"], v["provider"].lower(), v["model"]))
+            self.known_keys.add(usage_key(op.value))
         elif op.name == "delete_usage":
             self.known_keys.discard((op.value["task_id"], op.value["provider"], op.value["model"]))
         self._done(op, "ok", result=rowcount if op.name not in BULK else None)
