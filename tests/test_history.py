@@ -1,0 +1,51 @@
+"""The history file: canonical lines whatever path wrote them, a sha256 of exactly the bytes written, and a
+round trip through the columnar reader."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bench.history import History, HistoryWriter, _line
+from bench.ops import Op
+
+T = 1_772_366_400_000_000
+
+
+def _ops() -> list[Op]:
+    return [Op("task", T, 0, {"id": "t1", "agent_id": "a", "runtime_id": "r", "issue_id": None}),
+            Op("usage", T + 1, 1, {"task_id": "t1", "provider": "P", "model": "m", "input": 5, "output": 1,
+                                   "cache_read": 0, "cache_write": 0, "created_at": None}),
+            Op("delete_usage", T + 2, 0, {"task_id": "t1", "provider": "p", "model": "m"})]
+
+
+def test_fast_paths_write_the_canonical_lines(tmp_path):
+    ops = _ops()
+    w = HistoryWriter(tmp_path / "h.jsonl", {"scenario": "x"})
+    for op in ops:
+        w.invoke(op)
+    w.all_ok(ops[:2])
+    w.complete(ops[2], "ok", result=1)
+    w.close()
+    lines = (tmp_path / "h.jsonl").read_bytes().splitlines(keepends=True)
+    assert lines[0] == _line({"t": "header", "format": 1, "scenario": "x"})
+    for op, line in zip(ops, lines[1:4]):
+        fields = {"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": op.value}
+        assert line == _line(fields)
+    assert lines[4:] == [_line({"t": "ok", "i": 0}), _line({"t": "ok", "i": 1}), _line({"t": "ok", "i": 2, "r": 1})]
+    assert w.sha256 == hashlib.sha256(b"".join(lines)).hexdigest()
+
+
+def test_reader_pairs_each_invoke_with_its_outcome(tmp_path):
+    ops = _ops()
+    w = HistoryWriter(tmp_path / "h.jsonl", {"scenario": "x"})
+    for op in ops:
+        w.invoke(op)
+    w.complete(ops[1], "fail", error="23503: foreign key")
+    w.all_ok([ops[0]])
+    w.complete(ops[2], "ok", result=0)
+    w.close()
+    h = History.load(tmp_path / "h.jsonl")
+    assert h.ops["outcome"].to_list() == ["ok", "fail", "ok"]
+    assert h.ops["r"].to_list() == [None, None, 0]
+    assert [op.value for op in h.replay()] == [op.value for op in ops]
+    assert h.sha256 == w.sha256
