@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import orjson
 import psycopg
 
 from rollup.clock import from_us, start_at
@@ -221,7 +222,7 @@ class Loader:
             start_at(conn, from_us(self.at))
             for sql, rows in ((INSERT_TASKS, tasks), (INSERT_USAGE, usage), (UPSERT, upserts)):
                 if rows:
-                    conn.execute(sql, [list(column) for column in zip(*rows)], prepare=True)
+                    conn.execute(sql, (orjson.dumps(rows).decode(),), prepare=True)
         self.tasks_done = self.usage_done = 1
 
     def abort(self, exc: BaseException) -> None:
@@ -240,17 +241,19 @@ class Loader:
 
     def _upsert(self, conn: psycopg.Connection, rows: list) -> None:
         """Later reports of usage rows: the application's overwrite, one statement over the rows as arrays."""
-        conn.execute(UPSERT, [list(column) for column in zip(*rows)], prepare=True)
+        conn.execute(UPSERT, (orjson.dumps(rows).decode(),), prepare=True)
 
 
-# Rows as one array per column: one statement, prepared once, whatever the number of rows.
-INSERT_TASKS = (f"INSERT INTO agent_task_queue ({', '.join(TASK_COLUMNS)})"
-                " SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::uuid[], %b::uuid[], %b::text[])")
-INSERT_USAGE = (
-    f"INSERT INTO task_usage ({', '.join(USAGE_COLUMNS)})"
-    " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[],"
-    " %b::bigint[], %b::timestamptz[], %b::timestamptz[])"
-)
+# Rows as one JSON array of rows (orjson writes it at C speed, timestamps included; psycopg's array dumping is
+# Python, per element): one statement per table, prepared once, whatever the number of rows.
+def _from_json(table: str, columns: tuple[str, ...], types: tuple[str, ...]) -> str:
+    values = ", ".join(f"(r->>{i})::{t}" for i, t in enumerate(types))
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM jsonb_array_elements(%s::jsonb) AS r"
+
+
+INSERT_TASKS = _from_json("agent_task_queue", TASK_COLUMNS, ("uuid", "uuid", "uuid", "uuid", "text"))
+INSERT_USAGE = _from_json("task_usage", USAGE_COLUMNS, ("uuid", "text", "text", "bigint", "bigint", "bigint",
+                                                       "bigint", "timestamptz", "timestamptz"))
 UPSERT = (
     f"{INSERT_USAGE}"
     " ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
