@@ -61,9 +61,10 @@ HOLD = 3600 * 1_000_000  # how long a new usage row waits for its re-reports bef
 class Batch:
     """Bulk operations gathered between other operations. Usage reports are shaped as the rows they leave (a row
     keeps its first report's created_at; later reports overwrite its counters and updated_at). A new row is held
-    for an hour of simulated time, long enough for its re-reports to arrive, and then streamed (COPY); a report
-    of a row already streamed or written earlier is kept for the application's upsert at flush. `where` tells,
-    per operation, where its effect went: the loader chunk of a task, the key of a held row, None for an upsert."""
+    for an hour of simulated time, long enough for its re-reports to arrive, and then handed to the loader; a
+    report of a row already handed over or written earlier is kept for the application's upsert at flush.
+    `where` tells, per operation, where its effect went: the loader chunk of a task, the key of a held row, None
+    for an upsert."""
 
     def __init__(self):
         self.ops: list[Op] = []
@@ -112,7 +113,7 @@ class Batch:
 
 
 def sendable(row: tuple) -> tuple:
-    """A batch row as COPY takes it: its times as timestamps."""
+    """A batch row as the loader takes it: its times as timestamps."""
     return (*row[:7], from_us(row[7]), from_us(row[8]))
 
 

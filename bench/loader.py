@@ -210,7 +210,7 @@ class Loader:
         side.copy_rows(chunk.usage.sql, rows)
         if upserts:
             side.begin()
-            self._upsert(side.conn, upserts)
+            _insert(side.conn, UPSERT, upserts)  # the application's overwrite
         side.commit()
         self.tasks_done = self.usage_done = n + 1
         self._current = None
@@ -222,7 +222,7 @@ class Loader:
             start_at(conn, from_us(self.at))
             for sql, rows in ((INSERT_TASKS, tasks), (INSERT_USAGE, usage), (UPSERT, upserts)):
                 if rows:
-                    conn.execute(sql, (orjson.dumps(rows).decode(),), prepare=True)
+                    _insert(conn, sql, rows)
         self.tasks_done = self.usage_done = 1
 
     def abort(self, exc: BaseException) -> None:
@@ -239,16 +239,16 @@ class Loader:
             for conn in pair:
                 conn.close()
 
-    def _upsert(self, conn: psycopg.Connection, rows: list) -> None:
-        """Later reports of usage rows: the application's overwrite, one statement over the rows as arrays."""
-        conn.execute(UPSERT, (orjson.dumps(rows).decode(),), prepare=True)
-
 
 # Rows as one JSON array of rows (orjson writes it at C speed, timestamps included; psycopg's array dumping is
 # Python, per element): one statement per table, prepared once, whatever the number of rows.
 def _from_json(table: str, columns: tuple[str, ...], types: tuple[str, ...]) -> str:
     values = ", ".join(f"(r->>{i})::{t}" for i, t in enumerate(types))
     return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM jsonb_array_elements(%s::jsonb) AS r"
+
+
+def _insert(conn: psycopg.Connection, sql: str, rows: list) -> None:
+    conn.execute(sql, (orjson.dumps(rows).decode(),), prepare=True)
 
 
 INSERT_TASKS = _from_json("agent_task_queue", TASK_COLUMNS, ("uuid", "uuid", "uuid", "uuid", "text"))
