@@ -274,13 +274,15 @@ class Run:
         self.checks.append(result)
 
     def close(self) -> None:
-        self.nemesis.close()
-        self.client.close()
-        for p in self.pipelines.values():
-            p.close()
-        if self.scheduler:
-            self.scheduler.close()
-        self.history.close()
+        try:
+            self.nemesis.close()
+            self.client.close()
+            for p in self.pipelines.values():
+                p.close()
+            if self.scheduler:
+                self.scheduler.close()
+        finally:
+            self.history.close()  # whatever failed, the history so far reaches the file (it is buffered)
 
 
 def prepare(server, sc: Scenario, target: Target) -> Database:
