@@ -1,8 +1,9 @@
 """The client's bulk path against its definition: every operation its own transaction at its simulated time.
 
-The bulk path (COPY in chunks committed by a worker thread, held rows, staged upserts, recovery after a failed
-chunk) must leave the same rows and record the same outcomes as applying the stream one operation at a time.
-Chunks are made small here so that a short stream crosses many of them.
+The bulk path (small batches in one pipelined transaction, bigger ones by COPY in chunks committed by a worker
+thread, held rows, upserts of re-reports, recovery after a failed chunk) must leave the same rows and record the
+same outcomes as applying the stream one operation at a time. Batches and chunks are made small here so that a
+short stream crosses many of them.
 """
 
 from __future__ import annotations
