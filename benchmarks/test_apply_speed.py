@@ -17,7 +17,7 @@ import time
 import pytest
 from datetime import UTC, datetime
 
-from bench.client import Client
+from bench.client import Client, usage_key
 from bench.loader import TASK_COLUMNS, USAGE_COLUMNS
 from bench.ops import Op
 from bench.generator import generate
@@ -60,7 +60,7 @@ def _windows(ops: list[Op], flush_every: int) -> tuple[dict, dict]:
         if op.name == "task":
             tasks[op.value["id"]] = window
         elif op.name == "usage":
-            usage.setdefault((op.value["task_id"], op.value["provider"].lower(), op.value["model"]), window)
+            usage.setdefault(usage_key(op.value), window)
     return tasks, usage
 
 
