@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from rollup import clock
@@ -358,6 +358,94 @@ def diff(
                                          "divergences": [dataclasses.asdict(d) for d in result.divergences]},
                                         indent=2, default=str))
     raise typer.Exit(1 if result.divergences else 0)
+
+
+# ---------------------------------------------------------------- capacity planning
+
+
+@app.command()
+def capacity(
+    spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="capacity spec (scenarios/capacity/*.toml)")],
+    target: Annotated[Optional[list[str]], typer.Option("--target", help="a target to measure (repeatable)")] = None,
+    pg: Annotated[str, typer.Option("--pg", help="servers, comma-separated: embedded,local,dsn,docker")] = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="the target budgets are ratios to")] = None,
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="default reports/capacity/<spec>-<targets>")] = None,
+    json_file: JsonOpt = None,
+    quick: Annotated[bool, typer.Option("--quick", help="the smallest history and half of each sweep's points")] = False,
+) -> None:
+    """Capacity planning: tick latency against dirty keys and history size, the sustainable write rate, the
+    incremental/full crossover, writer cost and queue growth under faults; a self-contained HTML report, and
+    budgets against a baseline measured in the same run (exit 1 over budget)."""
+    import polars as pl
+
+    from bench.capacity import budget as budgets
+    from bench.capacity.report import summary_table, write_report
+    from bench.capacity.run import CapacityRun
+    from bench.capacity.spec import load as load_spec
+    from bench.scenario import ScenarioError
+
+    targets = list(dict.fromkeys(target or ["reference"]))
+    pgs = [p.strip() for p in pg.split(",") if p.strip()]
+    try:
+        spec = load_spec(spec_file)
+        if quick:
+            spec = spec.quick()
+        for p in pgs:
+            if p not in BACKENDS:
+                raise fail(f"--pg {p!r}: expected one of {', '.join(BACKENDS)}")
+        if baseline and baseline not in targets:
+            targets.insert(0, baseline)
+        if spec.budget and not baseline and len(targets) > 1:
+            raise fail("the spec has a [budget]: name the --baseline target its ratios are to")
+        for t in targets:
+            Target.resolve(t)
+    except ScenarioError as exc:
+        raise fail(str(exc))
+    except TargetError as exc:
+        raise fail(str(exc))
+    names = "-".join(Path(t.rstrip("/").split(",")[-1]).name for t in targets)
+    out = report_dir or Path("reports/capacity") / f"{spec.name}-{names}"
+    run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)
+    units = run.units()
+    try:
+        with Progress(TextColumn("[bold]capacity"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TextColumn("{task.fields[what]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                      TimeRemainingColumn(), console=err, transient=True) as progress:
+            bar = progress.add_task("capacity", total=sum(units.values()), what="")
+
+            def on_progress(what: str, done: float) -> None:
+                if what:
+                    progress.update(bar, what=what)
+                if done:
+                    progress.advance(bar, done)
+
+            run.progress = on_progress
+            results = run.execute()
+    except (ProvisionError, TargetError) as exc:
+        raise fail(str(exc))
+    except MigrationError as exc:
+        raise fail(f"migration failed: {exc}", code=1)
+    if spec.budget and baseline:
+        results["budget"] = budgets.evaluate(results, spec.budget, baseline, spec.period)
+    out.mkdir(parents=True, exist_ok=True)
+    if run.ticks:
+        pl.DataFrame(run.ticks, infer_schema_length=None).write_csv(out / "ticks.csv")
+    index = write_report(results, out)
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(results, indent=2, default=str))
+    console.print(summary_table(results))
+    console.print(f"report: {index} · per-tick data: {out / 'ticks.csv'} · {results['elapsed_s']:.0f} s",
+                  highlight=False)
+    verdict = results.get("budget")
+    if verdict and not verdict["ok"]:
+        for c in [c for c in verdict["checks"] if not c["ok"]][:10]:
+            console.print(f"[red]over budget[/] {c['target']} on {c['pg']}: {c['figure']} at {c['point']}: "
+                          f"{c['observed']:.3g} against {c['baseline'] if c['baseline'] is not None else '-'} "
+                          f"(limit {c['limit']:g}{'×' if c['baseline'] is not None else ''})", highlight=False)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

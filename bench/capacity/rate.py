@@ -1,0 +1,142 @@
+"""Sweep (c): the write-rate ladder and the maximum sustainable rate.
+
+Compressed mode measures each ladder point `repetitions` times (rotated), then narrows each configuration's two
+limits by bisection to 10 %, one run per probe: the hard limit (sustainable: max ρ ≤ 1, queue slope's interval
+holds 0, lag ≤ 2T) and the planning limit (sustainable with max ρ ≤ 0.5). When the ladder's top, extended up to
+`max_writes_per_tick`, is still within a limit, that limit is extrapolated from the fitted D = a + b·w and
+marked so, with the largest point measured. Live mode runs the ladder as open-loop rates and reports what it
+measured; its limits come from the same rule."""
+
+from __future__ import annotations
+
+from bench.capacity import stats
+from bench.capacity.budget import planning_writes
+from bench.capacity.live import live_point
+from bench.capacity.sweeps import judge, steady
+
+GROWTH = 4  # how far the ladder is extended past its top while every configuration still keeps up
+
+
+def _planning(v: dict) -> bool:
+    return v["sustainable"] and v["rho_max"] <= 0.5
+
+
+def _combine(verdicts: list[dict], w: int, period: float) -> dict:
+    rhos = [v["rho_max"] for v in verdicts]
+    return {"writes_per_tick": w, "rate_per_s": w / period, "rho_max": stats.spread(rhos)["median"],
+            "rho_range": [min(rhos), max(rhos)], "rho_median": stats.spread([v["rho_median"] for v in verdicts])["median"],
+            "queue_slope": verdicts[0]["queue_slope"], "slope_ci": verdicts[0]["slope_ci"],
+            "max_lag_s": max(v["max_lag_s"] for v in verdicts), "p95_ms": stats.spread([v["p95_ms"] for v in verdicts])["median"],
+            "sustainable": sum(v["sustainable"] for v in verdicts) * 2 > len(verdicts),
+            "planning_ok": sum(_planning(v) for v in verdicts) * 2 > len(verdicts), "reps": len(verdicts),
+            "writer_p99_ms": None}  # fmt: skip
+
+
+def _limit(points: list[dict], key: str, probe, period: float, cap: int, fraction: float, records: list[dict]) -> dict:
+    ok = sorted(p["writes_per_tick"] for p in points if p[key])
+    bad = sorted(p["writes_per_tick"] for p in points if not p[key])
+    largest = max(p["writes_per_tick"] for p in points)
+    below = [w for w in ok if not bad or w < bad[0]]
+    if bad and below and probe is None:  # no bisection here: the ladder's own bracket
+        return {"writes_per_tick": below[-1], "rate_per_s": below[-1] / period, "measured": True,
+                "largest_measured": largest, "bracket": [below[-1], bad[0]]}
+    if bad and below:
+        lo, hi, _ = stats.bisect_limit(probe, below[-1], bad[0], rel=0.10)
+        return {"writes_per_tick": lo, "rate_per_s": lo / period, "measured": True, "largest_measured": largest,
+                "bracket": [lo, hi]}
+    if bad:  # even the ladder's first point is beyond the limit
+        return {"writes_per_tick": None, "rate_per_s": None, "measured": True, "largest_measured": largest,
+                "below": bad[0]}
+    steady_ = [r for r in records if not r["warmup"]]
+    line = stats.fit([r["writes_per_tick"] for r in steady_], [r["d_ms"] for r in steady_])
+    w = line.solve(fraction * period * 1000)
+    return {"writes_per_tick": w, "rate_per_s": w / period if w else None, "measured": False,
+            "largest_measured": largest, "model": {"a_ms": line.a, "b_ms_per_write": line.b, "r2": line.r2},
+            "cap": cap}
+
+
+def rate_sweep(run) -> dict:
+    spec, r = run.spec, run.spec.rate
+    out: dict[str, dict] = {c.label: {} for c in run.configs}
+    T = spec.period
+    if "compressed" in r.modes:
+        lanes = run.lanes(spec.history.rows[0], r.mix)
+        try:
+            points: dict[str, list[dict]] = {label: [] for label in lanes}
+            records: dict[str, list[dict]] = {label: [] for label in lanes}
+
+            def measure(w: int, only: set[str] | None = None) -> None:
+                sub = {k: v for k, v in lanes.items() if only is None or k in only}
+                runs = run._paired(sub, lambda lane, rep: steady(lane, w, r.ticks, r.warmup, T), "rate", w,
+                                   r.ticks + r.warmup)
+                for label, reps in runs.items():
+                    points[label].append(_combine([judge(x, T) for x in reps], w, T))
+                    records[label].extend(x for rep in reps for x in rep)
+
+            ladder = list(r.writes_per_tick)
+            if spec.budget and spec.budget.planning_rate:  # the budget's planning rate is always a measured point
+                ladder = sorted({*ladder, planning_writes(spec.budget, T)})
+            for w in ladder:
+                measure(w)
+            w = ladder[-1]
+            while w * GROWTH <= r.max_writes_per_tick:  # extend while some configuration still keeps up
+                keeping_up = {label for label, p in points.items() if p[-1]["sustainable"]}
+                if not keeping_up:
+                    break
+                w *= GROWTH
+                measure(w, keeping_up)
+            for c in run.configs:
+                lane, label = lanes[c.label], c.label
+
+                def probe(w: float, key: str) -> bool:
+                    run.progress(f"rate bisection {key} {int(w)} · {label}", 0)
+                    recs = steady(lane, int(w), r.ticks, r.warmup, T)
+                    run._keep("rate-bisection", label, int(w), 0, recs)
+                    run.progress("", r.ticks + r.warmup)
+                    v = judge(recs, T)
+                    return v["sustainable"] if key == "sustainable" else _planning(v)
+
+                pts = points[label]
+                out[label]["compressed"] = {
+                    "points": pts,
+                    "limits": {"hard": _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T,
+                                              r.max_writes_per_tick, 1.0, records[label]),
+                               "planning": _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T,
+                                                  r.max_writes_per_tick, 0.5, records[label])},
+                    "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
+                                "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in records[label] if x.get("rep", 0) == 0],
+                }  # fmt: skip
+        finally:
+            for lane in lanes.values():
+                lane.close()
+    if "live" in r.modes:
+        lanes = run.lanes(spec.history.rows[0], r.mix)
+        try:
+            P = r.live_period
+            for c in run.configs:
+                lane, pts, recs_all = lanes[c.label], [], []
+                for w in r.writes_per_tick:
+                    rate = w / P
+                    run.progress(f"live {rate:.0f}/s · {c.label}", 0)
+                    recs, writers = live_point(lane, rate, P, r.ticks, r.warmup, r.live_writers)
+                    for x in recs:
+                        x["writes_per_tick"] = w
+                    run._keep("rate-live", c.label, w, 0, recs)
+                    run.progress("", r.ticks + r.warmup)
+                    v = judge(recs, P)
+                    p = _combine([v], w, P) | {"rate_per_s": rate, "writer_p99_ms": writers["p99_ms"],
+                                               "writer_p50_ms": writers["p50_ms"], "writes_done": writers["writes"],
+                                               "write_errors": writers["errors"], "first_error": writers["first_error"]}
+                    pts.append(p)
+                    recs_all.extend(recs)
+                out[c.label]["live"] = {
+                    "points": pts, "period_s": P,
+                    "limits": {"hard": _limit(pts, "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all),
+                               "planning": _limit(pts, "planning_ok", None, P, r.max_writes_per_tick, 0.5, recs_all)},
+                    "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
+                                "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in recs_all],
+                }  # fmt: skip
+        finally:
+            for lane in lanes.values():
+                lane.close()
+    return out

@@ -1,0 +1,285 @@
+"""A capacity run: every configuration (target × server) through every sweep the spec declares, each point
+repeated in rotated configuration order so that ratios between configurations come from paired measurements.
+
+Each configuration gets its own preloaded template per history size (same drawn rows for all), and each sweep a
+fresh clone of it (a lane). Every measured tick is kept (`ticks`), tagged with its sweep and point.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bench.capacity import stats
+from bench.capacity.lane import Lane
+from bench.capacity.spec import CapacitySpec, RateSweep
+from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
+from bench.capacity.world import TICK, World, draw, prepare
+from rollup.database import Database
+from rollup.migrations import Target
+from rollup.servers import start_server
+
+# Bigger shared buffers and fewer checkpoints than the fast defaults: the 10M-row histories are gigabytes.
+SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
+
+
+@dataclass
+class Config:
+    target: str
+    pg: str
+    server: object
+    tgt: Target = field(init=False)
+    label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tgt = Target.resolve(self.target)
+        name = self.target if "/" not in self.target else os.path.basename(self.target.rstrip("/").split(",")[-1])
+        self.label = f"{name}@pg{self.server.version().split('.')[0]}"
+
+
+def rotate(items: list, n: int) -> list:
+    n %= max(len(items), 1)
+    return items[n:] + items[:n]
+
+
+class CapacityRun:
+    def __init__(self, spec: CapacitySpec, targets: list[str], pgs: list[str], baseline: str | None = None,
+                 dsn: str | None = None, pg_bin: str | None = None,
+                 on_progress: Callable[[str, float], None] | None = None):
+        self.spec, self.targets, self.pgs, self.baseline = spec, targets, pgs, baseline
+        self.dsn, self.pg_bin = dsn, pg_bin
+        self.progress = on_progress or (lambda what, units: None)
+        self.ticks: list[dict] = []
+        self.templates: dict[tuple[str, int], Database] = {}
+        self.worlds: dict[int, World] = {}
+        self.loads: dict[tuple[str, int], dict] = {}
+
+    # ------------------------------------------------------------ plan
+
+    def units(self) -> dict[str, float]:
+        """Rough work per phase (for the ETA): one unit ≈ one measured tick of the smallest history."""
+        s, R, n = self.spec, self.spec.repetitions, len(self.targets) * len(self.pgs)
+        sizes = s.history.rows
+        big = sum(r / sizes[0] for r in sizes)
+        u = {"preload": 20 * n * big}
+        if s.keys:
+            u["keys"] = 2 * R * n * len(s.keys.points)
+        if s.sizes:
+            u["history"] = 4 * R * n * big
+        if s.crossover:
+            u["crossover"] = 4 * R * n * len(s.crossover.fractions) * big
+        if s.rate:
+            u["rate"] = (s.rate.warmup + s.rate.ticks) * n * (R * len(s.rate.writes_per_tick) + 10) * len(s.rate.modes)
+        if s.writers:
+            u["writers"] = 40 * n
+        if s.faults:
+            u["faults"] = 30 * n * len(s.faults.faults)
+        return u
+
+    # ------------------------------------------------------------ run
+
+    def execute(self) -> dict:
+        started, t0 = datetime.now(UTC), time.perf_counter()
+        with ExitStack() as stack:
+            servers = {pg: stack.enter_context(start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin, settings=SETTINGS))
+                       for pg in self.pgs}  # fmt: skip
+            self.configs = [Config(t, pg, servers[pg]) for pg in self.pgs for t in self.targets]
+            stack.callback(self._drop_templates)
+            results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,
+                                    "server_version": c.server.version()} for c in self.configs]}
+            s = self.spec
+            if s.keys:
+                results["keys"] = self._keys()
+            if s.sizes:
+                results["history"] = self._history()
+            if s.crossover:
+                results["crossover"] = self._crossover()
+            if s.rate:
+                results["rate"] = self._rate()
+            if s.writers:
+                results["writers"] = self._writers()
+            if s.faults:
+                results["faults"] = self._faults()
+        return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
+                "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
+                "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,
+                            "settings": SETTINGS},
+                "baseline": self.baseline, "preload": {f"{k[0]}/{k[1]}": v for k, v in self.loads.items()},
+                **results}
+
+    def _drop_templates(self) -> None:
+        for db in self.templates.values():
+            try:
+                db.drop()
+            except Exception:  # a server already gone: its data directory goes with it
+                pass
+
+    def template(self, c: Config, rows: int) -> tuple[str, World]:
+        if rows not in self.worlds:
+            self.worlds[rows] = draw(self.spec, rows)
+        key = (c.label, rows)
+        if key not in self.templates:
+            self.progress(f"preload {rows:,} rows on {c.label}", 0)
+            t0 = time.perf_counter()
+            db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows])
+            self.templates[key] = db
+            self.loads[key] = {"rows": rows, "load_s": round(world.load_s, 2),
+                               "prepare_s": round(time.perf_counter() - t0, 2), "verified": world.verified}
+            self.progress("", 20 * rows / self.spec.history.rows[0])
+        return self.templates[key].name, self.worlds[rows]
+
+    def lanes(self, rows: int, mix: dict | None = None) -> dict[str, Lane]:
+        out = {}
+        for c in self.configs:
+            name, world = self.template(c, rows)
+            out[c.label] = Lane(c.server, name, world, self.spec.seed, mix)
+        return out
+
+    def _keep(self, sweep: str, label: str, point, rep: int, records: list[dict]) -> None:
+        for r in records:
+            r.pop("phases", None)
+            self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
+
+    def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
+                units: float) -> dict[str, list[list[dict]]]:
+        """fn on every lane, `repetitions` times, the configurations' order rotated each time."""
+        out: dict[str, list[list[dict]]] = {label: [] for label in lanes}
+        configs = [c for c in self.configs if c.label in lanes]
+        for rep in range(self.spec.repetitions):
+            for c in rotate(configs, rep):
+                self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
+                records = fn(lanes[c.label], rep)
+                out[c.label].append(records)
+                self._keep(sweep, c.label, point, rep, records)
+                self.progress("", units)
+        return out
+
+    # ------------------------------------------------------------ sweeps
+
+    def _keys(self) -> dict:
+        rows = self.spec.history.rows[0]
+        lanes = self.lanes(rows)
+        try:
+            result = {label: {"history_rows": rows, "points": [], "phases": []} for label in lanes}
+            available = min(lane.work.keys for lane in lanes.values())
+            points = [k for k in self.spec.keys.points if k <= available]
+            for k in points:
+                runs = self._paired(lanes, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2)
+                for label, reps in runs.items():
+                    d = [r[0]["d_ms"] for r in reps]
+                    sp = stats.spread(d)
+                    result[label]["points"].append({
+                        "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
+                        "p95_ms": max(d), "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
+                        "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
+            for label, res in result.items():
+                pts = res["points"]
+                if len(pts) >= 2:
+                    line = stats.fit([p["k"] for p in pts], [p["median_ms"] for p in pts])
+                    res["fit"] = {"a_ms": line.a, "b_ms": line.b, "r2": line.r2}
+                res["skipped_points"] = [k for k in self.spec.keys.points if k > available]
+            if self.spec.keys.explain and points:  # the phase split, on extra ticks kept out of the figures
+                for label, lane in lanes.items():
+                    work, _ = keys_point(lane, points[-1], self.spec.repetitions, explain=True)
+                    result[label]["phases"].append({"k": points[-1], "statements": work.get("phases", [])})
+            return result
+        finally:
+            for lane in lanes.values():
+                lane.close()
+
+    def _history(self) -> dict:
+        result: dict[str, list] = {c.label: [] for c in self.configs}
+        k = self.spec.sizes.change_keys
+        big = self.spec.history.rows[0]
+        for rows in self.spec.history.rows:
+            lanes = self.lanes(rows)
+            try:
+                def point(lane: Lane, rep: int) -> list[dict]:
+                    return [idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
+
+                runs = self._paired(lanes, point, "history", rows, 4 * rows / big)
+                for label, reps in runs.items():
+                    last = reps[-1][0]
+                    result[label].append({
+                        "rows": rows, "load_s": self.loads[(label, rows)]["load_s"],
+                        "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
+                        "change_ms": stats.spread([r[1]["d_ms"] for r in reps]),
+                        "idle_ms": stats.spread([r[0]["d_ms"] for r in reps]),
+                        "sizes": {key[5:]: v for key, v in last.items() if key.startswith("size_")}})
+            finally:
+                for lane in lanes.values():
+                    lane.close()
+        return result
+
+    def _crossover(self) -> dict:
+        result: dict[str, dict] = {c.label: {} for c in self.configs}
+        big = self.spec.history.rows[0]
+        for rows in self.spec.history.rows:
+            lanes = self.lanes(rows)
+            try:
+                keys = min(lane.work.keys for lane in lanes.values())
+                for label in lanes:
+                    result[label][str(rows)] = {"points": [], "keys_total": keys}
+                for f in self.spec.crossover.fractions:
+                    k = max(1, round(f * keys))
+
+                    def point(lane: Lane, rep: int) -> list[dict]:
+                        work, other = keys_point(lane, k, rep)
+                        work["full_ms"] = full_rebuild_ms(lane)
+                        return [work, other]
+
+                    runs = self._paired(lanes, point, "crossover", f"{rows}:{f}", 4 * rows / big)
+                    for label, reps in runs.items():
+                        inc = stats.spread([r[0]["d_ms"] for r in reps])
+                        full = stats.spread([r[0]["full_ms"] for r in reps])
+                        result[label][str(rows)]["points"].append({
+                            "fraction": f, "keys": k, "incremental_ms": inc, "full_ms": full,
+                            "speedup": full["median"] / inc["median"] if inc["median"] else None})
+                for label in lanes:
+                    pts = result[label][str(rows)]["points"]
+                    result[label][str(rows)]["crossover_fraction"] = stats.crossover(
+                        [(p["fraction"], p["speedup"]) for p in pts if p["speedup"]])
+            finally:
+                for lane in lanes.values():
+                    lane.close()
+        return result
+
+    def _rate(self) -> dict:
+        from bench.capacity.rate import rate_sweep
+
+        return rate_sweep(self)
+
+    def _writers(self) -> dict:
+        from bench.capacity.writers import measure_writers
+
+        out = {}
+        for c in self.configs:
+            self.progress(f"writers · {c.label}", 0)
+            out[c.label] = measure_writers(c.server, c.target, self.spec.writers, seed=self.spec.seed,
+                                           on_step=lambda d, c=c: self.progress(f"writers · {c.label} · {d}", 0))
+            self.progress("", 40)
+        return out
+
+    def _faults(self) -> dict:
+        f = self.spec.faults
+        out: dict[str, dict] = {c.label: {} for c in self.configs}
+        durations = {"pause": round(f.pause / TICK), "leak": round(f.leak / TICK), "slow": f.slow_periods}
+        for fault in f.faults:
+            lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix)
+            try:
+                for c in self.configs:
+                    self.progress(f"fault {fault} · {c.label}", 0)
+                    r = fault_run(lanes[c.label], fault, f.writes_per_tick, 3, durations[fault], self.spec.period)
+                    out[c.label][fault] = r
+                    self._keep("faults", c.label, fault, 0, [dict(s) for s in r["series"]])
+                    self.progress("", 30)
+            finally:
+                for lane in lanes.values():
+                    lane.close()
+        return out

@@ -1,0 +1,121 @@
+"""The capacity report writer, on synthetic results (no database)."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console
+
+from bench.capacity.report import headline_markdown, summary_table, write_report
+
+LABELS = ["reference@pg18", "hardened@pg15"]
+ALLOWED_URLS = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+def _t(median, spread=0.2):
+    return {"median": median, "min": median * (1 - spread), "max": median * (1 + spread)}
+
+
+def _limits(hard_measured: bool) -> dict:
+    return {"hard": {"writes_per_tick": 6000.0, "rate_per_s": 20.0, "measured": hard_measured,
+                     "largest_measured": 3000},
+            "planning": {"writes_per_tick": 3000.0, "rate_per_s": 10.0, "measured": True, "largest_measured": 3000}}
+
+
+def _label_results(i: int) -> dict:
+    """One configuration's sections; the second label's hard limit is extrapolated."""
+    keys = {"history_rows": 100_000,
+            "points": [{"k": k, "median_ms": 2 + 0.01 * k, "min_ms": 1.8 + 0.01 * k, "max_ms": 2.5 + 0.01 * k,
+                        "reps": 3} for k in (1, 10, 100, 1000)],
+            "fit": {"a_ms": 2.0, "b_ms": 0.01, "r2": 0.99},
+            "phases": [{"k": 1000, "statements": [{"query": "SELECT a\n  FROM b", "ms": 5.0, "shared_hit": 10,
+                                                   "shared_read": 2, "temp_written": 0}]}]}
+    history = [{"rows": rows, "load_s": 1.5, "verified": "ok", "change_keys": 100, "change_ms": _t(20.0),
+                "idle_ms": _t(3.0 + i), "sizes": {"task_usage": rows * 100}} for rows in (10_000, 100_000)]
+    points = [{"writes_per_tick": w, "rate_per_s": w / 300, "rho_median": w / 6000, "rho_max": w / 5000,
+               "queue_slope": 0.0, "slope_ci": [-0.1, 0.1], "max_lag_s": 300.0, "sustainable": w < 6000,
+               "writer_p99_ms": 1.2} for w in (300, 1000, 3000)]
+    series = [{"writes_per_tick": w, "tick": t, "queue": w * t % 7, "lag_s": 300.0, "d_ms": 10.0}
+              for w in (300, 3000) for t in range(5)]
+    rate = {"compressed": {"points": points, "limits": _limits(hard_measured=i == 0), "series": series}}
+    crossover = {"100000": {"points": [{"fraction": f, "keys": int(f * 1000), "incremental_ms": _t(100 * f),
+                                        "full_ms": _t(20.0), "speedup": 20 / (100 * f)} for f in (0.01, 0.1, 0.5)],
+                            "crossover_fraction": 0.2}}
+    writers = {"ops": {"usage_insert": {s: {"median_us": m, "min_us": m * 0.9, "max_us": m * 1.1}
+                                        for s, m in (("absent", 20.0), ("installed", 30.0), ("active", 40.0))}},
+               "concurrency": [{"state": s, "writers": n, "tps": 1000.0 * n, "p50_ms": 1.0, "p99_ms": 2.0 * n}
+                               for s in ("absent", "active") for n in (1, 4, 16)]}
+    faults = {"db_down": {"series": [{"tick": t, "sim_minutes": 5.0 * t, "queue": 10 * t, "lag_s": 60.0 * t,
+                                      "d_ms": 5.0} for t in range(10)],
+                          "fault_ticks": [2, 5], "recovery_ticks": 3, "recovery_wall_s": 1.5}}
+    return {"keys": keys, "history": history, "rate": rate, "crossover": crossover, "writers": writers,
+            "faults": faults}
+
+
+def _results() -> dict:
+    per = [_label_results(i) for i in range(len(LABELS))]
+    results = {
+        "spec": "quick", "description": "a <synthetic> spec", "quick": True, "started": "2026-03-01T12:00:00+00:00",
+        "elapsed_s": 12.5, "period_s": 300.0, "machine": {"cores": 4, "python": "3.12"},
+        "configs": [{"label": lb, "target": lb.split("@")[0], "pg": lb.split("@")[1], "server_version": "18.0"}
+                    for lb in LABELS],
+        "baseline": "reference",
+        "budget": {"baseline": "reference", "ok": False, "checks": [
+            {"target": "hardened", "pg": "pg15", "figure": "idle tick", "point": "100000 rows", "observed": 3.0,
+             "baseline": 3.0, "limit": 6.0, "ratio": 1.0, "ok": True},
+            {"target": "hardened", "pg": "pg15", "figure": "writer p99", "point": "16 writers", "observed": 9.0,
+             "baseline": 2.0, "limit": 4.0, "ratio": 4.5, "ok": False}]},
+    }
+    for section in ("keys", "history", "rate", "crossover", "writers", "faults"):
+        results[section] = {lb: p[section] for lb, p in zip(LABELS, per)}
+    return results
+
+
+def test_full_report_is_self_contained(tmp_path):
+    index = write_report(_results(), tmp_path)
+    page = index.read_text()
+    assert index == tmp_path / "index.html"
+    assert page.count("<svg") == 5  # keys, rate, queue, crossover, writers
+    assert "<script" not in page.lower()
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", page)) <= ALLOWED_URLS
+    assert "a &lt;synthetic&gt; spec" in page  # text is escaped
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "crossover.svg", "keys.svg", "queue.svg", "rate.svg", "writers.svg"]
+    assert (tmp_path / "results.json").read_text().startswith("{\n  ")
+
+
+def test_markdown_headline_and_extrapolated_limit(tmp_path):
+    write_report(_results(), tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert headline_markdown(_results()) in md
+    headline = headline_markdown(_results()).splitlines()
+    second = next(r for r in headline if r.startswith(f"| {LABELS[1]} "))
+    first = next(r for r in headline if r.startswith(f"| {LABELS[0]} "))
+    assert "(extrapolated)" in second and "(extrapolated)" not in first
+    assert "1.50×" in first and "2.00×" in first  # writer overhead installed/absent and active/absent
+    assert "![keys](plots/keys.svg)" in md
+
+
+def test_summary_table_renders():
+    console = Console(record=True, width=300)
+    console.print(summary_table(_results()))
+    text = console.export_text()
+    assert all(lb in text for lb in LABELS) and "(extrapolated)" in text
+
+
+def test_empty_sections_say_not_run(tmp_path):
+    results = {"spec": "empty", "configs": [{"label": LABELS[0], "target": "reference", "pg": "pg18",
+                                              "server_version": "18.0"}]}
+    page = write_report(results, tmp_path).read_text()
+    assert "<svg" not in page and page.count("not run") >= 6
+    assert "not run" in (tmp_path / "report.md").read_text()
+    assert f"| {LABELS[0]} | —" in headline_markdown(results)
+    Console(record=True).print(summary_table(results))
+
+
+def test_budget_failures_first(tmp_path):
+    write_report(_results(), tmp_path)
+    budget = (tmp_path / "report.md").read_text().split("## Budget")[1]
+    assert budget.index("| FAIL |") < budget.index("| ok |")
+    page = (tmp_path / "index.html").read_text().split("<h2>Budget")[1]
+    assert page.index("<tr class=bad><td>FAIL") < page.index("<td>ok</td>")

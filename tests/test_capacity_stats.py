@@ -1,0 +1,50 @@
+"""The capacity arithmetic and spec validation, without a database."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.capacity import stats
+from bench.capacity.spec import loads
+from bench.scenario import ScenarioError
+
+
+def test_fit_recovers_a_known_line():
+    line = stats.fit([1, 10, 100, 1000], [2 + 0.5 * x for x in (1, 10, 100, 1000)])
+    assert line.a == pytest.approx(2) and line.b == pytest.approx(0.5) and line.r2 == pytest.approx(1)
+    assert line.solve(502) == pytest.approx(1000)
+
+
+def test_slope_interval_holds_zero_for_a_flat_queue_and_not_for_a_growing_one():
+    _, lo, hi = stats.slope_ci([5, 6, 5, 4, 5, 6, 5, 4, 5, 6, 5, 5])
+    assert lo <= 0 <= hi
+    _, lo, hi = stats.slope_ci([10 * n + (n % 2) for n in range(12)])
+    assert lo > 0
+
+
+def test_bisection_finds_a_known_capacity_within_ten_percent():
+    capacity = 3137.0
+    lo, hi, probes = stats.bisect_limit(lambda w: w <= capacity, 100, 100_000)
+    assert lo <= capacity < hi and hi / lo <= 1.10 and probes > 0
+
+
+def test_crossover_interpolates_where_speedup_crosses_one():
+    x = stats.crossover([(0.001, 8.0), (0.01, 2.0), (0.1, 0.5)])
+    assert 0.01 < x < 0.1
+    assert stats.crossover([(0.001, 8.0), (0.01, 2.0)]) is None
+
+
+def test_spec_errors_name_file_key_and_line():
+    with pytest.raises(ScenarioError, match=r"x.toml:3: capacity.repetitions"):
+        loads('[capacity]\nname = "g"\nrepetitions = 2\n', "x.toml")
+    with pytest.raises(ScenarioError, match="sweep.rate.ticks"):
+        loads('[capacity]\nname = "g"\n[sweep.rate]\nticks = 5\n', "x.toml")
+
+
+def test_gate_spec_loads():
+    from pathlib import Path
+
+    spec = loads(Path("scenarios/capacity/gate.toml").read_text(), "gate.toml")
+    assert spec.keys and spec.rate and spec.budget and math.isclose(spec.period, 0.2)
