@@ -13,7 +13,6 @@ import json
 import time
 from datetime import datetime
 
-import psycopg
 
 from rollup.clock import start_at
 from rollup.database import Database
