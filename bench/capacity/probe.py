@@ -59,7 +59,7 @@ class Probe:
         statements it ran are timed by auto_explain (slower: keep such ticks out of the figures)."""
         conn = self.conn
         queue_before = self.queue_depth()
-        lsn0 = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        lsn0 = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
         if explain:
             for s in _EXPLAIN_ON:
                 conn.execute(s)
@@ -76,7 +76,7 @@ class Probe:
         finally:
             if explain:
                 conn.execute("SET auto_explain.log_min_duration = -1")
-        wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)::bigint", (lsn0,)).fetchone()[0]
+        wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)::bigint", (lsn0,)).fetchone()[0]
         temp, dead, watermark, queue_after = self._after()
         sizes = dict(conn.execute(
             "SELECT relname::text, pg_table_size(oid) + pg_indexes_size(oid) FROM pg_class"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bench.capacity import stats
 from bench.capacity.budget import planning_writes
+from bench.capacity.lane import Lane
 from bench.capacity.live import live_point
 from bench.capacity.sweeps import judge, steady
 
@@ -44,7 +45,16 @@ def _limit(points: list[dict], key: str, probe, period: float, cap: int, fractio
         lo, hi, _ = stats.bisect_limit(probe, below[-1], bad[0], rel=0.10)
         return {"writes_per_tick": lo, "rate_per_s": lo / period, "measured": True, "largest_measured": largest,
                 "bracket": [lo, hi]}
-    if bad:  # even the ladder's first point is beyond the limit
+    if bad and probe is not None:  # even the ladder's first point is beyond: look below it, then bisect
+        hi = bad[0]
+        while hi > 1:
+            lo = max(1, hi // GROWTH)
+            if probe(lo):
+                lo, hi, _ = stats.bisect_limit(probe, lo, hi, rel=0.10)
+                return {"writes_per_tick": lo, "rate_per_s": lo / period, "measured": True,
+                        "largest_measured": largest, "bracket": [lo, hi]}
+            hi = lo
+    if bad:  # nothing measured keeps up (down to 1 write a tick, when probes were allowed)
         return {"writes_per_tick": None, "rate_per_s": None, "measured": True, "largest_measured": largest,
                 "below": bad[0]}
     steady_ = [r for r in records if not r["warmup"]]
@@ -55,88 +65,108 @@ def _limit(points: list[dict], key: str, probe, period: float, cap: int, fractio
             "cap": cap}
 
 
+def _factory(run, c, rows: int, mix: dict):
+    """A maker of fresh lanes for configuration c, labelled with it."""
+
+    def make() -> Lane:
+        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix)
+
+    make.label = c.label
+    return make
+
+
 def rate_sweep(run) -> dict:
     spec, r = run.spec, run.spec.rate
     out: dict[str, dict] = {c.label: {} for c in run.configs}
     T = spec.period
     if "compressed" in r.modes:
-        lanes = run.lanes(spec.history.rows[0], r.mix)
-        try:
-            points: dict[str, list[dict]] = {label: [] for label in lanes}
-            records: dict[str, list[dict]] = {label: [] for label in lanes}
+        # Every run starts from a fresh clone of the template: a run's writes, bloat and backlog would otherwise
+        # weigh on the next point's ticks (the first runs slower than T leave a spiral behind them).
+        rows = spec.history.rows[0]
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        points: dict[str, list[dict]] = {label: [] for label in fresh}
+        records: dict[str, list[dict]] = {label: [] for label in fresh}
+        shown: dict[str, list[dict]] = {label: [] for label in fresh}  # the first repetition: the plotted series
 
-            def measure(w: int, only: set[str] | None = None) -> None:
-                sub = {k: v for k, v in lanes.items() if only is None or k in only}
-                runs = run._paired(sub, lambda lane, rep: steady(lane, w, r.ticks, r.warmup, T), "rate", w,
-                                   r.ticks + r.warmup)
-                for label, reps in runs.items():
-                    points[label].append(_combine([judge(x, T) for x in reps], w, T))
-                    records[label].extend(x for rep in reps for x in rep)
+        def once(make, w: int) -> list[dict]:
+            with make() as lane:
+                return steady(lane, w, r.ticks, r.warmup, T)
 
-            ladder = list(r.writes_per_tick)
-            if spec.budget and spec.budget.planning_rate:  # the budget's planning rate is always a measured point
-                ladder = sorted({*ladder, planning_writes(spec.budget, T)})
-            for w in ladder:
-                measure(w)
-            w = ladder[-1]
-            while w * GROWTH <= r.max_writes_per_tick:  # extend while some configuration still keeps up
-                keeping_up = {label for label, p in points.items() if p[-1]["sustainable"]}
-                if not keeping_up:
-                    break
-                w *= GROWTH
-                measure(w, keeping_up)
-            for c in run.configs:
-                lane, label = lanes[c.label], c.label
+        def measure(w: int, only: set[str] | None = None) -> None:
+            sub = {k: v for k, v in fresh.items() if only is None or k in only}
+            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup)
+            for label, reps in runs.items():
+                points[label].append(_combine([judge(x, T) for x in reps], w, T))
+                records[label].extend(x for rep in reps for x in rep)
+                shown[label].extend(reps[0])
 
-                def probe(w: float, key: str) -> bool:
-                    run.progress(f"rate bisection {key} {int(w)} · {label}", 0)
-                    recs = steady(lane, int(w), r.ticks, r.warmup, T)
-                    run._keep("rate-bisection", label, int(w), 0, recs)
-                    run.progress("", r.ticks + r.warmup)
-                    v = judge(recs, T)
-                    return v["sustainable"] if key == "sustainable" else _planning(v)
+        ladder = list(r.writes_per_tick)
+        if spec.budget and spec.budget.planning_rate:  # the budget's planning rate is always a measured point
+            ladder = sorted({*ladder, planning_writes(spec.budget, T)})
+        for w in ladder:
+            measure(w)
+        w = ladder[-1]
+        while w * GROWTH <= r.max_writes_per_tick:  # extend while some configuration still keeps up
+            keeping_up = {label for label, p in points.items() if p[-1]["sustainable"]}
+            if not keeping_up:
+                break
+            w *= GROWTH
+            measure(w, keeping_up)
+        for c in run.configs:
+            label = c.label
 
-                pts = points[label]
-                out[label]["compressed"] = {
-                    "points": pts,
-                    "limits": {"hard": _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T,
-                                              r.max_writes_per_tick, 1.0, records[label]),
-                               "planning": _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T,
-                                                  r.max_writes_per_tick, 0.5, records[label])},
-                    "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
-                                "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in records[label] if x.get("rep", 0) == 0],
-                }  # fmt: skip
-        finally:
-            for lane in lanes.values():
-                lane.close()
+            def probe(w: float, key: str) -> bool:
+                run.progress(f"rate bisection {key} {int(w)} · {label}", 0)
+                recs = once(fresh[label], int(w))
+                run._keep(f"rate-bisection-{key}", label, int(w), 0, recs)
+                run.progress("", r.ticks + r.warmup)
+                v = judge(recs, T)
+                return v["sustainable"] if key == "sustainable" else _planning(v)
+
+            pts = points[label]
+            out[label]["compressed"] = {
+                "points": pts,
+                "limits": {"hard": _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T,
+                                          r.max_writes_per_tick, 1.0, records[label]),
+                           "planning": _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T,
+                                              r.max_writes_per_tick, 0.5, records[label])},
+                "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
+                            "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in shown[label]],
+            }  # fmt: skip
     if "live" in r.modes:
-        lanes = run.lanes(spec.history.rows[0], r.mix)
-        try:
-            P = r.live_period
-            for c in run.configs:
-                lane, pts, recs_all = lanes[c.label], [], []
-                for w in r.writes_per_tick:
-                    rate = w / P
-                    run.progress(f"live {rate:.0f}/s · {c.label}", 0)
-                    recs, writers = live_point(lane, rate, P, r.ticks, r.warmup, r.live_writers)
-                    for x in recs:
-                        x["writes_per_tick"] = w
-                    run._keep("rate-live", c.label, w, 0, recs)
-                    run.progress("", r.ticks + r.warmup)
-                    v = judge(recs, P)
-                    p = _combine([v], w, P) | {"rate_per_s": rate, "writer_p99_ms": writers["p99_ms"],
-                                               "writer_p50_ms": writers["p50_ms"], "writes_done": writers["writes"],
-                                               "write_errors": writers["errors"], "first_error": writers["first_error"]}
-                    pts.append(p)
-                    recs_all.extend(recs)
-                out[c.label]["live"] = {
-                    "points": pts, "period_s": P,
-                    "limits": {"hard": _limit(pts, "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all),
-                               "planning": _limit(pts, "planning_ok", None, P, r.max_writes_per_tick, 0.5, recs_all)},
-                    "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
-                                "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in recs_all],
-                }  # fmt: skip
-        finally:
-            for lane in lanes.values():
-                lane.close()
+        P, rows = r.live_period, spec.history.rows[0]
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        figures: dict[str, list[dict]] = {label: [] for label in fresh}  # the writers' figures, per repetition
+        pts: dict[str, list[dict]] = {label: [] for label in fresh}
+        recs_all: dict[str, list[dict]] = {label: [] for label in fresh}
+        shown: dict[str, list[dict]] = {label: [] for label in fresh}
+        for w in r.writes_per_tick:
+            def live_once(make, rep: int) -> list[dict]:
+                with make() as lane:
+                    recs, writers = live_point(lane, w / P, P, r.ticks, r.warmup, r.live_writers)
+                for x in recs:
+                    x["writes_per_tick"] = w
+                figures[make.label].append(writers)
+                return recs
+
+            runs = run._paired(fresh, live_once, "rate-live", w, r.ticks + r.warmup)
+            for label, reps in runs.items():
+                writers, figures[label] = figures[label], []
+                p = _combine([judge(x, P) for x in reps], w, P) | {
+                    "rate_per_s": w / P, "writer_p99_ms": stats.spread([x["p99_ms"] for x in writers])["median"],
+                    "writer_p50_ms": stats.spread([x["p50_ms"] for x in writers])["median"],
+                    "writes_done": sum(x["writes"] for x in writers), "write_errors": sum(x["errors"] for x in writers),
+                    "first_error": next((x["first_error"] for x in writers if x["first_error"]), None)}
+                pts[label].append(p)
+                recs_all[label].extend(x for rep in reps for x in rep)
+                shown[label].extend(reps[0])
+        for label in fresh:
+            out[label]["live"] = {
+                "points": pts[label], "period_s": P,
+                "limits": {"hard": _limit(pts[label], "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all[label]),
+                           "planning": _limit(pts[label], "planning_ok", None, P, r.max_writes_per_tick, 0.5,
+                                              recs_all[label])},
+                "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
+                            "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in shown[label]],
+            }  # fmt: skip
     return out

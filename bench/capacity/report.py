@@ -80,6 +80,20 @@ def _overhead(ops: dict, state: str) -> str:
     return f"{other['median_us'] / base['median_us']:.2f}×"
 
 
+def _crossover_cell(cross: dict) -> str:
+    """Where full recompute overtakes the incremental tick, at the biggest history; beyond the points swept, the
+    side it lies on."""
+    c = cross[max(cross, key=int)]
+    if c.get("crossover_fraction") is not None:
+        return _f(c["crossover_fraction"] * 100)
+    pts = [p for p in c.get("points", []) if p.get("speedup")]
+    if not pts:
+        return DASH
+    if all(p["speedup"] > 1 for p in pts):
+        return f"> {_f(max(p['fraction'] for p in pts) * 100)}"
+    return f"< {_f(min(p['fraction'] for p in pts) * 100)}"
+
+
 def _headline_rows(results: dict) -> list[list[str]]:
     rows = []
     for lb in _labels(results):
@@ -87,24 +101,31 @@ def _headline_rows(results: dict) -> list[list[str]]:
         idle = max(hist, key=lambda h: h["rows"])["idle_ms"]["median"] if hist else None  # largest history
         fit = (_sec(results, "keys").get(lb) or {}).get("fit") or {}
         cross = _sec(results, "crossover").get(lb) or {}
-        cf = cross[max(cross, key=int)].get("crossover_fraction") if cross else None  # biggest history decides
         ops = (_sec(results, "writers").get(lb) or {}).get("ops") or {}
         rec = "; ".join(f"{n}: {'never' if f.get('recovery_ticks') is None else _f(f['recovery_ticks'])}"
                         for n, f in (_sec(results, "faults").get(lb) or {}).items())
         rows.append([lb, _f(idle), _f(fit.get("a_ms")),
                      _f(fit["b_ms"] * 1000) if fit.get("b_ms") is not None else DASH, _f(fit.get("r2")),
                      _limit(modes, "hard"), _limit(modes, "planning"),
-                     (_f(cf * 100) if cf is not None else "none") if cross else DASH,
+                     _crossover_cell(cross) if cross else DASH,
                      _overhead(ops, "installed"), _overhead(ops, "active"), rec or DASH])
     return rows
 
 
+def _transposed(results: dict) -> tuple[list[str], list[list[str]]]:
+    """The headline with one column per configuration and one row per figure: configurations are few, figures
+    many, and a terminal is narrow."""
+    rows = _headline_rows(results)
+    return ["figure", *(r[0] for r in rows)], [[h, *(r[i] for r in rows)] for i, h in enumerate(HEAD) if i]
+
+
 def summary_table(results: dict) -> Table:
-    """The headline table for the terminal: one row per configuration."""
+    """The headline table for the terminal."""
+    headers, rows = _transposed(results)
     table = Table(title=f"capacity: {results.get('spec', '?')}")
-    for i, h in enumerate(HEAD):
-        table.add_column(h, justify="left" if i in (0, len(HEAD) - 1) else "right")
-    for row in _headline_rows(results):
+    for i, h in enumerate(headers):
+        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold")
+    for row in rows:
         table.add_row(*row)
     return table
 
@@ -117,7 +138,7 @@ def _md_table(headers, rows) -> str:
 
 def headline_markdown(results: dict) -> str:
     """The same headline table in Markdown (for the README)."""
-    return _md_table(HEAD, _headline_rows(results))
+    return _md_table(*_transposed(results))
 
 
 def _plot_keys(results, st):

@@ -51,8 +51,11 @@ def rotate(items: list, n: int) -> list:
 class CapacityRun:
     def __init__(self, spec: CapacitySpec, targets: list[str], pgs: list[str], baseline: str | None = None,
                  dsn: str | None = None, pg_bin: str | None = None,
-                 on_progress: Callable[[str, float], None] | None = None):
+                 on_progress: Callable[[str, float], None] | None = None, servers: dict | None = None):
+        """`servers` maps a name in `pgs` to a server already running (tests share theirs); the others are
+        started, with the capacity SETTINGS, and stopped at the end."""
         self.spec, self.targets, self.pgs, self.baseline = spec, targets, pgs, baseline
+        self.given = servers or {}
         self.dsn, self.pg_bin = dsn, pg_bin
         self.progress = on_progress or (lambda what, units: None)
         self.ticks: list[dict] = []
@@ -87,25 +90,22 @@ class CapacityRun:
     def execute(self) -> dict:
         started, t0 = datetime.now(UTC), time.perf_counter()
         with ExitStack() as stack:
-            servers = {pg: stack.enter_context(start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin, settings=SETTINGS))
-                       for pg in self.pgs}  # fmt: skip
+            servers = {pg: self.given.get(pg) or stack.enter_context(
+                start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin, settings=SETTINGS)) for pg in self.pgs}
             self.configs = [Config(t, pg, servers[pg]) for pg in self.pgs for t in self.targets]
             stack.callback(self._drop_templates)
             results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,
                                     "server_version": c.server.version()} for c in self.configs]}
-            s = self.spec
-            if s.keys:
-                results["keys"] = self._keys()
-            if s.sizes:
-                results["history"] = self._history()
-            if s.crossover:
-                results["crossover"] = self._crossover()
-            if s.rate:
-                results["rate"] = self._rate()
-            if s.writers:
-                results["writers"] = self._writers()
-            if s.faults:
-                results["faults"] = self._faults()
+            s, timings = self.spec, {}
+            sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
+                      "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
+                      "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
+            for name, (declared, sweep) in sweeps.items():
+                if declared:
+                    t = time.perf_counter()
+                    results[name] = sweep()
+                    timings[name] = round(time.perf_counter() - t, 1)
+            results["sweep_seconds"] = timings
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,

@@ -48,33 +48,47 @@ def full_rebuild_ms(lane: Lane) -> float:
     return elapsed * 1000
 
 
+OVERRUNS = 3  # ticks slower than T after which a rate is judged beyond the hard limit without going on
+GIVE_UP_RHO = 4.0  # one tick this slow is enough: the backlog only spirals from there
+
+
 def steady(lane: Lane, writes: int, ticks: int, warmup: int, period_s: float) -> list[dict]:
     """Compressed mode: each period's writes, then the tick alone. A tick slower than the period T delays the
     next one by the periods it overran (missed plans are skipped, as the scheduler does), and those periods'
-    writes pile up meanwhile."""
-    records, periods = [], 1
+    writes pile up meanwhile. A rate whose ticks overrun T `OVERRUNS` times, or once by `GIVE_UP_RHO`, already
+    fails "max D ≤ T": the run stops there (`stopped` on the last record) rather than time a spiral."""
+    records, periods, overruns = [], 1, 0
     for n in range(warmup + ticks):
         for back in range(periods):  # the writes of every period since the last tick, each dated in its period
             lane.write(lambda c: lane.work.batch(c, writes), periods_ago=periods - 1 - back)
         record = lane.tick(periods=periods)
-        record.update(tick=n, warmup=n < warmup, writes_per_tick=writes,
-                      rho=record["d_ms"] / 1000 / period_s,
-                      lag_s=record["watermark_lag_s"] + record["d_ms"] / 1000 / period_s * TICK.total_seconds())
-        periods = max(1, math.ceil(record["rho"]))
+        rho = record["d_ms"] / 1000 / period_s
+        record.update(tick=n, warmup=n < warmup, writes_per_tick=writes, rho=rho, stopped=False,
+                      lag_s=record["watermark_lag_s"] + rho * TICK.total_seconds())
         records.append(record)
+        periods = max(1, math.ceil(rho))
+        overruns += rho > 1
+        if overruns >= OVERRUNS or rho > GIVE_UP_RHO:
+            record["stopped"] = n < warmup + ticks - 1
+            break
     return records
 
 
 def judge(records: list[dict], period_s: float) -> dict:
     """The sustainability criteria over the steady ticks: max D ≤ T, the queue-depth slope's 95 % interval
-    includes 0, max watermark lag ≤ 2T."""
-    steady_ = [r for r in records if not r["warmup"]]
-    slope, lo, hi = slope_ci([r["queue_after"] for r in steady_])
+    includes 0, max watermark lag ≤ 2T. A run stopped early (see `steady`) is not sustainable; its figures come
+    from every tick it ran, warm-up included when it stopped there."""
+    stopped = records[-1].get("stopped", False)
+    steady_ = [r for r in records if not r["warmup"]] or records
+    if len(steady_) >= 3:
+        slope, lo, hi = slope_ci([r["queue_after"] for r in steady_])
+    else:
+        slope, lo, hi = float("nan"), float("nan"), float("nan")
     rhos = sorted(r["rho"] for r in steady_)
     max_lag = max(r["lag_s"] for r in steady_)
-    ok = rhos[-1] <= 1.0 and lo <= 0 <= hi and max_lag <= NORMAL_LAG
+    ok = not stopped and rhos[-1] <= 1.0 and lo <= 0 <= hi and max_lag <= NORMAL_LAG
     return {"rho_max": rhos[-1], "rho_median": rhos[len(rhos) // 2], "queue_slope": slope, "slope_ci": [lo, hi],
-            "max_lag_s": max_lag, "sustainable": ok,
+            "max_lag_s": max_lag, "sustainable": ok, "stopped_after": len(records) if stopped else None,
             "p95_ms": sorted(r["d_ms"] for r in steady_)[max(0, math.ceil(0.95 * len(steady_)) - 1)]}
 
 

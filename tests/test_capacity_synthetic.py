@@ -1,0 +1,162 @@
+"""The capacity machinery against synthetic targets whose cost is known (tests/targets/): the fitted per-key cost,
+the queue's growth counted in rows, the bisection's limit and the extrapolated one, and the budget gate.
+
+No assertion is about how fast anything ran. Where a figure is a time, the injected `pg_sleep` is a lower bound on
+it, and the stated factor allows for the target's own work and for a busy machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from bench.capacity.lane import Lane
+from bench.capacity.run import CapacityRun
+from bench.capacity.spec import load
+from bench.capacity.sweeps import judge, steady
+from bench.capacity.world import prepare
+from bench.cli import app
+from rollup.migrations import Target
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTHETIC = ROOT / "tests" / "targets"
+SLEEP_MS = 2.0  # what each synthetic target's pg_sleep costs per unit (see its migration)
+
+
+def overlay(base: str, name: str) -> str:
+    dirs = [ROOT / "migrations" / "reference"] + ([ROOT / "migrations" / "hardened"] if base == "hardened" else [])
+    return ",".join(str(d) for d in [*dirs, SYNTHETIC / name])
+
+
+def spec_file(tmp_path: Path, body: str, rows: int = 3000) -> Path:
+    path = tmp_path / "synthetic.toml"
+    path.write_text(f"""[capacity]
+name = "synthetic"
+seed = 3
+period = "200ms"
+repetitions = 3
+
+[history]
+rows = [{rows}]
+days = 2
+
+[tenants]
+workspaces = 2
+runtimes = 2
+agents = 3
+projects = 2
+issues = 5
+{body}""")
+    return path
+
+
+def run(server, path: Path, targets: list[str], baseline: str | None = None) -> tuple[dict, CapacityRun]:
+    r = CapacityRun(load(path), targets, ["embedded"], baseline, servers={"embedded": server})
+    return r.execute(), r
+
+
+def test_fitted_per_key_cost_recovers_an_injected_sleep(server, tmp_path):
+    path = spec_file(tmp_path, "\n[sweep.keys]\npoints = [1, 30, 100]\nexplain = false\n")
+    sleepy = overlay("reference", "sleep_per_bucket")
+    results, _ = run(server, path, ["reference", sleepy])
+    fits = {label.split("@")[0]: r["fit"] for label, r in results["keys"].items()}
+    b_ref, b_sleepy = fits["reference"]["b_ms"], fits["sleep_per_bucket"]["b_ms"]
+    assert b_sleepy >= SLEEP_MS * 0.95, fits  # a sleep is a floor: the fit cannot find less
+    assert b_sleepy - b_ref <= SLEEP_MS * 1.5, fits  # the stated factor
+    for label, r in results["keys"].items():
+        for p in r["points"]:
+            assert p["upserts_per_key"] == pytest.approx(1.0), (label, p)  # one bucket per dirty key
+
+
+def test_queue_grows_by_exactly_the_keys_written_when_the_tick_does_nothing(server, tmp_path):
+    spec = load(spec_file(tmp_path, ""))
+    db, world = prepare(server, Target.resolve(overlay("reference", "noop_tick")), spec, 3000)
+    try:
+        lane = Lane(server, db.name, world, spec.seed, {"delete": 1.0})
+        try:
+            before = lane.probe.queue_depth()
+            records = steady(lane, 40, ticks=6, warmup=1, period_s=spec.period)
+            keyed = world.keyed()
+            key = ["hour", "ws", "runtime", "agent", "project", "combo"]
+            order = pl.DataFrame({"row": lane.work.doomed, "seq": range(len(lane.work.doomed))})
+            deleted = keyed.join(order, on="row").sort("seq")
+            for n, r in enumerate(records):
+                expect = deleted.head(40 * (n + 1)).select(key).unique().height
+                assert r["queue_after"] - before == expect, (n, r["queue_after"], expect)
+                assert r["queue_drained"] == 0
+            verdict = judge(records, spec.period)
+            assert not verdict["sustainable"]
+            assert verdict["slope_ci"][0] > 0  # growth the interval cannot mistake for noise
+        finally:
+            lane.close()
+    finally:
+        db.drop()
+
+
+RATE = """
+[sweep.rate]
+writes_per_tick = {ladder}
+max_writes_per_tick = {cap}
+mix = {{ insert = 1.0 }}
+"""
+
+
+def test_bisection_finds_a_known_capacity(server, tmp_path):
+    # 2 ms a write at T = 200 ms: no more than 100 writes a tick keep max D ≤ T, 50 keep ρ ≤ 0.5.
+    path = spec_file(tmp_path, RATE.format(ladder="[25, 400]", cap=400))
+    results, r = run(server, path, [overlay("reference", "known_capacity")])
+    (compressed,) = [v["compressed"] for v in results["rate"].values()]
+    for name, known in (("hard", 100), ("planning", 50)):
+        limit = compressed["limits"][name]
+        lo, hi = limit["bracket"]
+        assert limit["measured"], limit
+        assert hi / lo <= 1.1 + 1e-9, limit  # narrowed to 10 %
+        assert lo <= known, limit  # the sleep alone puts anything above out of reach
+        assert lo >= 0.8 * known, limit  # the tick's own work and a busy machine may cost a little more
+    probes = [t for t in r.ticks if t["sweep"].startswith("rate-bisection")]
+    assert probes, "the limits came from the ladder alone"
+
+
+def test_a_limit_beyond_the_search_is_extrapolated_and_says_so(server, tmp_path):
+    path = spec_file(tmp_path, RATE.format(ladder="[10, 20]", cap=40))
+    results, _ = run(server, path, [overlay("reference", "known_capacity")])
+    (compressed,) = [v["compressed"] for v in results["rate"].values()]
+    hard = compressed["limits"]["hard"]
+    assert hard["measured"] is False and hard["largest_measured"] == 20, hard
+    assert hard["model"]["b_ms_per_write"] >= SLEEP_MS * 0.95, hard
+    assert 0.6 * 100 <= hard["writes_per_tick"] <= 100, hard  # the fit's answer, from a sleep-bound model
+
+
+GATE = """
+[sweep.keys]
+points = [10, 100]
+explain = false
+
+[budget]
+floor_ms = 25.0
+tick_p95 = 1.5
+idle_tick = 2.0
+writer_p99 = 1.5
+"""
+
+
+def test_gate_exits_1_on_an_injected_slowdown_and_names_the_point(tmp_path):
+    path = spec_file(tmp_path, GATE)
+    out = CliRunner().invoke(app, ["capacity", str(path), "--target", overlay("hardened", "sleep_per_bucket"),
+                                   "--baseline", "hardened", "--report-dir", str(tmp_path / "report")])
+    assert out.exit_code == 1, out.output
+    assert "over budget" in out.output and "keys k=100" in out.output, out.output
+    assert (tmp_path / "report" / "index.html").exists()
+
+
+def test_gate_exits_0_on_the_baseline_against_itself(tmp_path):
+    path = spec_file(tmp_path, GATE)
+    out = CliRunner().invoke(app, ["capacity", str(path), "--target", overlay("reference", "same"),
+                                   "--baseline", "reference", "--report-dir", str(tmp_path / "report"),
+                                   "--json", str(tmp_path / "result.json")])
+    assert out.exit_code == 0, out.output
+    verdict = json.loads((tmp_path / "result.json").read_text())["budget"]
+    assert verdict["ok"] and len(verdict["checks"]) == 2, verdict  # both points were compared, not skipped
