@@ -30,7 +30,7 @@ def _label_results(i: int) -> dict:
             "fit": {"a_ms": 2.0, "b_ms": 0.01, "r2": 0.99},
             "phases": [{"k": 1000, "statements": [{"query": "SELECT a\n  FROM b", "ms": 5.0, "shared_hit": 10,
                                                    "shared_read": 2, "temp_written": 0}]}]}
-    history = [{"rows": rows, "load_s": 1.5, "verified": "ok", "change_keys": 100, "change_ms": _t(20.0),
+    history = [{"rows": rows, "prepare_s": 1.5, "verified": "ok", "change_keys": 100, "change_ms": _t(20.0),
                 "idle_ms": _t(3.0 + i), "sizes": {"task_usage": rows * 100}} for rows in (10_000, 100_000)]
     points = [{"writes_per_tick": w, "rate_per_s": w / 300, "rho_median": w / 6000, "rho_max": w / 5000,
                "queue_slope": 0.0, "slope_ci": [-0.1, 0.1], "max_lag_s": 300.0, "sustainable": w < 6000,

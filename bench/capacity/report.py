@@ -274,12 +274,18 @@ def _svgs(results: dict) -> dict[str, str]:
     return out
 
 
+def _skipped(x: dict) -> str:
+    """A sweep point not measured, and why (with the prediction that ruled it out, if any)."""
+    return f"not measured: {x['why']}" + (f" ({_f(x['predicted_ms'])} ms)" if x.get("predicted_ms") else "")
+
+
 def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
     """Each section as (title, plot name, notes, [(caption, headers, rows)]), for both HTML and Markdown."""
     r = results
     keys = [(f"{lb}: D = {_f(s['fit']['a_ms'])} ms + {_f(s['fit']['b_ms'] * 1000)} µs·k, "
              f"R² {_f(s['fit']['r2'])}" if s.get("fit") else lb, ["k", "D (ms)", "reps"],
-             [[_f(p["k"]), _spread(p, "_ms"), _f(p["reps"])] for p in s.get("points") or []])
+             [[_f(p["k"]), _spread(p, "_ms"), _f(p["reps"])] for p in s.get("points") or []]
+             + [[_f(x["k"]), _skipped(x), "0"] for x in s.get("skipped") or []])
             for lb, s in _sec(r, "keys").items()]
     for lb, s in _sec(r, "keys").items():
         if s.get("phases"):
@@ -287,12 +293,18 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
             keys.append((f"{lb}: statements at k = {top['k']:,}", ["query", "ms", "hit", "read", "temp written"],
                          [[" ".join(q["query"].split())[:90], _f(q["ms"]), _f(q["shared_hit"]),
                            _f(q["shared_read"]), _f(q["temp_written"])] for q in top["statements"]]))
-    history = [("", ["config", "rows", "load (s)", "verified", "change keys", "change tick (ms)", "idle tick (ms)",
-                     "size (MB)"],
-                [[lb, _f(h["rows"]), _f(h["load_s"]), h.get("verified", DASH), _f(h["change_keys"]),
+    history = [("", ["config", "rows", "prepared (s)", "verified", "change keys", "change tick (ms)",
+                     "idle tick (ms)", "size (MB)"],
+                [[lb, _f(h["rows"]), _f(h.get("prepare_s")), h.get("verified", DASH), _f(h["change_keys"]),
                   _spread(h.get("change_ms")), _spread(h.get("idle_ms")),
                   _f(sum((h.get("sizes") or {}).values()) / 1e6)] for lb, hs in _sec(r, "history").items()
                  for h in hs])]
+    if r.get("preload"):
+        history.append(("Preload: every template, how it was made (seconds per stage) and how it was checked",
+                        ["template", "rows", "made from", "seconds", "stages", "verified"],
+                        [[k, _f(v["rows"]), v.get("from") or "bulk load", _f(v["prepare_s"]),
+                          ", ".join(f"{n} {_f(x)}" for n, x in (v.get("stages") or {}).items()), v["verified"]]
+                         for k, v in r["preload"].items()]))
     rate = [("", ["config", "mode", "writes/tick", "writes/s", "ρ median", "ρ max", "queue slope [95% CI]",
                   "max lag (s)", "sustainable", "writer p99 (ms)"],
              [[lb, mode, _f(p["writes_per_tick"]), _f(p["rate_per_s"]), _f(p["rho_median"]), _f(p["rho_max"]),
@@ -309,7 +321,8 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
                      else "none in range"),
                   ["dirty fraction (%)", "keys", "incremental (ms)", "full (ms)", "speedup"],
                   [[_f(p["fraction"] * 100), _f(p["keys"]), _spread(p["incremental_ms"]), _spread(p["full_ms"]),
-                    _f(p["speedup"])] for p in s.get("points") or []])
+                    _f(p["speedup"])] for p in s.get("points") or []]
+                  + [[_f(x["fraction"] * 100), DASH, _skipped(x), DASH, DASH] for x in s.get("skipped") or []])
                  for lb, by_rows in _sec(r, "crossover").items() for rows, s in by_rows.items()]
     writers = [("per operation", ["config", "op", "state", "median (µs)", "× absent"],
                 [[lb, op, state, _spread(t, "_us"),

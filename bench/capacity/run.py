@@ -20,7 +20,7 @@ from bench.capacity import stats
 from bench.capacity.lane import Lane
 from bench.capacity.spec import CapacitySpec, RateSweep
 from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
-from bench.capacity.world import TICK, World, draw, prepare
+from bench.capacity.world import TICK, World, draw, extends, prepare, upgrade
 from rollup.database import Database
 from rollup.migrations import Target
 from rollup.servers import start_server
@@ -60,7 +60,8 @@ class CapacityRun:
         self.progress = on_progress or (lambda what, units: None)
         self.ticks: list[dict] = []
         self.templates: dict[tuple[str, int], Database] = {}
-        self.worlds: dict[int, World] = {}
+        self.worlds: dict[int, World] = {}  # drawn, per size
+        self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
 
     # ------------------------------------------------------------ plan
@@ -76,7 +77,7 @@ class CapacityRun:
         if s.sizes:
             u["history"] = 4 * R * n * big
         if s.crossover:
-            u["crossover"] = 4 * R * n * len(s.crossover.fractions) * big
+            u["crossover"] = 2 * R * n * (len(s.crossover.fractions) + 1) * big
         if s.rate:
             u["rate"] = (s.rate.warmup + s.rate.ticks) * n * (R * len(s.rate.writes_per_tick) + 10) * len(s.rate.modes)
         if s.writers:
@@ -121,18 +122,27 @@ class CapacityRun:
                 pass
 
     def template(self, c: Config, rows: int) -> tuple[str, World]:
+        """The preloaded template of configuration c at `rows` (made on first use), and its world. A target that
+        extends another configuration's on the same server (its migrations, then more) is made from that one's
+        template by migrating a copy: the same history, and the way the change would land in production."""
         if rows not in self.worlds:
             self.worlds[rows] = draw(self.spec, rows)
         key = (c.label, rows)
         if key not in self.templates:
-            self.progress(f"preload {rows:,} rows on {c.label}", 0)
+            base = next((b for b in self.configs if b.server is c.server and (b.label, rows) in self.templates
+                         and extends(b.tgt, c.tgt)), None)  # fmt: skip
+            self.progress(f"preload {rows:,} rows on {c.label}" + (f" (from {base.label})" if base else ""), 0)
             t0 = time.perf_counter()
-            db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows])
-            self.templates[key] = db
-            self.loads[key] = {"rows": rows, "load_s": round(world.load_s, 2),
-                               "prepare_s": round(time.perf_counter() - t0, 2), "verified": world.verified}
+            if base:
+                db, world = upgrade(c.server, self.templates[(base.label, rows)].name,
+                                    self.prepared[(base.label, rows)], c.tgt)
+            else:
+                db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows])
+            self.templates[key], self.prepared[key] = db, world
+            self.loads[key] = {"rows": rows, "prepare_s": round(time.perf_counter() - t0, 2), "stages": world.stages,
+                               "from": base.label if base else None, "verified": world.verified}
             self.progress("", 20 * rows / self.spec.history.rows[0])
-        return self.templates[key].name, self.worlds[rows]
+        return self.templates[key].name, self.prepared[key]
 
     def lanes(self, rows: int, mix: dict | None = None) -> dict[str, Lane]:
         out = {}
@@ -162,15 +172,31 @@ class CapacityRun:
 
     # ------------------------------------------------------------ sweeps
 
+    def _too_slow(self, predicted_ms: float | None) -> bool:
+        return bool(self.spec.max_tick and predicted_ms and predicted_ms > self.spec.max_tick * 1000)
+
     def _keys(self) -> dict:
         rows = self.spec.history.rows[0]
         lanes = self.lanes(rows)
         try:
-            result = {label: {"history_rows": rows, "points": [], "phases": []} for label in lanes}
+            result = {label: {"history_rows": rows, "points": [], "phases": [], "skipped": []} for label in lanes}
             available = min(lane.work.keys for lane in lanes.values())
             points = [k for k in self.spec.keys.points if k <= available]
             for k in points:
-                runs = self._paired(lanes, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2)
+                # A point a configuration would take longer than max_tick on (predicted in proportion to its last
+                # point, an over-estimate since a ≥ 0) is skipped for it, with the prediction.
+                run = {}
+                for label, lane in lanes.items():
+                    last = result[label]["points"][-1] if result[label]["points"] else None
+                    predicted = last and last["median_ms"] * k / last["k"]
+                    if self._too_slow(predicted):
+                        result[label]["skipped"].append({"k": k, "predicted_ms": predicted,
+                                                         "why": f"predicted over max_tick {self.spec.max_tick:g} s"})
+                    else:
+                        run[label] = lane
+                if not run:
+                    break
+                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2)
                 for label, reps in runs.items():
                     d = [r[0]["d_ms"] for r in reps]
                     sp = stats.spread(d)
@@ -183,11 +209,14 @@ class CapacityRun:
                 if len(pts) >= 2:
                     line = stats.fit([p["k"] for p in pts], [p["median_ms"] for p in pts])
                     res["fit"] = {"a_ms": line.a, "b_ms": line.b, "r2": line.r2}
-                res["skipped_points"] = [k for k in self.spec.keys.points if k > available]
-            if self.spec.keys.explain and points:  # the phase split, on extra ticks kept out of the figures
+                res["skipped"] += [{"k": k, "why": f"more than the {available:,} keys the history has"}
+                                   for k in self.spec.keys.points if k > available]
+            if self.spec.keys.explain:  # the phase split of each one's largest point, on extra ticks kept out
                 for label, lane in lanes.items():
-                    work, _ = keys_point(lane, points[-1], self.spec.repetitions, explain=True)
-                    result[label]["phases"].append({"k": points[-1], "statements": work.get("phases", [])})
+                    if result[label]["points"]:
+                        k = result[label]["points"][-1]["k"]
+                        work, _ = keys_point(lane, k, self.spec.repetitions, explain=True)
+                        result[label]["phases"].append({"k": k, "statements": work.get("phases", [])})
             return result
         finally:
             for lane in lanes.values():
@@ -207,7 +236,7 @@ class CapacityRun:
                 for label, reps in runs.items():
                     last = reps[-1][0]
                     result[label].append({
-                        "rows": rows, "load_s": self.loads[(label, rows)]["load_s"],
+                        "rows": rows, "prepare_s": self.loads[(label, rows)]["prepare_s"],
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
                         "change_ms": stats.spread([r[1]["d_ms"] for r in reps]),
                         "idle_ms": stats.spread([r[0]["d_ms"] for r in reps]),
@@ -218,29 +247,44 @@ class CapacityRun:
         return result
 
     def _crossover(self) -> dict:
+        """Full rebuild against the incremental tick at growing dirty fractions. The full rebuild does not depend
+        on the fraction: it is measured `repetitions` times per history size, and every fraction is compared
+        with it. Past the first fraction where full wins, larger ones are skipped (incremental only gets
+        costlier), as are those predicted over max_tick."""
         result: dict[str, dict] = {c.label: {} for c in self.configs}
         big = self.spec.history.rows[0]
         for rows in self.spec.history.rows:
             lanes = self.lanes(rows)
             try:
                 keys = min(lane.work.keys for lane in lanes.values())
+                full = self._paired(lanes, lambda lane, rep: [{"full_ms": full_rebuild_ms(lane)}],
+                                    "crossover-full", rows, 2 * rows / big)
                 for label in lanes:
-                    result[label][str(rows)] = {"points": [], "keys_total": keys}
+                    result[label][str(rows)] = {"points": [], "keys_total": keys, "skipped": [],
+                                                "full_ms": stats.spread([r[0]["full_ms"] for r in full[label]])}
                 for f in self.spec.crossover.fractions:
                     k = max(1, round(f * keys))
-
-                    def point(lane: Lane, rep: int) -> list[dict]:
-                        work, other = keys_point(lane, k, rep)
-                        work["full_ms"] = full_rebuild_ms(lane)
-                        return [work, other]
-
-                    runs = self._paired(lanes, point, "crossover", f"{rows}:{f}", 4 * rows / big)
+                    run = {}
+                    for label, lane in lanes.items():
+                        res = result[label][str(rows)]
+                        last = res["points"][-1] if res["points"] else None
+                        predicted = last and last["incremental_ms"]["median"] * k / last["keys"]
+                        if last and last["speedup"] is not None and last["speedup"] < 1:
+                            res["skipped"].append({"fraction": f, "why": "past the crossover"})
+                        elif self._too_slow(predicted):
+                            res["skipped"].append({"fraction": f, "predicted_ms": predicted,
+                                                   "why": f"predicted over max_tick {self.spec.max_tick:g} s"})
+                        else:
+                            run[label] = lane
+                    if not run:
+                        break
+                    runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "crossover",
+                                        f"{rows}:{f}", 2 * rows / big)
                     for label, reps in runs.items():
+                        res = result[label][str(rows)]
                         inc = stats.spread([r[0]["d_ms"] for r in reps])
-                        full = stats.spread([r[0]["full_ms"] for r in reps])
-                        result[label][str(rows)]["points"].append({
-                            "fraction": f, "keys": k, "incremental_ms": inc, "full_ms": full,
-                            "speedup": full["median"] / inc["median"] if inc["median"] else None})
+                        res["points"].append({"fraction": f, "keys": k, "incremental_ms": inc, "full_ms": res["full_ms"],
+                                              "speedup": res["full_ms"]["median"] / inc["median"] if inc["median"] else None})
                 for label in lanes:
                     pts = result[label][str(rows)]["points"]
                     result[label][str(rows)]["crossover_fraction"] = stats.crossover(

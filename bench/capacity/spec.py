@@ -82,6 +82,7 @@ class CapacitySpec:
     seed: int = 1
     period: float = 300.0  # T, wall seconds: ρ = D / T
     repetitions: int = 3
+    max_tick: float | None = None  # seconds: sweep points predicted to take longer are skipped, and say so
     history: History = field(default_factory=History)
     tenants: Tenants = field(default_factory=Tenants)
     rates: Rates = field(default_factory=Rates)
@@ -130,7 +131,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         line = re.search(r"at line (\d+)", str(e))
         raise ScenarioError(source, "syntax", int(line.group(1)) if line else None, str(e)) from None
     root = _Table(_Context(source, _Locator(text)), (), data, _SECTIONS)
-    c = root.table("capacity", ("name", "description", "seed", "period", "repetitions"))
+    c = root.table("capacity", ("name", "description", "seed", "period", "repetitions", "max_tick"))
     if not c.get("name", "", str).strip():
         c.fail("name", "required (e.g. [capacity] name = \"gate\")")
     sweep = root.table("sweep", ("keys", "history", "rate", "crossover", "writers", "faults"), what="sweep")
@@ -138,6 +139,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         name=c.get("name", "", str), description=c.get("description", "", str),
         seed=c.number("seed", 1, int, lo=0), period=_seconds(c, "period", "300s"),
         repetitions=c.number("repetitions", 3, int, lo=3, hi=50),
+        max_tick=_seconds(c, "max_tick", "0s") if "max_tick" in c.data else None,
         history=_history(root.table("history", [f.name for f in fields(History)])),
         tenants=_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
         rates=_rates(root.table("rates", [f.name for f in fields(Rates)])),

@@ -1,23 +1,28 @@
 """The history a capacity run starts from: a seeded world preloaded as trusted bulk, then rolled up.
 
 The rows are drawn with numpy from the spec's seed and kept as polars frames, so every sweep can pick rows,
-keys and tasks without asking the target. They go in by COPY (10M usage rows in minutes), with the target's
-own triggers and constraints in force. The preload is trusted bulk: it bypasses the generator and the history,
+keys and tasks without asking the target. They go in by COPY (10M usage rows in minutes) with the target's own
+triggers running; its indexes and constraints on the two big tables are rebuilt after the data, as pg_restore
+does, foreign keys checked then. The preload is trusted bulk: it bypasses the generator and the history,
 and is checked instead by row counts and per-hour sums of the frames against the raw tables. Then the
 bench's defining query fills the hourly rollup (trusted too), the watermark is stamped as a backfill leaves it, two
 of the target's ticks run (a target may rebuild more, e.g. finer tables), and the rollup's per-hour totals are
-compared with the same sums.
+compared with the same sums. A target that extends another (its migrations, then more) is instead made from
+that one's template by migrating a copy (`upgrade`).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
+from psycopg import sql
 
 from bench.capacity.spec import CapacitySpec
 from rollup.backfill import STAMP_SQL
@@ -54,8 +59,8 @@ class World:
     usage: pl.DataFrame  # row, task, provider, model, created_at (µs), updated_at (µs), tokens
     combos: list[tuple[str, str]]  # (provider, model) pairs
     end: datetime  # simulated now once the history is in
-    load_s: float = 0.0
     verified: str = ""
+    stages: dict | None = None  # seconds per preparation stage
 
     @property
     def rows(self) -> int:
@@ -148,8 +153,8 @@ USAGE_COLUMNS = ["task_id", "provider", "model", *TOKENS, "created_at", "updated
 
 
 def load(db: Database, world: World) -> None:
-    """Entities by INSERT, tasks and usage rows by COPY: the target's triggers and foreign keys run."""
-    t0 = time.perf_counter()
+    """Entities by INSERT, tasks and usage rows by COPY with the target's triggers running; the two big tables'
+    indexes and constraints are rebuilt after their data, as pg_restore does (foreign keys checked then)."""
     with db.connect(autocommit=False) as conn:
         with conn.cursor() as cur:
             n_ws = world.runtimes["ws"].max() + 1
@@ -172,6 +177,7 @@ def load(db: Database, world: World) -> None:
                             " VALUES (%s, %s, %s, %s, %s, 'member', %s)",
                             [(uid1(ISSUE, i), uid1(WS, w), p is not None and uid1(PROJECT, p) or None, i + 1,
                               f"Issue {i}", uid1(USER, w)) for i, w, p in world.issues.iter_rows()])
+        rebuild = _drop_access_paths(conn, "agent_task_queue") + _drop_access_paths(conn, "task_usage")
         tasks = world.tasks.select(
             uid(TASK, pl.col("task")).alias("id"), uid(AGENT, pl.col("agent")).alias("agent_id"),
             uid(RUNTIME, pl.col("runtime")).alias("runtime_id"),
@@ -179,9 +185,50 @@ def load(db: Database, world: World) -> None:
             pl.lit("completed").alias("status"), _ts("at").alias("created_at"))
         _copy(conn, "agent_task_queue", ["id", "agent_id", "runtime_id", "issue_id", "status", "created_at"], tasks)
         conn.commit()
-        _copy(conn, "task_usage", USAGE_COLUMNS, usage_csv_frame(world, world.usage))
-        conn.commit()
-    world.load_s = time.perf_counter() - t0
+    _parallel_copy(db, "task_usage", USAGE_COLUMNS, usage_csv_frame(world, world.usage))
+    with db.connect() as conn:
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for statement in rebuild:
+            conn.execute(statement)
+
+
+def _drop_access_paths(conn, table: str) -> list[str]:
+    """Drop the table's indexes and its own constraints, as pg_restore loads data before them; return the
+    statements that put them back, exactly as the target defined them (names included). A bulk build is a
+    fraction of per-row index maintenance, and re-adding a foreign key checks every row in one join. Constraints
+    other tables' foreign keys depend on are left in place."""
+    q = sql.Identifier(table).as_string(conn)
+    cons = conn.execute(
+        "SELECT c.conname, pg_get_constraintdef(c.oid), c.contype FROM pg_constraint c"
+        " WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'x', 'f')"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = c.conrelid"
+        "                      AND r.conindid = c.conindid)"
+        " ORDER BY c.contype = 'f', c.conname", (table,)).fetchall()  # fmt: skip
+    indexes = conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid"
+        "                                                 AND c.conrelid = i.indrelid)", (table,)).fetchall()  # fmt: skip
+    for name, _, _ in cons:
+        conn.execute(f"ALTER TABLE {q} DROP CONSTRAINT {sql.Identifier(name).as_string(conn)}")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")  # regclass text: already quoted and qualified as needed
+    return ([ddl for _, ddl in indexes]
+            + [f"ALTER TABLE {q} ADD CONSTRAINT {sql.Identifier(n).as_string(conn)} {d}" for n, d, _ in cons])
+
+
+def _parallel_copy(db: Database, table: str, columns: list[str], frame: pl.DataFrame) -> None:
+    """COPY in as many sessions as there are cores (contiguous slices, one transaction each): the server's
+    parsing, index and constraint work is per row and spreads; one session leaves the other cores idle."""
+    n = max(1, min(os.cpu_count() or 1, frame.height // CHUNK + 1))
+    size = -(-frame.height // n)
+
+    def one(i: int) -> None:
+        with db.connect(autocommit=False) as conn:
+            _copy(conn, table, columns, frame.slice(i * size, size))
+            conn.commit()
+
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(one, range(n)))  # list(): re-raises the first failure
 
 
 def hourly_truth(world: World) -> pl.DataFrame:
@@ -233,14 +280,45 @@ SELECT task_usage_hour_bucket(u.created_at), a.workspace_id, t.runtime_id, t.age
 
 
 
+def _settle(db: Database, world: World, stages: dict, stage) -> World:
+    """After the data is in: the target's ticks, statistics, and the check of raw and rolled-up sums."""
+    p = Pipeline(db)
+    for _ in range(2):  # the first tick may rediscover what the bulk load wrote (hardened: by changed_xid)
+        db.clock.advance(TICK)
+        p.tick()
+    p.close()
+    stage("ticks")
+    with db.connect() as conn:
+        conn.execute("VACUUM ANALYZE")
+    stage("vacuum")
+    verified = verify(db, world)
+    stage("verify")
+    end = db.clock.now
+    db.clock.close()
+    return replace(world, end=end, verified=verified, stages=stages)
+
+
+def _stages() -> tuple[dict, object]:
+    stages, t = {}, [time.perf_counter()]
+
+    def stage(name: str) -> None:
+        stages[name] = round(time.perf_counter() - t[0], 2)
+        t[0] = time.perf_counter()
+
+    return stages, stage
+
+
 def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World | None = None) -> tuple[Database, World]:
     """A database migrated on `target`, preloaded with `rows` usage rows, backfilled, caught up and analysed:
-    the template every sweep of this configuration clones."""
+    the template every sweep of this configuration clones. Returns it with the world as it stands there."""
     world = world or draw(spec, rows)
     db = Database(server, START - timedelta(days=1))
+    stages, stage = _stages()
     try:
         Runner(db, target).up()
+        stage("migrate")
         load(db, world)
+        stage("copy")
         db.clock.set(world.end)
         # Trusted bulk rollup: the bench's defining query fills the hourly table and the backfill's own stamp
         # sets the watermark, as a finished backfill leaves them. The target's backfill would do the same work
@@ -248,17 +326,30 @@ def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World 
         with db.connect() as conn, conn.transaction():
             conn.execute(FULL_SQL)
             conn.execute(STAMP_SQL)
-        p = Pipeline(db)
-        for _ in range(2):  # the first tick may rediscover what the bulk load wrote (hardened: by changed_xid)
-            db.clock.advance(TICK)
-            p.tick()
-        p.close()
-        with db.connect() as conn:
-            conn.execute("VACUUM ANALYZE")
-        world.verified = verify(db, world)
-        world.end = db.clock.now
-        db.clock.close()
+        stage("rollup")
+        return db, _settle(db, world, stages, stage)
     except BaseException:
         db.drop()
         raise
-    return db, world
+
+
+def extends(base: Target, target: Target) -> bool:
+    """Whether `target` is `base` plus later migrations: the same files, byte for byte, then more."""
+    b, t = base.migrations(), target.migrations()
+    return len(b) < len(t) and all(x.version == y.version and x.up.read_bytes() == y.up.read_bytes()
+                                   for x, y in zip(b, t))
+
+
+def upgrade(server, base: str, world: World, target: Target) -> tuple[Database, World]:
+    """A template for `target` made the way the change would land in production: a copy of the base target's
+    loaded template (`world` as it stands there), with the target's further migrations applied to it. Much
+    cheaper than a second bulk load, and the history is the very same."""
+    db = Database(server, world.end, template=base)
+    stages, stage = _stages()
+    try:
+        Runner(db, target).up()
+        stage("migrate")
+        return db, _settle(db, world, stages, stage)
+    except BaseException:
+        db.drop()
+        raise

@@ -1,0 +1,77 @@
+"""The capacity preload: what it leaves is the target's schema exactly (indexes and constraints rebuilt after the
+data), its checks fire, and an upgraded template is the base's history under the extended target."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.capacity.spec import loads
+from bench.capacity.world import START, extends, prepare, upgrade, verify
+from rollup.database import Database
+from rollup.migrations import Runner, Target
+
+SPEC = loads('[capacity]\nname = "w"\nseed = 5\n[history]\nrows = [2000]\ndays = 2\n'
+             '[tenants]\nworkspaces = 2\nruntimes = 2\nagents = 2\nprojects = 1\nissues = 3\n', "w.toml")
+SCHEMA = """SELECT 'index ' || indexrelid::regclass::text || ': ' || pg_get_indexdef(indexrelid) FROM pg_index
+             WHERE indrelid IN ('task_usage'::regclass, 'agent_task_queue'::regclass)
+            UNION ALL
+            SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid IN ('task_usage'::regclass, 'agent_task_queue'::regclass)
+            ORDER BY 1"""
+
+
+def schema(db: Database) -> list[str]:
+    with db.connect() as conn:
+        return [r[0] for r in conn.execute(SCHEMA)]
+
+
+@pytest.mark.parametrize("target", ["reference", "hardened"])
+def test_preload_leaves_the_targets_own_indexes_and_constraints(server, target):
+    fresh = Database(server, START)
+    try:
+        Runner(fresh, Target.resolve(target)).up()
+        expected = schema(fresh)
+    finally:
+        fresh.drop()
+    db, world = prepare(server, Target.resolve(target), SPEC, 2000)
+    try:
+        assert schema(db) == expected
+        assert len(expected) >= 6  # the comparison compared something
+        assert "rollup per-hour sums equal" in world.verified, world.verified
+    finally:
+        db.drop()
+
+
+def test_verify_fires_on_a_raw_difference_and_on_a_rollup_difference(server):
+    db, world = prepare(server, Target.resolve("reference"), SPEC, 2000)
+    try:
+        with db.connect() as conn:
+            conn.execute("UPDATE task_usage_hourly SET input_tokens = input_tokens + 1"
+                         " WHERE ctid = (SELECT min(ctid) FROM task_usage_hourly)")
+        assert "rollup differs in 1 hour(s)" in verify(db, world)
+        with db.connect() as conn:
+            conn.execute("DELETE FROM task_usage WHERE ctid = (SELECT min(ctid) FROM task_usage)")
+        with pytest.raises(RuntimeError, match="raw per-hour sums differ"):
+            verify(db, world)
+    finally:
+        db.drop()
+
+
+def test_an_extending_target_is_made_by_migrating_a_copy_of_the_base(server):
+    ref, hard = Target.resolve("reference"), Target.resolve("hardened")
+    assert extends(ref, hard) and not extends(hard, ref) and not extends(ref, ref)
+    base, world = prepare(server, ref, SPEC, 2000)
+    try:
+        db, upgraded = upgrade(server, base.name, world, hard)
+        try:
+            with db.connect() as conn:
+                versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+                quarters = conn.execute("SELECT sum(event_count) FROM task_usage_quarter_hourly").fetchone()[0]
+            assert versions == [m.version for m in hard.migrations()]
+            assert quarters == world.usage.height  # the extension's own backfill saw the whole history
+            assert "rollup per-hour sums equal" in upgraded.verified
+            assert upgraded.end >= world.end and upgraded.usage is world.usage
+        finally:
+            db.drop()
+    finally:
+        base.drop()
