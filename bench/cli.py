@@ -448,5 +448,43 @@ def capacity(
         raise typer.Exit(1)
 
 
+@app.command("capacity-diff")
+def capacity_diff(
+    first: Annotated[Path, typer.Argument(help="a capacity result (capacity --json, or a report's results.json)")],
+    second: Annotated[Path, typer.Argument(help="another result of the same spec")],
+    tolerance: Annotated[float, typer.Option("--tolerance", help="allowed |ratio - 1| of medians")] = 0.15,
+    floor_ms: Annotated[float, typer.Option("--floor-ms", help="medians both under this are noise")] = 1.0,
+) -> None:
+    """Run-to-run agreement of two capacity results: every point's median, second ÷ first. Exit 1 when a
+    point disagrees by more than the tolerance."""
+    from bench.capacity.compare import compare
+
+    runs = []
+    for path in (first, second):
+        try:
+            runs.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise fail(f"{path}: not a capacity result ({exc})")
+    if runs[0].get("spec") != runs[1].get("spec"):
+        raise fail(f"different specs: {runs[0].get('spec')!r} and {runs[1].get('spec')!r}")
+    rows = compare(runs[0], runs[1], tolerance, floor_ms)
+    if not rows:
+        raise fail("the two results have no point in common", code=1)
+    table = Table(title=f"capacity {runs[0]['spec']}: second run ÷ first (tolerance ±{tolerance:.0%})")
+    for h in ("config", "point", "first (ms)", "second (ms)", "ratio", ""):
+        table.add_column(h, justify="left" if h in ("config", "point", "") else "right")
+    for r in rows:
+        table.add_row(r["config"], r["point"], f"{r['first_ms']:.3g}", f"{r['second_ms']:.3g}",
+                      f"{r['ratio']:.2f}" if r["ratio"] is not None else "—",
+                      "noise floor" if r["under_floor"] else "ok" if r["ok"] else "[red]differs[/]")
+    console.print(table)
+    bad = [r for r in rows if not r["ok"]]
+    worst = max((abs(r["ratio"] - 1) for r in rows if r["ratio"] and not r["under_floor"]), default=0)
+    console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%}; largest difference {worst:.1%}",
+                  highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

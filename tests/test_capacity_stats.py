@@ -82,3 +82,38 @@ def test_limit_beyond_the_search_is_extrapolated_from_the_fit_and_marked():
     lim = _limit([_point(10, True), _point(20, True), _point(40, True)], "sustainable", None, 0.2, 40, 1.0, records)
     assert lim["measured"] is False and lim["largest_measured"] == 40
     assert lim["writes_per_tick"] == pytest.approx((200 - 1) / 0.5)
+
+
+def _result(k1000_ms: float, idle_ms: float) -> dict:
+    return {"spec": "s", "period_s": 0.2,
+            "keys": {"r@pg18": {"points": [{"k": 1000, "median_ms": k1000_ms}]}},
+            "history": {"r@pg18": [{"rows": 1000, "change_ms": {"median": 50.0}, "idle_ms": {"median": idle_ms}}]}}
+
+
+def test_run_to_run_comparison_flags_a_point_beyond_tolerance_and_ignores_noise():
+    from bench.capacity.compare import compare
+
+    rows = {r["point"]: r for r in compare(_result(100.0, 0.4), _result(120.0, 0.9), 0.15, floor_ms=1.0)}
+    assert not rows["keys k=1000"]["ok"] and rows["keys k=1000"]["ratio"] == pytest.approx(1.2)
+    assert rows["history 1,000 rows: idle tick"]["ok"] and rows["history 1,000 rows: idle tick"]["under_floor"]
+    assert rows["history 1,000 rows: change tick"]["ok"]
+    assert all(r["ok"] for r in compare(_result(100.0, 0.4), _result(110.0, 0.4), 0.15))
+
+
+def test_capacity_diff_exit_codes(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    paths = []
+    for i, ms in enumerate((100.0, 110.0, 150.0)):
+        paths.append(tmp_path / f"{i}.json")
+        paths[-1].write_text(json.dumps(_result(ms, 0.5)))
+    runner = CliRunner()
+    assert runner.invoke(app, ["capacity-diff", str(paths[0]), str(paths[1])]).exit_code == 0
+    out = runner.invoke(app, ["capacity-diff", str(paths[0]), str(paths[2])])
+    assert out.exit_code == 1 and "differs" in out.output
+    (tmp_path / "bad.json").write_text("{")
+    assert runner.invoke(app, ["capacity-diff", str(paths[0]), str(tmp_path / "bad.json")]).exit_code == 2

@@ -160,3 +160,21 @@ def test_gate_exits_0_on_the_baseline_against_itself(tmp_path):
     assert out.exit_code == 0, out.output
     verdict = json.loads((tmp_path / "result.json").read_text())["budget"]
     assert verdict["ok"] and len(verdict["checks"]) == 2, verdict  # both points were compared, not skipped
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pg", "nowhere"], "--pg 'nowhere'"),
+    (["--target", "/no/such/dir"], "is not a directory"),
+    (["--target", "reference", "--target", "hardened"], "name the --baseline"),
+])
+def test_capacity_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    path = spec_file(tmp_path, GATE)
+    out = CliRunner().invoke(app, ["capacity", str(path), *args])
+    assert out.exit_code == 2 and message in out.output, out.output
+
+
+def test_capacity_bad_spec_names_file_line_and_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[capacity]\nname = "bad"\nrepetitions = 1\n')
+    out = CliRunner().invoke(app, ["capacity", str(path)])
+    assert out.exit_code == 2 and "bad.toml:3: capacity.repetitions" in out.output, out.output

@@ -86,6 +86,8 @@ def _crossover_cell(cross: dict) -> str:
     c = cross[max(cross, key=int)]
     if c.get("crossover_fraction") is not None:
         return _f(c["crossover_fraction"] * 100)
+    if c.get("crossover_at_least") is not None:
+        return f"≥ {_f(c['crossover_at_least'] * 100)} (extrapolated)"
     pts = [p for p in c.get("points", []) if p.get("speedup")]
     if not pts:
         return DASH
@@ -318,7 +320,8 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
               for kind, lim in (s.get("limits") or {}).items()])]
     crossover = [(f"{lb}, {int(rows):,} rows: crossover at "
                   + (f"{_f(s['crossover_fraction'] * 100)} %" if s.get("crossover_fraction") is not None
-                     else "none in range"),
+                     else f"≥ {_f(s['crossover_at_least'] * 100)} % (extrapolated)"
+                     if s.get("crossover_at_least") is not None else "none in range"),
                   ["dirty fraction (%)", "keys", "incremental (ms)", "full (ms)", "speedup"],
                   [[_f(p["fraction"] * 100), _f(p["keys"]), _spread(p["incremental_ms"]), _spread(p["full_ms"]),
                     _f(p["speedup"])] for p in s.get("points") or []]
