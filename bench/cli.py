@@ -7,6 +7,7 @@ import dataclasses
 import json
 import signal
 import sys
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -415,10 +416,16 @@ def capacity(
                       TimeRemainingColumn(), console=err, transient=True) as progress:
             bar = progress.add_task("capacity", total=sum(units.values()), what="")
 
+            total, seen, t0 = sum(units.values()), [0.0], time.monotonic()
+
             def on_progress(what: str, done: float) -> None:
                 if what:
                     progress.update(bar, what=what)
+                    if not err.is_terminal:  # a log (CI): one line per step, with the share done
+                        err.print(f"[{time.monotonic() - t0:6.0f} s] {min(seen[0] / total, 1):4.0%} {what}",
+                                  highlight=False)
                 if done:
+                    seen[0] += done
                     progress.advance(bar, done)
 
             run.progress = on_progress
@@ -439,7 +446,11 @@ def capacity(
     console.print(summary_table(results))
     console.print(f"report: {index} · per-tick data: {out / 'ticks.csv'} · {results['elapsed_s']:.0f} s",
                   highlight=False)
+    for name, why in (results.get("failed_sweeps") or {}).items():
+        console.print(f"[red]sweep failed[/] {name}: {why}", highlight=False)
     verdict = results.get("budget")
+    if results.get("failed_sweeps") and not (verdict and not verdict["ok"]):
+        raise typer.Exit(1)
     if verdict and not verdict["ok"]:
         for c in [c for c in verdict["checks"] if not c["ok"]][:10]:
             console.print(f"[red]over budget[/] {c['target']} on {c['pg']}: {c['figure']} at {c['point']}: "

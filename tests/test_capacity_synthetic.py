@@ -127,7 +127,7 @@ def test_a_limit_beyond_the_search_is_extrapolated_and_says_so(server, tmp_path)
     hard = compressed["limits"]["hard"]
     assert hard["measured"] is False and hard["largest_measured"] == 20, hard
     assert hard["model"]["b_ms_per_write"] >= SLEEP_MS * 0.95, hard
-    assert 0.6 * 100 <= hard["writes_per_tick"] <= 100, hard  # the fit's answer, from a sleep-bound model
+    assert 60 <= hard["writes_per_tick"] <= 110, hard  # the fit's answer: 100 by the sleep, ±10 % of fitting noise
 
 
 GATE = """

@@ -34,8 +34,10 @@ def test_every_kind_and_state_has_finite_positive_figures(server):
     for kind, by_state in result["ops"].items():
         assert set(by_state) == set(STATES), kind
         for fig in by_state.values():
-            assert set(fig) == {"median_us", "min_us", "max_us"}
-            assert all(math.isfinite(v) and v > 0 for v in fig.values()), (kind, fig)
+            assert set(fig) == {"median_us", "min_us", "max_us", "failures", "first_failure"}
+            times = [fig["median_us"], fig["min_us"], fig["max_us"]]
+            assert all(math.isfinite(v) and v > 0 for v in times), (kind, fig)
+            assert fig["failures"] == 0 or fig["first_failure"], fig  # a count always comes with its error
             assert fig["min_us"] <= fig["median_us"] <= fig["max_us"]
     assert [(c["state"], c["writers"]) for c in result["concurrency"]] == [(s, n) for s in STATES for n in (1, 2)]
     for point in result["concurrency"]:
@@ -113,3 +115,18 @@ def test_zipf_weights_favour_the_first_keys():
     cum = zipf_cum_weights(64, 1.1)
     shares = [b - a for a, b in zip([0.0, *cum], cum)]
     assert len(cum) == 64 and shares == sorted(shares, reverse=True) and shares[0] / cum[-1] > 0.2
+
+
+def test_a_transient_failure_is_counted_not_fatal_and_other_errors_still_raise(server, world):
+    names, w = world
+    with open_state(server, names, "installed") as h, h.db.connect() as conn:
+        conn.execute("CREATE FUNCTION bench_deadlock() RETURNS trigger LANGUAGE plpgsql AS"
+                     " $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40P01'; END $$")
+        conn.execute("CREATE TRIGGER bench_deadlock BEFORE DELETE ON task_usage"
+                     " FOR EACH ROW EXECUTE FUNCTION bench_deadlock()")
+        deletes = plan(w, "usage_delete", N, seed=2)[:3]
+        failures: list[str] = []
+        assert time_ops(conn, "usage_delete", deletes, warmup=0, failures=failures) == []
+        assert len(failures) == 3 and failures[0].startswith("DeadlockDetected: simulated")
+        with pytest.raises(Exception, match="simulated"):
+            time_ops(conn, "usage_delete", deletes, warmup=0)  # without a list to count in, it raises

@@ -327,14 +327,16 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
                     _f(p["speedup"])] for p in s.get("points") or []]
                   + [[_f(x["fraction"] * 100), DASH, _skipped(x), DASH, DASH] for x in s.get("skipped") or []])
                  for lb, by_rows in _sec(r, "crossover").items() for rows, s in by_rows.items()]
-    writers = [("per operation", ["config", "op", "state", "median (µs)", "× absent"],
+    writers = [("per operation", ["config", "op", "state", "median (µs)", "× absent", "failed (retryable)"],
                 [[lb, op, state, _spread(t, "_us"),
                   _f(t["median_us"] / states["absent"]["median_us"])
-                  if (states.get("absent") or {}).get("median_us") else DASH]
+                  if (states.get("absent") or {}).get("median_us") else DASH,
+                  f"{t['failures']}: {t['first_failure']}" if t.get("failures") else "0"]
                  for lb, w in _sec(r, "writers").items() for op, states in (w.get("ops") or {}).items()
                  for state, t in states.items()]),
-               ("concurrency", ["config", "state", "writers", "TPS", "p50 (ms)", "p99 (ms)"],
-                [[lb, c["state"], _f(c["writers"]), _f(c["tps"]), _f(c["p50_ms"]), _f(c["p99_ms"])]
+               ("concurrency", ["config", "state", "writers", "TPS", "p50 (ms)", "p99 (ms)", "failed (retryable)"],
+                [[lb, c["state"], _f(c["writers"]), _f(c["tps"]), _f(c["p50_ms"]), _f(c["p99_ms"]),
+                  f"{c['failures']}: {c['first_failure']}" if c.get("failures") else "0"]
                  for lb, w in _sec(r, "writers").items() for c in w.get("concurrency") or []])]
     faults = [("", ["config", "fault", "fault ticks", "recovery (ticks)", "recovery (wall s)"],
                [[lb, n, "–".join(map(str, f.get("fault_ticks") or [])) or DASH, _f(f.get("recovery_ticks")),
@@ -375,7 +377,8 @@ def _intro(r: dict) -> list[str]:
             f"Started {r.get('started', '?')}, {_f(r.get('elapsed_s'))} s{' (quick)' if r.get('quick') else ''}; "
             f"{m.get('cores', '?')} cores, Python {m.get('python', '?')}; tick period T = {_f(r.get('period_s'))} s.",
             f"Configurations: {configs or DASH}. Baseline: {r.get('baseline') or DASH}.",
-            "Timings are medians with their min–max range in parentheses: the report shows the spread."]
+            "Timings are medians with their min–max range in parentheses: the report shows the spread.",
+            *(f"FAILED sweep {name}: {why}" for name, why in (r.get("failed_sweeps") or {}).items())]
 
 
 def _html_table(caption, headers, rows) -> str:

@@ -16,6 +16,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
+
 from bench.capacity import stats
 from bench.capacity.lane import Lane
 from bench.capacity.spec import CapacitySpec, RateSweep
@@ -101,12 +103,17 @@ class CapacityRun:
             sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
                       "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
+            failed = {}
             for name, (declared, sweep) in sweeps.items():
                 if declared:
                     t = time.perf_counter()
-                    results[name] = sweep()
+                    try:
+                        results[name] = sweep()
+                    except (psycopg.Error, RuntimeError) as exc:  # a finding: the other sweeps still run
+                        failed[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"
+                        self.progress(f"{name} failed: {failed[name][:120]}", 0)
                     timings[name] = round(time.perf_counter() - t, 1)
-            results["sweep_seconds"] = timings
+            results["sweep_seconds"], results["failed_sweeps"] = timings, failed
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,

@@ -231,12 +231,25 @@ def apply(conn: psycopg.Connection, kind: str, params: dict) -> None:
     conn.execute(STATEMENTS[kind], params)
 
 
-def time_ops(conn: psycopg.Connection, kind: str, params: list[dict], warmup: int) -> list[int]:
-    """Apply every parameter set in turn; the latencies (ns) of all but the first `warmup`."""
+# Failures concurrency alone causes, which an application retries: counted and reported, never fatal. With the
+# tick loop running ('active'), a trigger's queue insert can deadlock with the tick's drain.
+TRANSIENT = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
+def time_ops(conn: psycopg.Connection, kind: str, params: list[dict], warmup: int,
+             failures: list[str] | None = None) -> list[int]:
+    """Apply every parameter set in turn; the latencies (ns) of all but the first `warmup`. With `failures`,
+    an operation that fails transiently (TRANSIENT) is recorded there and left out of the latencies."""
     stmt, out = STATEMENTS[kind], []
     for i, p in enumerate(params):
         started = time.perf_counter_ns()
-        conn.execute(stmt, p)
+        try:
+            conn.execute(stmt, p)
+        except TRANSIENT as exc:
+            if failures is None:
+                raise
+            failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            continue
         if i >= warmup:
             out.append(time.perf_counter_ns() - started)
     return out
@@ -410,7 +423,7 @@ def run_concurrent(db: Database, world: World, writers: int, sweep: WriterSweep,
     cum = zipf_cum_weights(len(hot), sweep.zipf_s)
     hist = HdrHistogram(1, HIST_MAX_US, 3)
     lock, barrier = threading.Lock(), threading.Barrier(writers)
-    spans, errors = [], []
+    spans, errors, failures = [], [], []
 
     def writer(w: int, conn: psycopg.Connection) -> None:
         rng, mine = Random(f"{seed}:{writers}:{w}"), HdrHistogram(1, HIST_MAX_US, 3)
@@ -422,8 +435,12 @@ def run_concurrent(db: Database, world: World, writers: int, sweep: WriterSweep,
                 task, provider, model = hot[rng.choices(range(len(hot)), cum_weights=cum)[0]]
             else:  # a new key: a model name no other write uses
                 task, provider, model = rng.choice(world.tasks).id, "anthropic", f"new-{writers}-{w}-{next(counter)}"
-            conn.execute(UPSERT_USAGE, {"task_id": task, "provider": provider, "model": model,
-                                        "created_at": None, **values})
+            try:
+                conn.execute(UPSERT_USAGE, {"task_id": task, "provider": provider, "model": model,
+                                            "created_at": None, **values})
+            except TRANSIENT as exc:
+                with lock:
+                    failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
 
         try:
             barrier.wait()
@@ -450,7 +467,8 @@ def run_concurrent(db: Database, world: World, writers: int, sweep: WriterSweep,
         raise RuntimeError(f"a concurrent writer failed ({writers} writers)") from errors[0]
     elapsed = (max(s[1] for s in spans) - min(s[0] for s in spans)) / 1e9
     return {"tps": sum(s[2] for s in spans) / elapsed,
-            "p50_ms": hist.get_value_at_percentile(50) / 1000, "p99_ms": hist.get_value_at_percentile(99) / 1000}
+            "p50_ms": hist.get_value_at_percentile(50) / 1000, "p99_ms": hist.get_value_at_percentile(99) / 1000,
+            "failures": len(failures), "first_failure": failures[0] if failures else None}
 
 
 # ---------------------------------------------------------------- the sweep
@@ -470,6 +488,7 @@ def measure_writers(server: Server, target: str, sweep: WriterSweep, seed: int =
     step = on_step or (lambda _: None)
     n = sweep.warmup + sweep.ops
     medians = {k: {s: [] for s in STATES} for k in KINDS}
+    failures: dict[str, dict[str, list[str]]] = {k: {s: [] for s in STATES} for k in KINDS}
     concurrency = []
     measuring, ticking = cpu_split(server)
     with templates(server, target, seed, n) as (names, world):
@@ -480,14 +499,15 @@ def measure_writers(server: Server, target: str, sweep: WriterSweep, seed: int =
                       pinned(conn, measuring)):
                     for kind in KINDS:
                         step(f"writer cost: {kind}, {state}, repetition {rep + 1}/{sweep.repetitions}")
-                        medians[kind][state].append(statistics.median(time_ops(conn, kind, plans[kind],
-                                                                               sweep.warmup)) / 1000)
+                        medians[kind][state].append(statistics.median(time_ops(
+                            conn, kind, plans[kind], sweep.warmup, failures[kind][state])) / 1000)
         for state in STATES:
             for writers in sweep.concurrency:
                 step(f"writer cost: {writers} concurrent writer(s), {state}")
                 with open_state(server, names, state) as h:
                     concurrency.append({"state": state, "writers": writers,
                                         **run_concurrent(h.db, world, writers, sweep, seed)})
-    ops = {k: {s: {"median_us": statistics.median(v), "min_us": min(v), "max_us": max(v)}
+    ops = {k: {s: {"median_us": statistics.median(v), "min_us": min(v), "max_us": max(v),
+                   "failures": len(failures[k][s]), "first_failure": (failures[k][s] or [None])[0]}
                for s, v in by_state.items()} for k, by_state in medians.items()}
     return {"ops": ops, "concurrency": concurrency}
