@@ -58,6 +58,9 @@ def _limit(points: list[dict], key: str, probe, period: float, cap: int, fractio
         return {"writes_per_tick": None, "rate_per_s": None, "measured": True, "largest_measured": largest,
                 "below": bad[0]}
     steady_ = [r for r in records if not r["warmup"]]
+    if len({r["writes_per_tick"] for r in steady_}) < 2:
+        return {"writes_per_tick": None, "rate_per_s": None, "measured": False, "largest_measured": largest,
+                "why": "every point keeps up, and one ladder point gives no cost model to extrapolate from"}
     line = stats.fit([r["writes_per_tick"] for r in steady_], [r["d_ms"] for r in steady_])
     w = line.solve(fraction * period * 1000)
     return {"writes_per_tick": w, "rate_per_s": w / period if w else None, "measured": False,
