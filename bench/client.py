@@ -41,8 +41,8 @@ SINGLE: dict[str, str] = {
     "delete_runtime": "DELETE FROM agent_runtime WHERE id = %(id)s",
     "delete_project": "DELETE FROM project WHERE id = %(id)s",
     "delete_workspace": "DELETE FROM workspace WHERE id = %(id)s",
-    "reassign_runtime": "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s, updated_at = now() WHERE id = %(id)s",
-    "link_issue": "UPDATE agent_task_queue SET issue_id = %(issue_id)s, updated_at = now() WHERE id = %(id)s",
+    "reassign_runtime": "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s WHERE id = %(id)s",
+    "link_issue": "UPDATE agent_task_queue SET issue_id = %(issue_id)s WHERE id = %(id)s",
     "change_issue_project": "UPDATE issue SET project_id = %(project_id)s, updated_at = now() WHERE id = %(id)s",
     # Assumption breakers: writes the application never makes.
     "change_agent": "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",

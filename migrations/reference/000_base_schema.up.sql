@@ -78,8 +78,7 @@ CREATE TABLE agent_task_queue (
     issue_id   UUID REFERENCES issue (id) ON DELETE CASCADE,
     status     TEXT NOT NULL DEFAULT 'queued'
                CHECK (status IN ('queued', 'dispatched', 'running', 'completed', 'failed', 'cancelled')),
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()  -- and no updated_at: the real table has none (pipeline.md §1)
 );
 
 -- An agent holds at most one not-yet-running task per issue.
