@@ -68,6 +68,12 @@ def _limit(points: list[dict], key: str, probe, period: float, cap: int, fractio
             "cap": cap}
 
 
+def _series(records: list[dict]) -> list[dict]:
+    """The plotted queue-and-lag series of a configuration's runs."""
+    return [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
+             "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in records]
+
+
 def _factory(run, c, rows: int, mix: dict):
     """A maker of fresh lanes for configuration c, labelled with it."""
 
@@ -133,8 +139,7 @@ def rate_sweep(run) -> dict:
                                           r.max_writes_per_tick, 1.0, records[label]),
                            "planning": _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T,
                                               r.max_writes_per_tick, 0.5, records[label])},
-                "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
-                            "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in shown[label]],
+                "series": _series(shown[label]),
             }  # fmt: skip
     if "live" in r.modes:
         P, rows = r.live_period, spec.history.rows[0]
@@ -169,7 +174,6 @@ def rate_sweep(run) -> dict:
                 "limits": {"hard": _limit(pts[label], "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all[label]),
                            "planning": _limit(pts[label], "planning_ok", None, P, r.max_writes_per_tick, 0.5,
                                               recs_all[label])},
-                "series": [{"writes_per_tick": x["writes_per_tick"], "tick": x["tick"], "queue": x["queue_after"],
-                            "lag_s": x["lag_s"], "d_ms": x["d_ms"]} for x in shown[label]],
+                "series": _series(shown[label]),
             }  # fmt: skip
     return out

@@ -176,6 +176,14 @@ def _history(t: _Table) -> History:
                    rows_per_task=t.pair("rows_per_task", d.rows_per_task, 6))
 
 
+def _choices(t: _Table, key: str, default: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    values = t.strings(key, default)
+    for v in values:
+        if v not in allowed:
+            t.fail(key, f"{v!r} is not one of {', '.join(allowed)}")
+    return values
+
+
 def _sub(sweep: _Table, name: str, cls: type) -> _Table | None:
     return sweep.table(name, [f.name for f in fields(cls)]) if name in sweep.data else None
 
@@ -196,10 +204,7 @@ def _rate(sweep: _Table) -> RateSweep | None:
     if (t := _sub(sweep, "rate", RateSweep)) is None:
         return None
     d = RateSweep()
-    modes = t.strings("modes", d.modes)
-    for m in modes:
-        if m not in MODES:
-            t.fail("modes", f"{m!r} is not one of {', '.join(MODES)}")
+    modes = _choices(t, "modes", d.modes, MODES)
     m = t.table("mix", MIX)
     mix = {k: m.number(k, d.mix[k] if "mix" not in t.data else 0.0, float, lo=0) for k in MIX}
     if mix["insert"] <= 0:
@@ -243,10 +248,7 @@ def _faults(sweep: _Table) -> FaultSweep | None:
     if (t := _sub(sweep, "faults", FaultSweep)) is None:
         return None
     d = FaultSweep()
-    faults = t.strings("faults", d.faults)
-    for f in faults:
-        if f not in FAULTS:
-            t.fail("faults", f"{f!r} is not one of {', '.join(FAULTS)}")
+    faults = _choices(t, "faults", d.faults, FAULTS)
     return FaultSweep(
         faults=faults, writes_per_tick=t.number("writes_per_tick", d.writes_per_tick, int, lo=1),
         pause=t.duration("pause", "10d", lo=timedelta(minutes=10), hi=timedelta(days=60)),

@@ -26,6 +26,7 @@ import polars as pl
 from psycopg import sql
 
 from bench.capacity.spec import CapacitySpec
+from bench.checker import DEFINING_SQL
 from rollup.backfill import STAMP_SQL
 from rollup.database import Database
 from rollup.migrations import Runner, Target
@@ -129,8 +130,12 @@ def draw(spec: CapacitySpec, rows: int) -> World:
     return World(agents, runtimes, issues, tasks, usage, combos, end)
 
 
+def _copy_sql(table: str, columns: list[str]) -> str:
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+
+
 def _copy(conn, table: str, columns: list[str], frame: pl.DataFrame) -> None:
-    with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+    with conn.cursor().copy(_copy_sql(table, columns)) as copy:
         for offset in range(0, frame.height, CHUNK):
             buf = io.BytesIO()
             frame.slice(offset, CHUNK).write_csv(buf, include_header=False, null_value="")
@@ -232,7 +237,7 @@ def _parallel_copy(db: Database, table: str, columns: list[str], frame: pl.DataF
 
     def one(_: int) -> None:
         with db.connect(autocommit=False) as conn:
-            with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+            with conn.cursor().copy(_copy_sql(table, columns)) as copy:
                 while True:
                     with lock:
                         offset = next(slices, None)
@@ -281,18 +286,11 @@ def verify(db: Database, world: World) -> str:
     return f"raw ok ({world.rows} rows, {truth.height} hours); rollup per-hour sums equal"
 
 
-FULL_SQL = """
-INSERT INTO task_usage_hourly (bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model,
-       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count, event_count)
-SELECT task_usage_hour_bucket(u.created_at), a.workspace_id, t.runtime_id, t.agent_id, i.project_id, u.provider,
-       u.model, sum(u.input_tokens), sum(u.output_tokens), sum(u.cache_read_tokens), sum(u.cache_write_tokens),
-       count(DISTINCT u.task_id), count(*)
-  FROM task_usage u
-  JOIN agent_task_queue t ON t.id = u.task_id
-  JOIN agent a ON a.id = t.agent_id
-  LEFT JOIN issue i ON i.id = t.issue_id
- WHERE t.runtime_id IS NOT NULL
- GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+# The rollup rebuilt by the bench's own defining query (the checker's second opinion): trusted bulk fill, and the
+# "full" side of the crossover.
+FULL_SQL = ("INSERT INTO task_usage_hourly (bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider,"
+            " model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count, event_count)"
+            + DEFINING_SQL)
 
 
 
