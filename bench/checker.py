@@ -127,7 +127,7 @@ def touching_ops(ops: pl.DataFrame, key: dict, limit: int = 12) -> tuple[list[di
     agent_tasks = ops.filter(pl.col("f").is_in(["task", "change_agent"]) & (pl.col("agent_id") == key["agent_id"]))
     tasks = ops.filter(
         pl.col("task_id").is_in(agent_tasks.get_column("id").implode()) & same_model
-        & ((pl.coalesce("created_at", "at") // HOUR_US) * HOUR_US == hour)
+        & ((pl.coalesce("created_at", "start") // HOUR_US) * HOUR_US == hour)
     ).get_column("task_id").unique().implode()
     issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \
         .get_column("issue_id").drop_nulls().unique().implode()

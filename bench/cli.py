@@ -144,6 +144,9 @@ def show_verdict(v: dict) -> None:
                   f"{v['ticks']['count']} ticks; history sha256 {v['history_sha256'][:16]}…; report {v['report']}",
                   highlight=False)
     if not v["ok"]:
+        for c in v["checks"]:
+            if not c["ok"]:  # on one line each, whatever the terminal's width: what failed, and how
+                console.print(f"[red]failed[/] {c['name']}: {c['observed']}", highlight=False, soft_wrap=True)
         console.print(f"[bold red]FAIL[/] — replay with: {v['replay']}", highlight=False)
 
 

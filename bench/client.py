@@ -145,6 +145,7 @@ class Client:
         self.loader = Loader(db)
         self.pending = Batch()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
+        self.uncommitted: dict[int, list[tuple[Op, int | None]]] = {}  # held sessions' writes, until their end
         self.applied = 0
         self.failed = 0
 
@@ -236,7 +237,29 @@ class Client:
             self.known_keys.add(usage_key(op.value))
         elif op.name == "delete_usage":
             self.known_keys.discard((op.value["task_id"], op.value["provider"], op.value["model"]))
-        self._done(op, "ok", result=rowcount if op.name not in BULK else None)
+        result = rowcount if op.name not in BULK else None
+        if held is not None:  # done, but not yet committed: pending (info) until its transaction ends
+            self.history.complete(op, "info")
+            self.uncommitted.setdefault(op.session, []).append((op, result))
+            return
+        self._done(op, "ok", result=result)
+
+    def resolve(self, session: int, committed: bool, error: str | None = None) -> None:
+        """A held transaction ended: its writes turn ok if it committed, else fail. A failed commit is the
+        target's failure (counted for the verdict); a rollback, restart or abandoned session is the scenario's."""
+        for op, result in self.uncommitted.pop(session, []):
+            if committed:
+                self._done(op, "ok", result=result)
+            else:
+                self.failed += 1
+                self.history.complete(op, "fail", error=error or "rolled back", tally=error is not None)
+
+    def abandon(self, why: str) -> None:
+        """Every held transaction is gone without a commit (a restart, or the end of the run)."""
+        for session in list(self.uncommitted):
+            for op, _ in self.uncommitted.pop(session):
+                self.failed += 1
+                self.history.complete(op, "fail", error=why, tally=False)
 
     def _done(self, op: Op, outcome: str, result: int | None = None, error: str | None = None) -> None:
         if outcome == "ok":

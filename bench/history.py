@@ -17,11 +17,12 @@ from typing import Iterator
 import orjson
 import polars as pl
 
-from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, Op
+from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, Op
 
 FORMAT = 1
 BLOCK = 1 << 16  # bytes gathered before they are hashed and written
 OUTCOMES = ("ok", "fail", "info")
+TRANSACTIONS = ("begin", "lock", "commit", "rollback", "restart")  # operations that open or end held transactions
 
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
@@ -48,6 +49,7 @@ class HistoryWriter:
         self._hash = hashlib.sha256()
         self._buf = bytearray()
         self._next = 0
+        self.failures: dict[str, dict] = {}  # per operation kind: how many failed, and the first of them
         self._write({"t": "header", "format": FORMAT, **header})
 
     def _write(self, obj: dict) -> None:
@@ -79,8 +81,12 @@ class HistoryWriter:
             self._drain()
         return i
 
-    def complete(self, op: Op, outcome: str, result: int | None = None, error: str | None = None) -> None:
+    def complete(self, op: Op, outcome: str, result: int | None = None, error: str | None = None,
+                 tally: bool = True) -> None:
+        """`tally=False`: a failure the scenario itself caused (a write rolled back with its transaction)."""
         assert outcome in OUTCOMES
+        if outcome == "fail" and tally:
+            self.tally(op, error)
         if outcome == "ok" and result is None:
             self._append(_ok_line(op.index))
             return
@@ -90,6 +96,11 @@ class HistoryWriter:
         if error is not None:
             event["err"] = error
         self._write(event)
+
+    def tally(self, op: Op, error: str | None) -> None:
+        """Count a failed operation for the verdict (a tick that reported its failure by returning -1 too)."""
+        entry = self.failures.setdefault(op.name, {"count": 0, "first": {"i": op.index, "at": op.at, "error": error}})
+        entry["count"] += 1
 
     def all_ok(self, ops: list[Op]) -> None:
         """`complete(op, "ok")` for each of `ops`, in order."""
@@ -148,8 +159,38 @@ class History:
 
 def _ops_frame(events: pl.DataFrame) -> pl.DataFrame:
     invokes = events.filter(pl.col("t") == "invoke").select("i", "f", "at", "p", "v").unnest("v")
-    outcomes = events.filter(pl.col("t") != "invoke").select("i", pl.col("t").alias("outcome"), "r", "err")
-    return invokes.join(outcomes, on="i", how="left").sort("i")
+    # A write in a held transaction completes as info, then ok or fail when the transaction ends: the last counts.
+    outcomes = (events.filter(pl.col("t") != "invoke").select("i", pl.col("t").alias("outcome"), "r", "err")
+                .unique("i", keep="last", maintain_order=True))
+    return _starts(invokes.join(outcomes, on="i", how="left").sort("i"))
+
+
+def _starts(ops: pl.DataFrame) -> pl.DataFrame:
+    """`start`: when the transaction an operation ran in began — what PostgreSQL's now() says inside it. An
+    application write on a session holding a transaction open (from its `begin`, or the `lock` that opened it,
+    to its `commit`, `rollback` or a server `restart`) ran in that one; every other operation in its own,
+    started at its own time."""
+    control = ops.filter(pl.col("f").is_in(TRANSACTIONS))
+    if control.is_empty():
+        return ops.with_columns(start=pl.col("at"))
+    opened: dict[int, tuple[int, int]] = {}
+    spans = []  # (session, first index, end index, start)
+    for i, f, at, p in control.select("i", "f", "at", "p").iter_rows():  # a few per script: a loop is fine
+        if f in ("begin", "lock"):
+            opened.setdefault(p, (i, at))
+        elif f == "restart":
+            spans += [(q, j, i, a) for q, (j, a) in opened.items()]
+            opened.clear()
+        elif p in opened:
+            j, a = opened.pop(p)
+            spans.append((p, j, i, a))
+    spans += [(q, j, 2**62, a) for q, (j, a) in opened.items()]
+    frame = pl.DataFrame(spans, schema={"p": pl.Int64, "_from": pl.Int64, "_to": pl.Int64, "_txn": pl.Int64},
+                         orient="row").sort("_from")
+    inside = (pl.col("i") < pl.col("_to")) & pl.col("f").is_in(WORKLOAD)
+    return (ops.join_asof(frame, left_on="i", right_on="_from", by="p", check_sortedness=False)  # both by index
+            .with_columns(start=pl.when(inside).then(pl.col("_txn")).otherwise(pl.col("at")))
+            .drop("_from", "_to", "_txn"))
 
 
 def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None,

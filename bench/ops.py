@@ -51,6 +51,13 @@ CATALOG: dict[str, tuple[str, ...]] = {
     "check": ("final",),
 }
 
+# Pipeline actions and faults the runner imposes (scripted scenarios), and the writes the application never makes:
+# their failures are part of what a scenario does, so by default a verdict allows them. Every other kind — the
+# application's own writes, and ticks — must succeed unless the scenario says otherwise.
+FAULTS = frozenset({"await", "wait_blocked", "cancel", "begin", "commit", "rollback", "lock", "backfill",
+                    "migrate", "restart"})
+BREAKERS = frozenset({"change_agent", "change_usage_key", "update_no_bump"})
+WORKLOAD = frozenset(CATALOG) - FAULTS - {"tick", "check"}  # what the client applies
 # Operations the client may apply in bulk (COPY) between other operations: plain inserts and usage reports.
 BULK = frozenset({"task", "usage"})
 # Every field any operation uses, for the history's columnar schema.

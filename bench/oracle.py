@@ -34,7 +34,7 @@ def committed(ops: pl.DataFrame | pl.LazyFrame, as_of: int | None = None) -> dic
     kinds = list(CATALOG)
     frames = pl.collect_all([
         ok.filter(pl.col("f") == k).select(
-            "i", "at", "r", (pl.col("i") * 2).alias("ord"),
+            "i", "at", "start", "r", (pl.col("i") * 2).alias("ord"),
             *[pl.col(c).cast(pl.Categorical) if c in KEYLIKE else pl.col(c) for c in CATALOG[k]])
         for k in kinds
     ])
@@ -93,7 +93,7 @@ def _usage_events(ops: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFr
     writes = pl.concat([
         ops["usage"].select("ord", pl.lit(INSERT, pl.Int8).alias("f"), *cols[:1],
                             pl.col("provider").cast(pl.String).str.to_lowercase().cast(pl.Categorical),
-                            *cols[2:], pl.coalesce("created_at", "at").alias("created_at")),
+                            *cols[2:], pl.coalesce("created_at", "start").alias("created_at")),
         ops["update_no_bump"].filter(pl.col("r") > 0).select(
             "ord", pl.lit(OVERWRITE, pl.Int8).alias("f"), *cols, pl.lit(None, pl.Int64).alias("created_at")),
     ], how="vertical_relaxed")

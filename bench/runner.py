@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
 import psycopg
 
 from bench import checker, oracle, steps
 from bench.client import Client, describe
 from bench.history import History, HistoryWriter
 from bench.nemesis import Nemesis
-from bench.ops import Op
+from bench.ops import FAULTS, Op
 from bench.scenario import Scenario
 from bench.zones import whole_hour
 from rollup import backfill
@@ -33,8 +34,6 @@ from rollup.reports import python_zone
 from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
-FAULTS = frozenset({"await", "wait_blocked", "cancel", "begin", "commit", "rollback", "lock", "backfill",
-                    "migrate", "restart"})
 
 
 @dataclass
@@ -47,6 +46,10 @@ class CheckResult:
     except_all: tuple[int, int] | None = None
     bad_keys: list[dict] = field(default_factory=list)
     error_lost: bool = False  # a tick failed and the state row did not say so (B8)
+    truth_rows: int = 0  # keys in the hour-grain truth
+    usage_invoked: int = 0  # usage reports in the history before this check, whatever their outcome
+    usage_applied: int = 0  # those that took effect
+    deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
 
     @property
     def signature(self) -> set[str]:
@@ -74,6 +77,7 @@ class RunResult:
     checks: list[CheckResult]
     script: list[Op] = field(default_factory=list)  # a scripted scenario's operations, for printing
     tick_seconds: list[float] = field(default_factory=list)
+    failures: dict[str, dict] = field(default_factory=dict)  # per kind: count and the first failure
 
 
 def scripted_ops(sc: Scenario) -> list[Op]:
@@ -130,6 +134,8 @@ class Run:
     def _tick_done(self, op: Op, rows: int | None, error: str | None) -> None:
         failed = error is not None or (rows is not None and rows < 0)  # a hardened tick reports failure as -1
         self.history.complete(op, "fail" if error else "ok", result=rows, error=error)
+        if failed and error is None:
+            self.history.tally(op, "the tick returned -1 (its failure recorded in the state row)")
         self.ticks += 1
         self.tick_failures += failed
         cancelled = error is not None and error.startswith("57014")  # a cancel is not an error to record
@@ -197,7 +203,12 @@ class Run:
             elif name == "begin":
                 self.nemesis.begin(op.session, op.at)
             elif name in ("commit", "rollback"):
-                self.nemesis.end(op.session, commit=name == "commit")
+                try:
+                    self.nemesis.end(op.session, commit=name == "commit")
+                except psycopg.Error as exc:
+                    self.client.resolve(op.session, False, error=describe(exc))
+                    raise
+                self.client.resolve(op.session, name == "commit")
             elif name == "lock":
                 result = self.nemesis.lock(op.session, op.at, op.get("target"), op.get("task_id"))
             elif name == "backfill":
@@ -216,6 +227,7 @@ class Run:
             elif name == "restart":  # every session dies with the server: reconnect what the run holds
                 self.server.restart()
                 self.nemesis.close()
+                self.client.abandon("the server restarted before the commit")
                 self.client.reconnect()
                 for pipeline in self.pipelines.values():
                     pipeline.close()
@@ -262,6 +274,10 @@ class Run:
                                                rollup, read_side) for z in self.zones]
             result = CheckResult(op.at, bool(op.get("final")), diff, zones)
             result.error_lost = self.error_lost
+            result.truth_rows = truth.height
+            usage = ops.filter(pl.col("f") == "usage")
+            result.usage_invoked, result.usage_applied = usage.height, usage.filter(pl.col("outcome") == "ok").height
+            result.deletes_applied = ops.filter(pl.col("f").str.starts_with("delete_") & (pl.col("outcome") == "ok")).height
             if result.final:
                 result.apply_errors = checker.apply_diff(rows, checker.raw_rows(conn))
                 result.except_all = checker.except_all(conn)
@@ -276,6 +292,7 @@ class Run:
     def close(self) -> None:
         try:
             self.nemesis.close()
+            self.client.abandon("never committed: the run ended first")
             self.client.close()
             for p in self.pipelines.values():
                 p.close()
@@ -283,6 +300,13 @@ class Run:
                 self.scheduler.close()
         finally:
             self.history.close()  # whatever failed, the history so far reaches the file (it is buffered)
+
+    def result(self, script: list[Op] | None = None) -> RunResult:
+        """What the run did and saw, once closed."""
+        outcomes = Counter({"ok": self.client.applied, "fail": self.client.failed})
+        return RunResult(self.sc, self.target.name, self.server.version() if self.server else "", self.history_path,
+                         self.history.sha256, self.ops, outcomes, self.ticks, self.tick_rows, self.tick_failures,
+                         self.checks, script or [], self.tick_seconds, self.history.failures)
 
 
 def prepare(server, sc: Scenario, target: Target) -> Database:
@@ -304,6 +328,4 @@ def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: 
             r.execute(ops)
         finally:
             r.close()
-        outcomes = Counter({"ok": r.client.applied, "fail": r.client.failed})
-        return RunResult(sc, target.name, server.version(), r.history_path, r.history.sha256, r.ops, outcomes,
-                         r.ticks, r.tick_rows, r.tick_failures, r.checks, ops if sc.steps else [], r.tick_seconds)
+        return r.result(ops if sc.steps else [])

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import zones as tz
+from bench.ops import BREAKERS as BREAKER_OPS
+from bench.ops import CATALOG, FAULTS
 from bench.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
 
 TARGETS = ("reference", "hardened", "default")
 DRIFT = ("none", "some")
+FAILURE_LEVELS = ("none", "some", "any")
 REPRESENTATION = ("none", "non_whole_hour_only", "some", "any")
 OPS = {  # op name -> default weight
     "usage_delete": 1.0, "task_delete": 1.0, "issue_delete": 0.5, "agent_delete": 0.0, "runtime_delete": 0.2,
@@ -127,6 +130,12 @@ class Expectation:
     report_drift: str = "none"
     representation_error: str = "any"
     reproduced: bool | None = None  # scripted reproductions: shows its signature (True) or converges (False)
+    # Operation kind -> "none", "some" or "any" of them may fail. Unlisted kinds: faults and assumption breakers
+    # "any", everything else "none" (see `failure_level`).
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def failure_level(self, kind: str) -> str:
+        return self.failures.get(kind) or ("any" if kind in FAULTS or kind in BREAKER_OPS else "none")
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,9 @@ class Scenario:
         """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
         data = asdict(self)
         del data["source"]
+        for e in data["expect"].values():  # absent before expected failures existed: digests stay as they were
+            if not e["failures"]:
+                del e["failures"]
         for step in data["steps"]:
             step.pop("line", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_canonical)
@@ -493,8 +505,13 @@ def _expect(t: _Table) -> dict[str, Expectation]:
             report_drift=e.choice("report_drift", "none", DRIFT),
             representation_error=e.choice("representation_error", "any", REPRESENTATION),
             reproduced=e.get("reproduced", False, bool) if "reproduced" in e.data else None,
+            failures=_failures(e.table("failures", CATALOG, what="operation kind")),
         )
     return result
+
+
+def _failures(t: _Table) -> dict[str, str]:
+    return {kind: t.choice(kind, "none", FAILURE_LEVELS) for kind in t.data}
 
 
 def _repro(t: _Table) -> Repro:

@@ -39,6 +39,52 @@ def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
     return checks
 
 
+def _failure_checks(result: RunResult, exp) -> list[dict]:
+    """Every operation's outcome judged: kinds that failed beyond what the scenario expects (by default, only
+    faults and assumption breakers may fail), and kinds it expects to fail that never did."""
+    unexpected, missing = [], []
+    for kind, f in sorted(result.failures.items()):
+        if exp.failure_level(kind) == "none":
+            first = f["first"]
+            unexpected.append(f"{f['count']} {kind} failed (first: op #{first['i']} at "
+                              f"{from_us(first['at']).isoformat()}: {first['error']})")
+    missing = [kind for kind, level in sorted(exp.failures.items()) if level == "some" and kind not in result.failures]
+    observed = "; ".join(unexpected + [f"no {k} failed" for k in missing]) or (
+        "none" if not result.failures else "only expected ones: " + ", ".join(
+            f"{f['count']} {k}" for k, f in sorted(result.failures.items())))
+    expected = ", ".join(f"{k}: {v}" for k, v in sorted(exp.failures.items())) or "none outside faults and breakers"
+    return [_check("operations succeeded", f"failures {expected}", observed, not unexpected and not missing)]
+
+
+def _tested_checks(result: RunResult) -> list[dict]:
+    """A verdict over nothing is not a pass: a check whose truth is empty although the history holds usage
+    writes, none of which applied or none of which was deleted since; or a workload most of whose operations
+    did not apply."""
+    empty = [c for c in result.checks
+             if not c.truth_rows and c.usage_invoked and not (c.usage_applied and c.deletes_applied)]
+    applied, failed = result.outcomes.get("ok", 0), result.outcomes.get("fail", 0)
+    few = failed > applied  # fewer than half of the workload's operations took effect
+    observed = []
+    if empty:
+        c = empty[0]
+        observed.append(f"empty truth at {len(empty)} check(s), the first after {c.usage_invoked} usage report(s)"
+                        f" of which {c.usage_applied} applied")
+    if few:
+        observed.append(f"only {applied} of {applied + failed} operations applied")
+    return [_check("something was tested", "a non-empty truth, most operations applied",
+                   "; ".join(observed) or f"{applied} operations applied", not observed)]
+
+
+def _report_checks(result: RunResult, exp) -> list[dict]:
+    """A report query that errors fails, unless erroring is the reproduction's documented signature."""
+    errors = sorted({f"{z.name}: {z.error}" for c in result.checks for z in c.zones if z.error})
+    sc = result.scenario
+    allowed = bool(exp.reproduced and sc.repro and "report:error" in sc.repro.signature)
+    return [_check("report queries answered", "report:error (the signature)" if allowed else "no errors",
+                   "; ".join(errors[:3]) + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "") or "no errors",
+                   allowed or not errors)]
+
+
 def evaluate(result: RunResult) -> dict:
     sc = result.scenario
     exp = sc.expectation(result.target)
@@ -65,6 +111,7 @@ def evaluate(result: RunResult) -> dict:
         want = (s["extra"] + s["mismatched"], s["missing"] + s["mismatched"])
         checks.append(_check("EXCEPT ALL second opinion agrees", f"{want[0]} extra / {want[1]} missing",
                              f"{extra} extra / {missing} missing", (extra, missing) == want))
+    checks += _failure_checks(result, exp) + _tested_checks(result) + _report_checks(result, exp)
     if not result.checks:
         checks.append(_check("checks ran", "at least one", "none", False))
     return {
@@ -77,6 +124,7 @@ def evaluate(result: RunResult) -> dict:
         "history_sha256": result.history_sha256,
         "operations": {"total": sum(result.operations.values()), "by_kind": dict(sorted(result.operations.items())),
                        **dict(result.outcomes)},
+        "failures": result.failures,
         "ticks": {"count": result.ticks, "rows": result.tick_rows, "failed": result.tick_failures,
                   **_latency(result.tick_seconds)},
         "checks": checks,

@@ -49,3 +49,40 @@ def test_reader_pairs_each_invoke_with_its_outcome(tmp_path):
     assert h.ops["r"].to_list() == [None, None, 0]
     assert [op.value for op in h.replay()] == [op.value for op in ops]
     assert h.sha256 == w.sha256
+
+
+def _usage(at: int, session: int) -> Op:
+    return Op("usage", at, session, {"task_id": "t1", "provider": "p", "model": "m", "input": 5, "output": 1,
+                                     "cache_read": 0, "cache_write": 0, "created_at": None})
+
+
+def test_writes_in_a_held_transaction_are_pending_until_its_end_and_dated_by_its_start(tmp_path):
+    minute = 60_000_000
+    ops = [Op("begin", T, 100), _usage(T + minute, 100), _usage(T + minute, 0), Op("commit", T + 2 * minute, 100),
+           Op("begin", T + 3 * minute, 101), _usage(T + 4 * minute, 101), Op("rollback", T + 5 * minute, 101),
+           _usage(T + 6 * minute, 100)]  # session 100 again, in a transaction of its own
+    w = HistoryWriter(tmp_path / "h.jsonl", {"scenario": "x"})
+    for op in ops:
+        w.invoke(op)
+        w.complete(op, "info" if op.session >= 100 and op.name == "usage" and op is not ops[7] else "ok")
+    w.complete(ops[1], "ok")  # at the commit
+    w.complete(ops[5], "fail", error="rolled back", tally=False)  # at the rollback
+    w.close()
+    h = History.load(tmp_path / "h.jsonl").ops
+    assert h["outcome"].to_list() == ["ok", "ok", "ok", "ok", "ok", "fail", "ok", "ok"]
+    assert h["start"].to_list() == [T, T, T + minute, T + 2 * minute, T + 3 * minute, T + 3 * minute,
+                                    T + 5 * minute, T + 6 * minute]
+    assert w.failures == {}  # a rollback is the scenario's doing, not a failure to judge
+
+
+def test_failures_are_tallied_per_kind_with_the_first(tmp_path):
+    w = HistoryWriter(tmp_path / "h.jsonl", {"scenario": "x"})
+    ops = _ops()
+    for op in ops:
+        w.invoke(op)
+    w.complete(ops[0], "ok")
+    w.complete(ops[1], "fail", error="23514: check")
+    w.complete(ops[2], "fail", error="42501: no")
+    w.close()
+    assert w.failures == {"usage": {"count": 1, "first": {"i": 1, "at": T + 1, "error": "23514: check"}},
+                          "delete_usage": {"count": 1, "first": {"i": 2, "at": T + 2, "error": "42501: no"}}}

@@ -12,6 +12,7 @@ from bench.cli import app
 from bench.execute import SCENARIOS, ops_for
 from bench.runner import run
 from bench.scenario import ScenarioError, load, loads
+from bench.verdict import evaluate
 from rollup.migrations import Target
 
 REPROS = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml"))
@@ -24,6 +25,9 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path) -> set[
     sc = load(path)
     result = run(server, sc, path.read_text(), Target.resolve(target), tmp_path / "h.jsonl", ops_for(sc))
     assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
+    judged = {c["name"]: c for c in evaluate(result)["checks"]}
+    for check in ("operations succeeded", "something was tested", "report queries answered"):
+        assert judged[check]["ok"], judged[check]
     return set().union(*(c.signature for c in result.checks))
 
 

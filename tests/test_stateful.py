@@ -132,13 +132,15 @@ class Rollup(RuleBasedStateMachine):
         self.do("tick", conn="pool", wait=True, timeout_ms=None)
 
     def catch_up_and_check(self):
-        """Ticks that cover every write, then the rollup must equal the hour-grain truth."""
+        """Ticks that cover every write, then the raw rows must be the history's and the rollup the hour-grain
+        truth."""
         for _ in range(2):
             self.now += 6 * MINUTE
             self.do("tick", conn="pool", wait=True, timeout_ms=None)
         self.now += MINUTE
-        self.run.check(Op("check", self.now, 0, {"final": False}))
+        self.run.check(Op("check", self.now, 0, {"final": True}))  # final: raw rows compared with the history too
         result = self.run.checks[-1]
+        assert result.apply_errors == 0, f"{result.apply_errors} usage row(s) differ from the history {self.history}"
         assert not result.signature, (
             f"{type(self).target.name} diverged: {sorted(result.signature)} {result.hour.summary}; history "
             f"{self.history}; replay: rollup-bench replay {self.history} --target {type(self).target.name}")
