@@ -7,6 +7,7 @@ session-scoped advisory lock leaked by a cancelled tick stays with that connecti
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ import psycopg
 from rollup.database import Database
 
 TICK_LOCK_KEY = 4246
+FUSE_GRACE = 2.0  # seconds a timed-out statement that is not blocked gets to block before it is cancelled anyway
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,35 @@ class Pipeline:
               conn: psycopg.Connection | None = None, cancel_after: float | None = None,
               timeout_ms: int | None = None):
         conn = conn or self.conn
-        timer = None
+        done, fuse = threading.Event(), None
         if cancel_after is not None:  # the client gives up and cancels, as a scheduler's run timeout does
-            timer = threading.Timer(cancel_after, conn.cancel_safe)
-            timer.start()
+            fuse = threading.Thread(target=self._fuse, args=(conn, query, cancel_after, done), daemon=True)
+            fuse.start()
         try:
             with self.db.clock.transaction(conn, at):
                 if timeout_ms is not None:  # the server cancels the statement itself
                     conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
                 return conn.execute(query, params).fetchone()[0]
         finally:
-            if timer:
-                timer.cancel()
+            done.set()
+            if fuse:
+                fuse.join()
+
+    def _fuse(self, conn: psycopg.Connection, query: str, after: float, done: threading.Event) -> None:
+        """The client's run timeout: `after` seconds in, cancel the call's own statement — not the transaction's
+        setup, and never into nothing (a cancel that reaches an idle backend is lost, and the call would then
+        wait for ever). A statement blocked on a lock is cancelled at once; one still running is given
+        FUSE_GRACE more seconds to reach its lock, so a test that blocks it gets the same outcome every time."""
+        if done.wait(after):
+            return
+        pid, grace = conn.info.backend_pid, time.monotonic() + FUSE_GRACE
+        with self.db.connect() as watch:
+            while not done.is_set():
+                row = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s AND state = 'active'"
+                                    " AND query = %s", (pid, query)).fetchone()
+                if row and (row[0] == "Lock" or time.monotonic() > grace):
+                    conn.cancel_safe()
+                done.wait(0.02)
 
     def tick(self, at: datetime | None = None, conn: psycopg.Connection | None = None,
              cancel_after: float | None = None, timeout_ms: int | None = None) -> int:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import psycopg
 import pytest
 
+from bench.nemesis import Nemesis
 from rollup.pipeline import Pipeline
 from tests.helpers import World, buckets, raw_buckets, wait_released
 from tests.test_pipeline import H
@@ -16,30 +15,23 @@ def _cancel_tick(db, pipeline, how: str) -> None:
     """Start a tick that blocks on the state row (locked by another session) and cancel it `how`."""
     blocker = db.connect(autocommit=False)
     blocker.execute("SELECT 1 FROM task_usage_hourly_rollup_state WHERE id = 1 FOR UPDATE")
-    timer = None
     try:
-        if how == "client cancel":
+        if how == "client cancel":  # the client's run timeout: it cancels once the tick waits on the lock
             with pytest.raises(psycopg.errors.QueryCanceled):
-                pipeline.tick(at=H(12), cancel_after=0.3)
+                pipeline.tick(at=H(12), cancel_after=0.1)
         elif how == "statement_timeout":
             pipeline.conn.execute("SET statement_timeout = '300ms'")
             with pytest.raises(psycopg.errors.QueryCanceled):
                 pipeline.tick(at=H(12))
             pipeline.conn.execute("RESET statement_timeout")
-        else:  # pg_cancel_backend from another session, as an operator would
-            pid = pipeline.conn.info.backend_pid
-
-            def cancel():
-                with db.connect() as admin:
-                    admin.execute("SELECT pg_cancel_backend(%s)", (pid,))
-
-            timer = threading.Timer(0.3, cancel)
-            timer.start()
+        else:  # pg_cancel_backend from another session, as an operator would, once the tick waits on the lock
+            nemesis = Nemesis(db)
+            nemesis.start("tick", pipeline.conn, lambda: pipeline.tick(at=H(12)))
+            nemesis.wait_blocked("tick")
+            assert nemesis.signal("tick", "cancel")
             with pytest.raises(psycopg.errors.QueryCanceled):
-                pipeline.tick(at=H(12))
+                nemesis.wait("tick")
     finally:
-        if timer:
-            timer.join()
         blocker.rollback()
         blocker.close()
 
