@@ -45,7 +45,8 @@ def run_diff(server, sc: Scenario, text: str, a: Target, b: Target, ops: list[Op
              every: int = 12, on_progress=None) -> DiffResult:
     result = DiffResult()
     with prepare(server, sc, a) as db_a, prepare(server, sc, b) as db_b:
-        runs = [Run(sc, text, t, db, report_dir / f"{sc.name}-diff-{side}.history.jsonl")
+        runs = [Run(sc, text, t, db, report_dir / f"{sc.name}-diff-{side}.history.jsonl", server=server,
+                    restarts=side == "a")  # one server, restarted once per `restart`; both runs reconnect
                 for side, t, db in (("a", a, db_a), ("b", b, db_b))]
         result.histories = tuple(str(r.history_path) for r in runs)
         last_ticks = 0

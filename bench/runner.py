@@ -94,8 +94,11 @@ def scripted_ops(sc: Scenario) -> list[Op]:
 class Run:
     def __init__(self, sc: Scenario, scenario_text: str, target: Target, db: Database, history_path: Path,
                  replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None,
-                 scripted: bool | None = None):
+                 scripted: bool | None = None, restarts: bool = True):
+        """`restarts=False`: a `restart` only reconnects this run's sessions — another run sharing the server (an
+        A/B diff in lockstep) restarts it."""
         self.sc, self.target, self.db, self.server = sc, target, db, server
+        self.restarts = restarts
         self.replaying = replaying
         self.scripted = bool(sc.steps) if scripted is None else scripted  # ticks only where told
         self.history_path = Path(history_path)
@@ -225,7 +228,8 @@ class Run:
                 self.db.clock.set(from_us(op.at))
                 result = len(Runner(self.db, self.target).up(op.get("to")))
             elif name == "restart":  # every session dies with the server: reconnect what the run holds
-                self.server.restart()
+                if self.restarts:
+                    self.server.restart()
                 self.nemesis.close()
                 self.client.abandon("the server restarted before the commit")
                 self.client.reconnect()
@@ -242,7 +246,8 @@ class Run:
         for op in ops:
             self.ticks_until(op.at)
             self.ops[op.name] += 1
-            if self.scripted:  # sessions that do not choose their start time (a backfill's) see time pass
+            if self.scripted and op.name != "restart":  # sessions that do not choose their start time (a
+                # backfill's) see time pass; not before a restart, which another run may already have done
                 self.db.clock.set(from_us(op.at))
             if op.name == "tick":
                 self.tick(op)

@@ -3,6 +3,7 @@ every peer case converges on both. (The same runs as `rollup-bench gate`, withou
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,15 @@ def test_diff_command_reports_where_two_targets_differ(tmp_path):
                               "--report-dir", str(tmp_path), "--json", str(tmp_path / "d.json")])
     assert result.exit_code == 1, result.output
     assert "keys differing" in result.output and '"divergences"' in (tmp_path / "d.json").read_text()
+
+
+
+def test_diff_runs_a_script_that_restarts_the_server(tmp_path):
+    """Both targets share one server: it restarts once per `restart`, and both runs reconnect."""
+    result = cli.invoke(app, ["diff", str(SCENARIOS / "peer" / "restart.toml"), "--a", "reference", "--b", "hardened",
+                              "--report-dir", str(tmp_path), "--json", str(tmp_path / "d.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "d.json").read_text())["compared"] >= 1
 
 
 @pytest.mark.parametrize("text, message", [

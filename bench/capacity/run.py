@@ -63,6 +63,7 @@ class CapacityRun:
         self.worlds: dict[int, World] = {}  # drawn, per size
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
+        self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
 
     # ------------------------------------------------------------ plan
 
@@ -95,8 +96,8 @@ class CapacityRun:
                 start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin, settings=SETTINGS)) for pg in self.pgs}
             self.configs = [Config(t, pg, servers[pg]) for pg in self.pgs for t in self.targets]
             stack.callback(self._drop_templates)
-            results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,
-                                    "server_version": c.server.version()} for c in self.configs]}
+            results = self.results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,
+                                                   "server_version": c.server.version()} for c in self.configs]}
             s, timings = self.spec, {}
             sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
@@ -278,7 +279,9 @@ class CapacityRun:
                     for label, lane in lanes.items():
                         res = result[label][str(rows)]
                         last = res["points"][-1] if res["points"] else None
-                        predicted = last and last["incremental_ms"]["median"] * k / last["keys"]
+                        per_key = (last["incremental_ms"]["median"] / last["keys"] if last
+                                   else self._per_key_ms(label, rows))
+                        predicted = per_key and per_key * k
                         if last and last["speedup"] is not None and last["speedup"] < 1:
                             res["skipped"].append({"fraction": f, "why": "past the crossover"})
                         elif self._too_slow(predicted):
@@ -307,6 +310,14 @@ class CapacityRun:
                 for lane in lanes.values():
                     lane.close()
         return result
+
+    def _per_key_ms(self, label: str, rows: int) -> float | None:
+        """Milliseconds per dirty key at this history size, from the history sweep's change (an over-estimate,
+        since a ≥ 0): what predicts a first crossover point before any is measured."""
+        for h in self.results.get("history", {}).get(label, []):
+            if h["rows"] == rows and h["change_keys"]:
+                return h["change_ms"]["median"] / h["change_keys"]
+        return None
 
     def _rate(self) -> dict:
         from bench.capacity.rate import rate_sweep
