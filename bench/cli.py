@@ -41,6 +41,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def guarded():
+    """The one mapping from what can go wrong to exit codes, for every command: a failed migration is the
+    target's failure (1); bad input (a scenario, spec, target or history) or environment (a server that cannot
+    start, or that went away mid-run) is 2. Either way one line, never a traceback."""
+    from bench.execute import ServerLost
+    from bench.scenario import ScenarioError
+
+    try:
+        yield
+    except MigrationError as exc:
+        raise fail(f"migration failed: {exc}", code=1)
+    except (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError) as exc:
+        raise fail(str(exc))
+
+
 def parse_instant(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC).replace(microsecond=0)
@@ -73,7 +89,7 @@ def migrate(
 ) -> None:
     """Apply a target's migrations to a fresh database and print what was applied."""
     start = parse_instant(at)
-    try:
+    with guarded():
         tgt = Target.resolve(target)
         if to:
             tgt.find(to)
@@ -92,10 +108,6 @@ def migrate(
                 if m.version in applied:
                     table.add_row(m.version, str(m.up.parent.name + "/" + m.up.name))
             console.print(table)
-    except (ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
-    except MigrationError as exc:
-        raise fail(f"migration failed: {exc}", code=1)
 
 
 # ---------------------------------------------------------------- run and replay
@@ -163,9 +175,9 @@ def run_cmd(
 ) -> None:
     """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup."""
     from bench.execute import run_scenario
-    from bench.scenario import ScenarioError, load
+    from bench.scenario import load
 
-    try:
+    with guarded():
         sc = load(scenario)
         if seed is not None:
             sc = dataclasses.replace(sc, seed=seed)
@@ -174,10 +186,6 @@ def run_cmd(
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
             v = run_scenario(server, scenario, target, report_dir, sc=sc, text=scenario.read_text(), hint=hint,
                              on_progress=on_progress, json_file=json_file)
-    except (ScenarioError, ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
-    except MigrationError as exc:
-        raise fail(f"migration failed: {exc}")
     show_verdict(v)
     raise typer.Exit(0 if v["ok"] else 1)
 
@@ -193,6 +201,8 @@ def replay(
     json_file: JsonOpt = None,
 ) -> None:
     """Re-run a recorded history exactly (operations, ticks, faults and checks at their simulated times)."""
+    import polars as pl
+
     from bench.execute import run_scenario
     from bench.history import History
     from bench.scenario import ScenarioError, loads
@@ -202,15 +212,13 @@ def replay(
         sc = dataclasses.replace(loads(h.header["toml"], source=str(history)), seed=h.header["seed"])
     except ScenarioError as exc:
         raise fail(str(exc))
-    except (OSError, ValueError, KeyError) as exc:
-        raise fail(f"{history}: cannot replay: {exc}")
-    try:
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
+        raise fail(f"{history}: cannot replay: {' '.join(str(exc).split())[:200]}")
+    with guarded():
         Target.resolve(target)
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
             v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(),
                              replaying=True, on_progress=on_progress, json_file=json_file)
-    except (ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
     show_verdict(v)
     same = v["history_sha256"] == h.sha256
     console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 {h.sha256[:16]}…)",
@@ -246,7 +254,7 @@ def repro(
     on a fixed one. Prints the sequence and the differing keys or report rows."""
     from bench.execute import SCENARIOS, find_repro, run_scenario
 
-    try:
+    with guarded():
         names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
         paths = [find_repro(n) for n in names]
         Target.resolve(target)
@@ -257,14 +265,6 @@ def repro(
                 if not quiet:
                     show_script(verdicts[-1])
                     show_verdict(verdicts[-1])
-    except (FileNotFoundError, ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
-    except Exception as exc:  # a scenario file's own error
-        from bench.scenario import ScenarioError
-
-        if isinstance(exc, ScenarioError):
-            raise fail(str(exc))
-        raise
     summary(verdicts, f"reproductions on {target}")
     if json_file:
         json_file.parent.mkdir(parents=True, exist_ok=True)
@@ -298,7 +298,7 @@ def gate(
     paths = [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
              *sorted((SCENARIOS / "peer").glob("*.toml"))]
     verdicts = []
-    try:
+    with guarded():
         Target.resolve(target)
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Progress(
             TextColumn("[bold]gate"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.fields[name]}"),
@@ -309,8 +309,6 @@ def gate(
                 progress.update(bar, name=path.stem)
                 verdicts.append(run_scenario(server, path, target, report_dir))
                 progress.advance(bar)
-    except (ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
     summary(verdicts, f"gate on {target}")
     ok = all(v["ok"] for v in verdicts)
     for v in verdicts:
@@ -337,17 +335,15 @@ def diff(
     """Run one operation stream on two targets in lockstep and report where their rollups differ."""
     from bench.diff import run_diff
     from bench.execute import ops_for
-    from bench.scenario import ScenarioError, load
+    from bench.scenario import load
 
     if every < 1:
         raise fail("--every must be at least 1")
-    try:
+    with guarded():
         sc = load(scenario)
         ta, tb = Target.resolve(a), Target.resolve(b)
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, f"{a} vs {b}") as on_progress:
             result = run_diff(server, sc, scenario.read_text(), ta, tb, ops_for(sc), report_dir, every, on_progress)
-    except (ScenarioError, ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
     table = Table("simulated time", "keys differing", "first difference", title=f"{sc.name}: {a} (a) vs {b} (b)")
     for d in result.divergences[:40]:
         e = d.examples[0]
@@ -388,11 +384,10 @@ def capacity(
     from bench.capacity.report import summary_table, write_report
     from bench.capacity.run import CapacityRun
     from bench.capacity.spec import load as load_spec
-    from bench.scenario import ScenarioError
 
     targets = list(dict.fromkeys(target or ["reference"]))
     pgs = [p.strip() for p in pg.split(",") if p.strip()]
-    try:
+    with guarded():
         spec = load_spec(spec_file)
         if quick:
             spec = spec.quick()
@@ -405,15 +400,11 @@ def capacity(
             raise fail("the spec has a [budget]: name the --baseline target its ratios are to")
         for t in targets:
             Target.resolve(t)
-    except ScenarioError as exc:
-        raise fail(str(exc))
-    except TargetError as exc:
-        raise fail(str(exc))
     names = "-".join(Path(t.rstrip("/").split(",")[-1]).name for t in targets)
     out = report_dir or Path("reports/capacity") / f"{spec.name}-{names}"
     run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)
     units = run.units()
-    try:
+    with guarded():
         with Progress(TextColumn("[bold]capacity"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TextColumn("{task.fields[what]}"), TimeElapsedColumn(), TextColumn("ETA"),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -433,10 +424,6 @@ def capacity(
 
             run.progress = on_progress
             results = run.execute()
-    except (ProvisionError, TargetError) as exc:
-        raise fail(str(exc))
-    except MigrationError as exc:
-        raise fail(f"migration failed: {exc}", code=1)
     if spec.budget and baseline:
         results["budget"] = budgets.evaluate(results, spec.budget, baseline, spec.period)
     out.mkdir(parents=True, exist_ok=True)

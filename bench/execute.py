@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import psycopg
+
 from bench.generator import generate
 from bench.ops import Op
 from bench.runner import run, scripted_ops
@@ -14,6 +16,18 @@ from bench.verdict import evaluate, markdown
 from rollup.migrations import MIGRATIONS_ROOT, Target
 
 SCENARIOS = MIGRATIONS_ROOT.parent / "scenarios"
+
+
+class ServerLost(RuntimeError):
+    """The server went away in the middle of a run (the environment's failure, not the target's)."""
+
+
+def reachable(server) -> bool:
+    try:
+        with psycopg.connect(server.admin_conninfo, connect_timeout=5):
+            return True
+    except psycopg.Error:
+        return False
 
 
 def ops_for(sc: Scenario) -> list[Op]:
@@ -40,7 +54,14 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
     tgt = Target.resolve(target)
     stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
     history_path = report_dir / f"{stem}.history.jsonl"
-    result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc), replaying, on_progress)
+    try:
+        result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc), replaying,
+                     on_progress)
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        if reachable(server):
+            raise
+        raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
+                         f"replayable up to its last completed operation: {history_path}") from exc
     v = evaluate(result)
     v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
                                                                                     target=target)

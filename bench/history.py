@@ -151,8 +151,11 @@ class History:
         return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest())
 
     def replay(self) -> Iterator[Op]:
-        """The invoked operations, in order, as the client would apply them again."""
-        for row in self.ops.iter_rows(named=True):
+        """The invoked operations, in order, as the client would apply them again — up to the last one that
+        completed: a run cut short (its server died) leaves the rest invoked without an outcome."""
+        done = self.ops.filter(pl.col("outcome").is_not_null())
+        last = done.get_column("i").max() if done.height else -1
+        for row in self.ops.filter(pl.col("i") <= last).iter_rows(named=True):
             value = {k: row[k] for k in CATALOG[row["f"]]}
             yield Op(row["f"], row["at"], row["p"], value)
 

@@ -45,5 +45,9 @@ class Database:
     def __enter__(self) -> Database:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.drop()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.drop()
+        except psycopg.OperationalError:
+            if exc is None:  # a failure of its own; after another (the server died mid-block), that one tells
+                raise
