@@ -16,9 +16,10 @@ from datetime import datetime
 import polars as pl
 import psycopg
 
+from bench import days as days_
 from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
 from rollup.clock import to_us
-from rollup.reports import plan_report, python_zone, run_report
+from rollup.reports import plan_report, run_report
 
 VALUES = TOKENS + COUNTS
 _US = "(extract(epoch FROM {c}) * 1000000)::bigint"
@@ -185,12 +186,12 @@ def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: d
 def zone_report_check(conn, zone: str, whole_hour: bool, days: int, now: datetime, rows: pl.DataFrame,
                       truth: pl.DataFrame, rollup: pl.DataFrame, read_side: str = "faithful") -> ZoneResult:
     result = ZoneResult(zone, whole_hour)
-    local = python_zone(zone).key  # what the application means by the name ("Local": the server's zone, UTC)
+    local = days_.app_zone(zone)  # what the application means by the name ("Local": the server's zone, UTC)
     for kind, groups in REPORT_GROUPS.items():
         scope = groups[0]
         scopes = sorted(set(rollup.get_column(scope).cast(pl.String).to_list())
                         | set(truth.get_column(scope).cast(pl.String).to_list()))
-        cut = to_us(plan_report(kind, now, tz_param=zone, days=days).cutoff)
+        cut = days_.cutoff_us(kind, zone, days, to_us(now))
         try:
             from_rollup = sql_report(conn, kind, zone, days, now, scopes, read_side)
         except psycopg.Error as exc:

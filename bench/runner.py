@@ -24,13 +24,12 @@ from bench.history import History, HistoryWriter
 from bench.nemesis import Nemesis
 from bench.ops import FAULTS, Op
 from bench.scenario import Scenario
-from bench.zones import whole_hour
+from bench.days import whole_hour
 from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline
-from rollup.reports import python_zone
 from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
@@ -120,8 +119,7 @@ class Run:
         self.checks: list[CheckResult] = []
         self.zones = sc.view_zones()
         end = sc.start + sc.duration
-        self.whole = {z: whole_hour(python_zone(z).key, sc.start - timedelta(days=sc.zones.report_days), end)
-                      for z in self.zones}
+        self.whole = {z: whole_hour(z, sc.start - timedelta(days=sc.zones.report_days), end) for z in self.zones}
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-# Offsets and whole-hour judgement live with the read side, which chooses its exact path by them.
-from rollup.reports import HOUR, offsets, whole_hour  # noqa: E402,F401  (re-exported)
+# The checker's own offsets and whole-hour judgement (bench/days.py), not the read side's.
+from bench.days import offsets
+
+HOUR = timedelta(hours=1)
 
 # The year a draw's categories are judged on (the scenarios' default start is in it).
 _DRAW_YEAR = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bench import zones
+from bench import days
 
 YEAR = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 
 
 def test_whole_hour_over_a_year(benchmark):
-    zones.whole_hour("Australia/Lord_Howe", *YEAR)  # warm the zone cache
-    assert benchmark(zones.whole_hour, "Australia/Lord_Howe", *YEAR) is False
+    days.whole_hour("Australia/Lord_Howe", *YEAR)  # warm the zone cache
+    assert benchmark(days.whole_hour, "Australia/Lord_Howe", *YEAR) is False

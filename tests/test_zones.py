@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench import zones
+from bench import days, zones
 
 Y2026 = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 
@@ -23,12 +23,12 @@ def _category(zone: str) -> tuple[bool, bool, bool]:
 
 @pytest.mark.parametrize("zone", ["Asia/Kolkata", "Australia/Adelaide", "Australia/Lord_Howe", "Pacific/Chatham"])
 def test_non_whole_hour_zones(zone):
-    assert not zones.whole_hour(zone, *Y2026)
+    assert not days.whole_hour(zone, *Y2026)
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Europe/Berlin"])
 def test_whole_hour_zones(zone):
-    assert zones.whole_hour(zone, *Y2026)
+    assert days.whole_hour(zone, *Y2026)
 
 
 def test_describe():
@@ -81,3 +81,22 @@ def test_draw_is_deterministic_and_seeded():
 def test_draw_excludes():
     exclude = zones.draw(10, 1)
     assert not set(zones.draw(10, 1, exclude=exclude)) & set(exclude)
+
+
+def test_the_checker_and_the_read_side_reckon_days_alike():
+    """Two independent calendars (bench/days.py and the read side's) agree on every zone's offsets over a year,
+    and on every report's cutoff at instants around midnights and DST changes."""
+    from rollup import reports
+
+    names = sorted(zones._known())
+    assert len(names) > 400
+    for zone in names:
+        assert days.offsets(zone, *Y2026) == reports.offsets(zone, *Y2026), zone
+    instants = [datetime(2026, 3, 8, 9, 59, tzinfo=UTC), datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+                datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), datetime(2026, 12, 31, 13, 30, tzinfo=UTC)]
+    for zone in [*names[::7], "", "Local", "UTC", "Not/AZone"]:
+        for now in instants:
+            for report, n in (("workspace_daily", 30), ("runtime_daily", 1), ("workspace_by_agent", 7)):
+                theirs = reports.plan_report(report, now, tz_param=zone, days=n).cutoff
+                assert days.cutoff_us(report, zone, n, int(now.timestamp()) * 1_000_000) == \
+                    int(theirs.timestamp()) * 1_000_000, (zone, now, report)
