@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 import psycopg
 
 from bench import days as days_
+from bench import oracle
 from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
-from rollup.clock import to_us
 from rollup.reports import plan_report, run_report
+
+if TYPE_CHECKING:
+    from bench.snapshots import Snapshot
 
 VALUES = TOKENS + COUNTS
 _US = "(extract(epoch FROM {c}) * 1000000)::bigint"
@@ -183,20 +187,19 @@ def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: d
     return pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema, orient="row")
 
 
-def zone_report_check(conn, zone: str, whole_hour: bool, days: int, now: datetime, rows: pl.DataFrame,
-                      truth: pl.DataFrame, rollup: pl.DataFrame, read_side: str = "faithful") -> ZoneResult:
+def judge_zone(zone: str, whole_hour: bool, days: int, now_us: int, rows: pl.DataFrame, truth: pl.DataFrame,
+               snap: Snapshot, read_side: str = "faithful") -> ZoneResult:
+    """One viewing zone's reports, as the read side gave them at a check, against the truth sliced into the
+    zone's days by the checker's own calendar."""
     result = ZoneResult(zone, whole_hour)
     local = days_.app_zone(zone)  # what the application means by the name ("Local": the server's zone, UTC)
+    failed = snap.errors.get(zone, {})
     for kind, groups in REPORT_GROUPS.items():
-        scope = groups[0]
-        scopes = sorted(set(rollup.get_column(scope).cast(pl.String).to_list())
-                        | set(truth.get_column(scope).cast(pl.String).to_list()))
-        cut = days_.cutoff_us(kind, zone, days, to_us(now))
-        try:
-            from_rollup = sql_report(conn, kind, zone, days, now, scopes, read_side)
-        except psycopg.Error as exc:
-            result.error = f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}"
+        if kind in failed:
+            result.error = failed[kind]
             continue
+        from_rollup = snap.zone_reports(zone, kind)
+        cut = days_.cutoff_us(kind, zone, days, now_us)
         from_hours = report(truth, kind, local, cut, "bucket_hour").select(from_rollup.columns)
         true_days = report(rows, kind, local, cut, "created_at").select(from_rollup.columns)
         drift = _report_delta(from_hours, from_rollup, groups)
@@ -212,4 +215,54 @@ def zone_report_check(conn, zone: str, whole_hour: bool, days: int, now: datetim
             for r in frame.head(2).to_dicts():
                 result.examples.append({"report": kind, "kind": label, **{g: str(r[g]) for g in groups},
                                         "tokens_off": int(r["delta"])})
+    return result
+
+
+@dataclass
+class CheckResult:
+    at: int
+    final: bool
+    hour: HourDiff
+    zones: list[ZoneResult]
+    apply_errors: int | None = None
+    except_all: tuple[int, int] | None = None
+    bad_keys: list[dict] = field(default_factory=list)
+    error_lost: bool = False  # a tick failed and the state row did not say so (B8)
+    truth_rows: int = 0  # keys in the hour-grain truth
+    usage_invoked: int = 0  # usage reports in the history before this check, whatever their outcome
+    usage_applied: int = 0  # those that took effect
+    deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
+
+    @property
+    def signature(self) -> set[str]:
+        """The kinds of divergence this check saw, in the vocabulary of reproductions' signatures."""
+        seen = {f"hour:{k}" for k, n in self.hour.summary.items() if n}
+        seen |= {"report:drift"} if any(z.pipeline_drift for z in self.zones) else set()
+        seen |= {"report:representation"} if any(z.representation_error for z in self.zones) else set()
+        seen |= {"report:error"} if any(z.error for z in self.zones) else set()
+        seen |= {"state:error_lost"} if self.error_lost else set()
+        return seen
+
+
+def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
+          read_side: str = "faithful") -> CheckResult:
+    """A check's verdict: a pure function of the history as it stood at the check (`history.as_seen`) and what
+    was read from the database there. `zones` maps each viewing zone to whether it is whole-hour."""
+    rows = oracle.usage_rows(seen)
+    truth = oracle.hour_truth(rows)
+    diff = hour_diff(truth, snap.rollup)
+    result = CheckResult(snap.at, snap.final, diff,
+                         [judge_zone(z, whole, days, snap.at, rows, truth, snap, read_side) for z, whole in zones.items()],
+                         error_lost=snap.error_lost)
+    usage, ok = seen.filter(pl.col("f") == "usage"), pl.col("outcome") == "ok"
+    result.truth_rows, result.usage_invoked, result.usage_applied = truth.height, usage.height, usage.filter(ok).height
+    result.deletes_applied = seen.filter(pl.col("f").str.starts_with("delete_") & ok).height
+    if snap.final:
+        result.apply_errors = apply_diff(rows, snap.raw)
+        result.except_all = snap.except_all
+    for key in diff.rows.head(20).to_dicts():
+        touched, total = touching_ops(seen, key)
+        result.bad_keys.append({"key": {k: key[k] for k in KEY}, "status": key["status"],
+                                "deltas": {c: key[f"{c}_delta"] for c in VALUES if key[f"{c}_delta"]},
+                                "ops": touched, "ops_total": total})
     return result

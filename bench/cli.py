@@ -226,6 +226,33 @@ def replay(
     raise typer.Exit(0 if v["ok"] else 1)
 
 
+@app.command()
+def check(
+    history: Annotated[Path, typer.Argument(help="a history file written by run, replay, repro or gate")],
+    json_file: JsonOpt = None,
+) -> None:
+    """Judge a recorded run again, without a database: from its history and the snapshots kept beside it
+    (<history>.checks/). A checker fixed since the run gives its new verdict on the same evidence."""
+    import polars as pl
+
+    from bench.execute import rejudge
+    from bench.verdict import evaluate, markdown
+
+    with guarded():
+        try:
+            v = evaluate(rejudge(history))
+        except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
+            raise fail(f"{history}: cannot check: {' '.join(str(exc).split())[:200]}")
+    v["replay"] = f"rollup-bench replay {history} --target {v['target']}"
+    v["report"] = str(history.with_name(history.name.removesuffix(".history.jsonl") + ".check.md"))
+    Path(v["report"]).write_text(markdown(v))
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(v, indent=2, default=str))
+    show_verdict(v)
+    raise typer.Exit(0 if v["ok"] else 1)
+
+
 # ---------------------------------------------------------------- reproductions and the gate
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
 import psycopg
 
+from bench import checker, snapshots
+from bench.days import whole_hour
 from bench.generator import generate
-from bench.ops import Op
-from bench.runner import run, scripted_ops
-from bench.scenario import Scenario, load
+from bench.history import History, as_seen
+from bench.ops import WORKLOAD, Op
+from bench.runner import RunResult, run, scripted_ops
+from bench.scenario import Scenario, load, loads
 from bench.verdict import evaluate, markdown
 from rollup.migrations import MIGRATIONS_ROOT, Target
 
@@ -73,3 +80,31 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(v, indent=2, default=str))
     return v
+
+
+def rejudge(history_path: Path) -> RunResult:
+    """A recorded run judged again from its history and the snapshots beside it, without a database: every
+    figure of the verdict comes from the history (what was done, what failed) and the snapshots (what the
+    database held at each check). Tick wall times are not recorded, so there are none."""
+    h = History.load(history_path)
+    sc = dataclasses.replace(loads(h.header["toml"], source=str(history_path)), seed=h.header["seed"])
+    meta, snaps = snapshots.load(history_path)
+    since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
+    zones = {z: whole_hour(z, since, end) for z in meta["zones"]}
+    checks = [checker.judge(as_seen(h.ops, s.op), s, zones, sc.zones.report_days, meta["read_side"]) for s in snaps]
+    ops = h.ops
+    work = ops.filter(pl.col("f").is_in(WORKLOAD))
+    ticks = ops.filter(pl.col("f") == "tick")
+    lost = ticks.filter((pl.col("outcome") == "ok") & (pl.col("r") < 0)).with_columns(
+        err=pl.lit("the tick returned -1 (its failure recorded in the state row)"))
+    failed = pl.concat([ops.filter((pl.col("outcome") == "fail") & pl.col("cause").is_null()), lost]).sort("done")
+    failures = {}
+    for row in failed.select("f", "i", "at", "err").iter_rows(named=True):
+        entry = failures.setdefault(row["f"], {"count": 0, "first": {"i": row["i"], "at": row["at"], "error": row["err"]}})
+        entry["count"] += 1
+    outcomes = Counter(dict(work.group_by("outcome").len().drop_nulls("outcome").iter_rows()))
+    return RunResult(sc, meta["target"], meta["server_version"], Path(history_path), h.sha256,
+                     Counter(dict(ops.group_by("f").len().iter_rows())), outcomes, ticks.height,
+                     int(ticks.filter(pl.col("outcome") == "ok").get_column("r").clip(0).sum()),
+                     ticks.filter((pl.col("outcome") == "fail") | (pl.col("r") < 0)).height, checks,
+                     failures=failures)

@@ -95,6 +95,8 @@ class HistoryWriter:
             event["r"] = result
         if error is not None:
             event["err"] = error
+        if outcome == "fail" and not tally:
+            event["cause"] = "scenario"  # a re-judge (`rollup-bench check`) must not count it either
         self._write(event)
 
     def tally(self, op: Op, error: str | None) -> None:
@@ -131,6 +133,7 @@ def _value_dtype(name: str) -> pl.DataType:
 SCHEMA = pl.Schema({
     "t": pl.String, "i": pl.Int64, "f": pl.String, "at": pl.Int64, "p": pl.Int64,
     "v": pl.Struct({name: _value_dtype(name) for name in FIELDS}), "r": pl.Int64, "err": pl.String,
+    "cause": pl.String,
 })
 
 
@@ -161,11 +164,29 @@ class History:
 
 
 def _ops_frame(events: pl.DataFrame) -> pl.DataFrame:
-    invokes = events.filter(pl.col("t") == "invoke").select("i", "f", "at", "p", "v").unnest("v")
-    # A write in a held transaction completes as info, then ok or fail when the transaction ends: the last counts.
-    outcomes = (events.filter(pl.col("t") != "invoke").select("i", pl.col("t").alias("outcome"), "r", "err")
-                .unique("i", keep="last", maintain_order=True))
+    # `n`: the line an operation was invoked on; `done`: the line of its outcome. A write in a held transaction
+    # completes as info, then ok or fail when the transaction ends: the last outcome counts, from its line on.
+    events = events.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
+    invokes = events.filter(pl.col("t") == "invoke").select("i", "f", "at", "p", "v", n="line").unnest("v")
+    done = events.filter(pl.col("t") != "invoke")
+    outcomes = (done.select("i", pl.col("t").alias("outcome"), "r", "err", "cause", done="line")
+                .unique("i", keep="last", maintain_order=True)
+                .join(done.filter(pl.col("t") == "info").group_by("i").agg(pending=pl.col("line").min()), on="i",
+                      how="left"))
     return _starts(invokes.join(outcomes, on="i", how="left").sort("i"))
+
+
+def as_seen(ops: pl.DataFrame, before: int) -> pl.DataFrame:
+    """The history as it stood when operation `before` was invoked — what a check there saw: the operations
+    invoked before it, each with the outcome recorded by then (info while its transaction was open; none yet
+    for work still running)."""
+    n = ops.filter(pl.col("i") == before).get_column("n").item()
+    outcome = (pl.when(pl.col("done") < n).then(pl.col("outcome"))
+               .when(pl.col("pending") < n).then(pl.lit("info")).otherwise(None))
+    known = pl.col("done") < n
+    return ops.filter(pl.col("i") < before).with_columns(
+        outcome=outcome, r=pl.when(known).then(pl.col("r")), err=pl.when(known).then(pl.col("err")),
+        cause=pl.when(known).then(pl.col("cause")), done=pl.when(known).then(pl.col("done")))
 
 
 def _starts(ops: pl.DataFrame) -> pl.DataFrame:

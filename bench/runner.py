@@ -18,9 +18,10 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from bench import checker, oracle, steps
+from bench import checker, snapshots, steps
+from bench.checker import CheckResult
 from bench.client import Client, describe
-from bench.history import History, HistoryWriter
+from bench.history import History, HistoryWriter, as_seen
 from bench.nemesis import Nemesis
 from bench.ops import FAULTS, Op
 from bench.scenario import Scenario
@@ -33,32 +34,6 @@ from rollup.pipeline import Pipeline
 from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
-
-
-@dataclass
-class CheckResult:
-    at: int
-    final: bool
-    hour: checker.HourDiff
-    zones: list[checker.ZoneResult]
-    apply_errors: int | None = None
-    except_all: tuple[int, int] | None = None
-    bad_keys: list[dict] = field(default_factory=list)
-    error_lost: bool = False  # a tick failed and the state row did not say so (B8)
-    truth_rows: int = 0  # keys in the hour-grain truth
-    usage_invoked: int = 0  # usage reports in the history before this check, whatever their outcome
-    usage_applied: int = 0  # those that took effect
-    deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
-
-    @property
-    def signature(self) -> set[str]:
-        """The kinds of divergence this check saw, in the vocabulary of reproductions' signatures."""
-        seen = {f"hour:{k}" for k, n in self.hour.summary.items() if n}
-        seen |= {"report:drift"} if any(z.pipeline_drift for z in self.zones) else set()
-        seen |= {"report:representation"} if any(z.representation_error for z in self.zones) else set()
-        seen |= {"report:error"} if any(z.error for z in self.zones) else set()
-        seen |= {"state:error_lost"} if self.error_lost else set()
-        return seen
 
 
 @dataclass
@@ -117,6 +92,7 @@ class Run:
         self.error_lost = False  # a failed tick left last_error empty
         self.ops: Counter = Counter()
         self.checks: list[CheckResult] = []
+        self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
         end = sc.start + sc.duration
         self.whole = {z: whole_hour(z, sc.start - timedelta(days=sc.zones.report_days), end) for z in self.zones}
@@ -262,34 +238,24 @@ class Run:
         self.client.flush()
 
     def check(self, op: Op) -> None:
+        """Read the database's side (bench/snapshots.py), keep it beside the history, and judge it against the
+        history as it stands — the same judgement `rollup-bench check` makes offline."""
         self.client.flush()
         self.history.invoke(op)
         self.history.flush()
-        ops = History.load(self.history_path).ops
-        rows = oracle.usage_rows(ops)
-        truth = oracle.hour_truth(rows)
-        now = from_us(op.at)
-        read_side = self.target.read_side
+        seen = as_seen(History.load(self.history_path).ops, op.index)
+        scopes = {"workspace_id": seen.filter(pl.col("f") == "workspace").get_column("id").to_list(),
+                  "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
         with self.db.connect() as conn:
-            rollup = checker.rollup_snapshot(conn)
-            diff = checker.hour_diff(truth, rollup)
-            zones = [checker.zone_report_check(conn, z, self.whole[z], self.sc.zones.report_days, now, rows, truth,
-                                               rollup, read_side) for z in self.zones]
-            result = CheckResult(op.at, bool(op.get("final")), diff, zones)
-            result.error_lost = self.error_lost
-            result.truth_rows = truth.height
-            usage = ops.filter(pl.col("f") == "usage")
-            result.usage_invoked, result.usage_applied = usage.height, usage.filter(pl.col("outcome") == "ok").height
-            result.deletes_applied = ops.filter(pl.col("f").str.starts_with("delete_") & (pl.col("outcome") == "ok")).height
-            if result.final:
-                result.apply_errors = checker.apply_diff(rows, checker.raw_rows(conn))
-                result.except_all = checker.except_all(conn)
-        for key in diff.rows.head(20).to_dicts():
-            touched, total = checker.touching_ops(ops, key)
-            result.bad_keys.append({"key": {k: key[k] for k in oracle.KEY}, "status": key["status"],
-                                    "deltas": {c: key[f"{c}_delta"] for c in checker.VALUES if key[f"{c}_delta"]},
-                                    "ops": touched, "ops_total": total})
-        self.history.complete(op, "ok", result=diff.rows.height)
+            snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
+                                     self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost)
+        self.snapshots.append(snap)
+        snapshots.save(self.history_path, self.snapshots, {
+            "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,
+            "server_version": self.server.version() if self.server else ""})
+        result = checker.judge(seen, snap, {z: self.whole[z] for z in self.zones}, self.sc.zones.report_days,
+                               self.target.read_side)
+        self.history.complete(op, "ok", result=result.hour.rows.height)
         self.checks.append(result)
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ N_TASKS = 3_000_000
 T0 = 1_772_323_200_000_000  # 2026-03-01T00:00Z
 SPAN = 30 * 24 * 3_600_000_000
 COLUMNS = {"i": pl.Int64, "f": pl.String, "at": pl.Int64, "p": pl.Int64, **SCHEMA["v"].to_schema(),
-           "outcome": pl.String, "r": pl.Int64, "err": pl.String}
+           "outcome": pl.String, "r": pl.Int64, "err": pl.String, "start": pl.Int64, "n": pl.Int64, "done": pl.Int64}
 
 
 def _id(prefix: str, n: pl.Expr) -> pl.Expr:
@@ -67,10 +67,12 @@ def synthetic_history() -> pl.DataFrame:
         _frame(2, f=pl.lit("delete_workspace"), at=T0 + SPAN + 600_000 + k, id=_id("w", k * 7)),
     ]
     frame = pl.concat([p.drop("k") for p in parts], how="diagonal_relaxed").sort("at", maintain_order=True)
-    return frame.with_columns(i=pl.int_range(pl.len(), dtype=pl.Int64), p=pl.lit(0, pl.Int64),
-                              outcome=pl.lit("ok")).select(
-        [pl.col(c).cast(t) if c in frame.columns or c in ("i", "p", "outcome") else pl.lit(None, t).alias(c)
-         for c, t in COLUMNS.items()])
+    # Each operation in its own transaction (start = at), its outcome on the line after its invoke.
+    return frame.with_columns(i=pl.int_range(pl.len(), dtype=pl.Int64), p=pl.lit(0, pl.Int64), outcome=pl.lit("ok"),
+                              start=pl.col("at"), n=pl.int_range(pl.len(), dtype=pl.Int64) * 2,
+                              done=pl.int_range(pl.len(), dtype=pl.Int64) * 2 + 1).select(
+        [pl.col(c).cast(t) if c in frame.columns or c in ("i", "p", "outcome", "start", "n", "done")
+         else pl.lit(None, t).alias(c) for c, t in COLUMNS.items()])
 
 
 CHILD = textwrap.dedent("""

@@ -123,12 +123,12 @@ def test_rekeyed_usage_rows_move_with_their_values():
         [("t1", "m2", 12, created)]
 
 
-def test_as_of_sees_only_earlier_operations():
+def test_before_sees_only_earlier_operations():
     s = Story()
     s.task("t1")
     s.usage("t1", 10)
     cut = s.ops[-1].index
     s.usage("t1", 30)
     ops = frame_from_ops(s.ops, s.outcomes)
-    assert usage_rows(ops, as_of=cut).get_column("input_tokens").to_list() == [10]
+    assert usage_rows(ops, before=cut + 1).get_column("input_tokens").to_list() == [10]
     assert usage_rows(ops).get_column("input_tokens").to_list() == [30]

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.execute import SCENARIOS, ops_for
+from bench.execute import SCENARIOS, ops_for, rejudge
 from bench.runner import run
 from bench.scenario import ScenarioError, load, loads
 from bench.verdict import evaluate
@@ -26,9 +26,13 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path) -> set[
     sc = load(path)
     result = run(server, sc, path.read_text(), Target.resolve(target), tmp_path / "h.jsonl", ops_for(sc))
     assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
-    judged = {c["name"]: c for c in evaluate(result)["checks"]}
+    verdict = evaluate(result)
+    judged = {c["name"]: c for c in verdict["checks"]}
     for check in ("operations succeeded", "something was tested", "report queries answered"):
         assert judged[check]["ok"], judged[check]
+    again = evaluate(rejudge(tmp_path / "h.jsonl"))  # offline, from the history and its snapshots alone
+    for key in ("checks", "ok", "signature", "drift", "drift_by_check", "bad_keys", "zones", "failures"):
+        assert again[key] == verdict[key], key
     return set().union(*(c.signature for c in result.checks))
 
 

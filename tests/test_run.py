@@ -94,6 +94,12 @@ def test_weakened_trigger_fails_the_run_listing_bad_keys_and_their_operations(tm
                 "drift", "zones"):
         assert key in v
     assert {z["name"] for z in v["zones"]} == {"UTC", "Asia/Kolkata"}
+    # Judged again offline, from the history and the snapshots beside it: the same verdict.
+    again = cli.invoke(app, ["check", v["history"], "--json", str(tmp_path / "again.json")])
+    assert again.exit_code == 1, again.output
+    w = json.loads((tmp_path / "again.json").read_text())
+    for key in ("checks", "ok", "signature", "drift", "drift_by_check", "bad_keys", "zones", "failures"):
+        assert w[key] == v[key], key
 
 
 @pytest.mark.parametrize("text, message", [
