@@ -21,11 +21,11 @@ import psycopg
 from bench import checker, snapshots, steps
 from bench.checker import CheckResult
 from bench.client import Client, describe
+from bench.days import whole_hour
 from bench.history import History, HistoryWriter, as_seen
 from bench.nemesis import Nemesis
 from bench.ops import FAULTS, Op
 from bench.scenario import Scenario
-from bench.days import whole_hour
 from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database

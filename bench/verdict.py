@@ -42,7 +42,7 @@ def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
 def _failure_checks(result: RunResult, exp) -> list[dict]:
     """Every operation's outcome judged: kinds that failed beyond what the scenario expects (by default, only
     faults and assumption breakers may fail), and kinds it expects to fail that never did."""
-    unexpected, missing = [], []
+    unexpected = []
     for kind, f in sorted(result.failures.items()):
         if exp.failure_level(kind) == "none":
             first = f["first"]
