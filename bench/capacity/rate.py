@@ -88,6 +88,7 @@ def rate_sweep(run) -> dict:
     spec, r = run.spec, run.spec.rate
     out: dict[str, dict] = {c.label: {} for c in run.configs}
     T = spec.period
+    run.prepare_all(spec.history.rows[0])
     if "compressed" in r.modes:
         # Every run starts from a fresh clone of the template: a run's writes, bloat and backlog would otherwise
         # weigh on the next point's ticks (the first runs slower than T leave a spiral behind them).
