@@ -88,6 +88,9 @@ def rejudge(history_path: Path) -> RunResult:
     database held at each check). Tick wall times are not recorded, so there are none."""
     h = History.load(history_path)
     sc = dataclasses.replace(loads(h.header["toml"], source=str(history_path)), seed=h.header["seed"])
+    if not snapshots.folder(history_path).is_dir():
+        raise FileNotFoundError(f"{history_path}: no snapshots beside it ({snapshots.folder(history_path)}): "
+                                "it cannot be judged without a database")
     meta, snaps = snapshots.load(history_path)
     since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
     zones = {z: whole_hour(z, since, end) for z in meta["zones"]}

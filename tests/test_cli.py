@@ -93,6 +93,12 @@ def test_bad_files_exit_2(command, wrong, message, bad):
     assert message in one_line_error(cli.invoke(app, args(command, bad, **wrong)))
 
 
+def test_check_without_snapshots_exits_2(bad):
+    line = one_line_error(cli.invoke(app, ["check", bad["good_history"]]))
+    assert "no snapshots beside it" in line
+    assert "not a rollup-bench history" in one_line_error(cli.invoke(app, ["check", bad["history"]]))
+
+
 def test_capacity_diff_bad_files_exit_2(bad):
     assert "not a capacity result" in one_line_error(cli.invoke(app, ["capacity-diff", bad["scenario"], bad["scenario"]]))
 
