@@ -121,13 +121,15 @@ def test_bisection_finds_a_known_capacity(server, tmp_path):
 
 
 def test_a_limit_beyond_the_search_is_extrapolated_and_says_so(server, tmp_path):
-    path = spec_file(tmp_path, RATE.format(ladder="[10, 20]", cap=40))
+    # Points far apart (45 writes, 90 ms of sleep between them), so a few ms of noise in either tick moves the
+    # fitted slope by a few per cent: the sleep bounds each tick's D from below, not the slope between two.
+    path = spec_file(tmp_path, RATE.format(ladder="[5, 50]", cap=60))
     results, _ = run(server, path, [overlay("reference", "known_capacity")])
     (compressed,) = [v["compressed"] for v in results["rate"].values()]
     hard = compressed["limits"]["hard"]
-    assert hard["measured"] is False and hard["largest_measured"] == 20, hard
-    assert hard["model"]["b_ms_per_write"] >= SLEEP_MS * 0.95, hard
-    assert 60 <= hard["writes_per_tick"] <= 110, hard  # the fit's answer: 100 by the sleep, ±10 % of fitting noise
+    assert hard["measured"] is False and hard["largest_measured"] == 50, hard
+    assert hard["model"]["b_ms_per_write"] >= SLEEP_MS * 0.85, hard
+    assert 60 <= hard["writes_per_tick"] <= 120, hard  # the fit's answer: 100 by the sleep, within fitting noise
 
 
 GATE = """
