@@ -6,18 +6,16 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 import psycopg
 
 from bench import checker, snapshots
-from bench.days import whole_hour
 from bench.generator import generate
-from bench.history import History, as_seen
+from bench.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.ops import WORKLOAD, Op
-from bench.runner import RunResult, run, scripted_ops
+from bench.runner import RunResult, run, scripted_ops, whole_hours
 from bench.scenario import Scenario, load, loads
 from bench.verdict import evaluate, markdown
 from rollup.migrations import MIGRATIONS_ROOT, Target
@@ -92,19 +90,16 @@ def rejudge(history_path: Path) -> RunResult:
         raise FileNotFoundError(f"{history_path}: no snapshots beside it ({snapshots.folder(history_path)}): "
                                 "it cannot be judged without a database")
     meta, snaps = snapshots.load(history_path)
-    since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
-    zones = {z: whole_hour(z, since, end) for z in meta["zones"]}
+    zones = whole_hours(sc, meta["zones"])
     checks = [checker.judge(as_seen(h.ops, s.op), s, zones, sc.zones.report_days, meta["read_side"]) for s in snaps]
     ops = h.ops
     work = ops.filter(pl.col("f").is_in(WORKLOAD))
     ticks = ops.filter(pl.col("f") == "tick")
-    lost = ticks.filter((pl.col("outcome") == "ok") & (pl.col("r") < 0)).with_columns(
-        err=pl.lit("the tick returned -1 (its failure recorded in the state row)"))
+    lost = ticks.filter((pl.col("outcome") == "ok") & (pl.col("r") < 0)).with_columns(err=pl.lit(TICK_RETURNED_FAILURE))
     failed = pl.concat([ops.filter((pl.col("outcome") == "fail") & pl.col("cause").is_null()), lost]).sort("done")
-    failures = {}
-    for row in failed.select("f", "i", "at", "err").iter_rows(named=True):
-        entry = failures.setdefault(row["f"], {"count": 0, "first": {"i": row["i"], "at": row["at"], "error": row["err"]}})
-        entry["count"] += 1
+    failures: dict[str, dict] = {}
+    for name, i, at, err in failed.select("f", "i", "at", "err").iter_rows():  # in the order they were recorded
+        count_failure(failures, name, i, at, err)
     outcomes = Counter(dict(work.group_by("outcome").len().drop_nulls("outcome").iter_rows()))
     return RunResult(sc, meta["target"], meta["server_version"], Path(history_path), h.sha256,
                      Counter(dict(ops.group_by("f").len().iter_rows())), outcomes, ticks.height,

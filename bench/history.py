@@ -23,6 +23,13 @@ FORMAT = 1
 BLOCK = 1 << 16  # bytes gathered before they are hashed and written
 OUTCOMES = ("ok", "fail", "info")
 TRANSACTIONS = ("begin", "lock", "commit", "rollback", "restart")  # operations that open or end held transactions
+TICK_RETURNED_FAILURE = "the tick returned -1 (its failure recorded in the state row)"
+
+
+def count_failure(failures: dict[str, dict], name: str, index: int, at: int, error: str | None) -> None:
+    """Per operation kind: how many failed, and the first of them (the shape verdicts read)."""
+    entry = failures.setdefault(name, {"count": 0, "first": {"i": index, "at": at, "error": error}})
+    entry["count"] += 1
 
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
@@ -101,8 +108,7 @@ class HistoryWriter:
 
     def tally(self, op: Op, error: str | None) -> None:
         """Count a failed operation for the verdict (a tick that reported its failure by returning -1 too)."""
-        entry = self.failures.setdefault(op.name, {"count": 0, "first": {"i": op.index, "at": op.at, "error": error}})
-        entry["count"] += 1
+        count_failure(self.failures, op.name, op.index, op.at, error)
 
     def all_ok(self, ops: list[Op]) -> None:
         """`complete(op, "ok")` for each of `ops`, in order."""

@@ -25,13 +25,11 @@ KEYLIKE = frozenset({"id", "task_id", "new_task_id", "workspace_id", "runtime_id
                      "project_id", "provider", "model", "new_provider", "new_model"})
 
 
-def committed(ops: pl.DataFrame | pl.LazyFrame, before: int | None = None) -> dict[str, pl.DataFrame]:
-    """The operations that took effect — those whose ok was recorded before operation `before` was invoked, if
-    given (a check sees what had committed when it ran) — split by kind, each with only its own fields: a history
-    is wide and sparse, and ten million usage rows must not drag thirty empty columns along."""
+def committed(ops: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    """The operations that took effect, split by kind, each with only its own fields: a history is wide and
+    sparse, and ten million usage rows must not drag thirty empty columns along. (A check's view of the history
+    as it then stood is `history.as_seen`.)"""
     ok = ops.lazy().filter(pl.col("outcome") == "ok")
-    if before is not None:
-        ok = ok.filter(pl.col("done") < pl.col("n").filter(pl.col("i") == before).first())
     kinds = list(CATALOG)
     frames = pl.collect_all([
         ok.filter(pl.col("f") == k).select(
@@ -149,9 +147,9 @@ def _rows(writes: pl.DataFrame, deletes: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([_latest(writes).join(gone, on=USAGE_KEY, how="anti"), _latest(redo)])
 
 
-def usage_rows(history: pl.DataFrame | pl.LazyFrame, before: int | None = None) -> pl.DataFrame:
+def usage_rows(history: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Every live usage row with its rollup key: what `task_usage` joined to its task, agent and issue holds."""
-    ops = committed(history, before)
+    ops = committed(history)
     rows = _rows(*_usage_events(ops))
     del ops["usage"]  # the biggest frame: let it go before the joins below
     deaths = _deaths(ops)

@@ -22,7 +22,7 @@ from bench import checker, snapshots, steps
 from bench.checker import CheckResult
 from bench.client import Client, describe
 from bench.days import whole_hour
-from bench.history import History, HistoryWriter, as_seen
+from bench.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
 from bench.nemesis import Nemesis
 from bench.ops import FAULTS, Op
 from bench.scenario import Scenario
@@ -52,6 +52,12 @@ class RunResult:
     script: list[Op] = field(default_factory=list)  # a scripted scenario's operations, for printing
     tick_seconds: list[float] = field(default_factory=list)
     failures: dict[str, dict] = field(default_factory=dict)  # per kind: count and the first failure
+
+
+def whole_hours(sc: Scenario, zones: list[str]) -> dict[str, bool]:
+    """Each viewing zone, and whether UTC hours cut its days exactly over the reports' reach in the scenario."""
+    since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
+    return {z: whole_hour(z, since, end) for z in zones}
 
 
 def scripted_ops(sc: Scenario) -> list[Op]:
@@ -94,8 +100,7 @@ class Run:
         self.checks: list[CheckResult] = []
         self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
-        end = sc.start + sc.duration
-        self.whole = {z: whole_hour(z, sc.start - timedelta(days=sc.zones.report_days), end) for z in self.zones}
+        self.whole = whole_hours(sc, self.zones)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
 
@@ -112,7 +117,7 @@ class Run:
         failed = error is not None or (rows is not None and rows < 0)  # a hardened tick reports failure as -1
         self.history.complete(op, "fail" if error else "ok", result=rows, error=error)
         if failed and error is None:
-            self.history.tally(op, "the tick returned -1 (its failure recorded in the state row)")
+            self.history.tally(op, TICK_RETURNED_FAILURE)
         self.ticks += 1
         self.tick_failures += failed
         cancelled = error is not None and error.startswith("57014")  # a cancel is not an error to record

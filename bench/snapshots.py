@@ -87,6 +87,12 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
     (out / INDEX).write_text(json.dumps(index, indent=1))
 
 
+def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Ids and names categorical, as the live checker reads them (so frames join)."""
+    return frame.with_columns(pl.col(x).cast(pl.Categorical) for x in frame.columns
+                              if frame.schema[x] == pl.String and x in checker.KEYLIKE)
+
+
 def load(history: Path) -> tuple[dict, list[Snapshot]]:
     """The index's other entries (target, read side) and every snapshot, in order."""
     out = folder(history)
@@ -94,10 +100,8 @@ def load(history: Path) -> tuple[dict, list[Snapshot]]:
     snaps = []
     for c in index.pop("checks"):
         raw = out / f"{c['op']}.raw.parquet"
-        categorical = lambda f: f.with_columns(pl.col(x).cast(pl.Categorical) for x in f.columns  # noqa: E731
-                                               if f.schema[x] == pl.String and x in checker.KEYLIKE)
-        snaps.append(Snapshot(c["op"], c["at"], c["final"], categorical(pl.read_parquet(out / f"{c['op']}.rollup.parquet")),
+        snaps.append(Snapshot(c["op"], c["at"], c["final"], _categorical(pl.read_parquet(out / f"{c['op']}.rollup.parquet")),
                               pl.read_parquet(out / f"{c['op']}.reports.parquet"), c["errors"], c["error_lost"],
-                              categorical(pl.read_parquet(raw)) if raw.exists() else None,
+                              _categorical(pl.read_parquet(raw)) if raw.exists() else None,
                               tuple(c["except_all"]) if c["except_all"] else None))
     return index, snaps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.history import frame_from_ops
+from bench.history import as_seen, frame_from_ops
 from bench.ops import Op
 from bench.oracle import HOUR_US, hour_truth, usage_rows
 
@@ -130,5 +130,5 @@ def test_before_sees_only_earlier_operations():
     cut = s.ops[-1].index
     s.usage("t1", 30)
     ops = frame_from_ops(s.ops, s.outcomes)
-    assert usage_rows(ops, before=cut + 1).get_column("input_tokens").to_list() == [10]
+    assert usage_rows(as_seen(ops, cut + 1)).get_column("input_tokens").to_list() == [10]
     assert usage_rows(ops).get_column("input_tokens").to_list() == [30]
