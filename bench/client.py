@@ -247,19 +247,21 @@ class Client:
     def resolve(self, session: int, committed: bool, error: str | None = None) -> None:
         """A held transaction ended: its writes turn ok if it committed, else fail. A failed commit is the
         target's failure (counted for the verdict); a rollback, restart or abandoned session is the scenario's."""
+        if not committed:
+            self._lost(session, error or "rolled back", tally=error is not None)
+            return
         for op, result in self.uncommitted.pop(session, []):
-            if committed:
-                self._done(op, "ok", result=result)
-            else:
-                self.failed += 1
-                self.history.complete(op, "fail", error=error or "rolled back", tally=error is not None)
+            self._done(op, "ok", result=result)
 
     def abandon(self, why: str) -> None:
         """Every held transaction is gone without a commit (a restart, or the end of the run)."""
         for session in list(self.uncommitted):
-            for op, _ in self.uncommitted.pop(session):
-                self.failed += 1
-                self.history.complete(op, "fail", error=why, tally=False)
+            self._lost(session, why, tally=False)
+
+    def _lost(self, session: int, error: str, tally: bool) -> None:
+        for op, _ in self.uncommitted.pop(session, []):
+            self.failed += 1
+            self.history.complete(op, "fail", error=error, tally=tally)
 
     def _done(self, op: Op, outcome: str, result: int | None = None, error: str | None = None) -> None:
         if outcome == "ok":
