@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from bench.capacity import stats
 from bench.capacity.lane import Lane
+from bench.capacity.parallel import run_split, splittable
 from bench.capacity.spec import CapacitySpec, RateSweep
 from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
 from bench.capacity.world import TICK, World, draw, extends, prepare, upgrade
@@ -65,6 +66,7 @@ class CapacityRun:
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
+        self.on_server: Callable[[object], None] = lambda server: None
 
     # ------------------------------------------------------------ plan
 
@@ -91,10 +93,14 @@ class CapacityRun:
     # ------------------------------------------------------------ run
 
     def execute(self) -> dict:
+        if not self.given and splittable(self.pgs):
+            return run_split(self)
         started, t0 = datetime.now(UTC), time.perf_counter()
         with ExitStack() as stack:
             servers = {pg: self.given.get(pg) or stack.enter_context(
                 start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin, settings=SETTINGS)) for pg in self.pgs}
+            for server in servers.values():
+                self.on_server(server)
             self.configs = [Config(t, pg, servers[pg]) for pg in self.pgs for t in self.targets]
             stack.callback(self._drop_templates)
             results = self.results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,

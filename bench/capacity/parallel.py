@@ -1,0 +1,101 @@
+"""Each server's sweeps in a process of its own, pinned to a core of its own.
+
+A capacity run over two servers on two cores would otherwise leave one core idle most of the time: a tick is
+one backend's work. Pinning the driver before it starts its server pins the postmaster and every backend with it
+(affinity is inherited), so the two servers never compete for a core and their measurements stay comparable run
+to run. Processes, not threads: a thread of the other server's driver holding the GIL would add its switch
+interval to a 2 ms tick.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+SPLITTABLE = ("embedded", "local")  # servers the run starts itself, so their processes can be pinned
+SWEEPS = ("keys", "history", "crossover", "rate", "writers", "faults")
+
+
+def splittable(pgs: list[str]) -> bool:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return 1 < len(pgs) <= cores and all(p in SPLITTABLE for p in pgs)
+
+
+def _one_server(spec, targets, pg, baseline, pg_bin, core, progress) -> tuple[dict, list[dict], dict]:
+    from bench.capacity.run import CapacityRun
+
+    os.sched_setaffinity(0, {core})
+    run = CapacityRun(spec, targets, [pg], baseline, pg_bin=pg_bin,
+                      on_progress=lambda what, units: progress.put((pg, what, units)))
+    run.on_server = lambda server: progress.put((pg, None, sorted(_postmaster_cores(server))))
+    results = run.execute()
+    return results, run.ticks, {"core": core}
+
+
+def _postmaster_cores(server) -> set[int]:
+    """The cores the server's postmaster may run on, read back: the proof the pin took."""
+    try:
+        pid = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+        return os.sched_getaffinity(pid)
+    except (OSError, ValueError, AttributeError, IndexError):
+        return set()
+
+
+def run_split(run) -> dict:
+    """run (a CapacityRun over several servers) as one pinned process per server; the results merged as if the
+    run had measured them all, with each server's core and sweep times recorded."""
+    cores = sorted(os.sched_getaffinity(0))
+    ctx = mp.get_context("spawn")
+    t0 = time.perf_counter()
+    with ctx.Manager() as manager:
+        progress = manager.Queue()
+        pinned: dict[str, list[int]] = {}
+        stop = threading.Event()
+
+        def relay() -> None:
+            while not stop.is_set():
+                try:
+                    pg, what, units = progress.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if what is None:
+                    pinned[pg] = units
+                else:
+                    run.progress(f"{pg}: {what}" if what else "", units)
+
+        thread = threading.Thread(target=relay, daemon=True)
+        thread.start()
+        try:
+            with ProcessPoolExecutor(len(run.pgs), mp_context=ctx) as pool:
+                futures = {pg: pool.submit(_one_server, run.spec, run.targets, pg, run.baseline, run.pg_bin,
+                                           cores[i % len(cores)], progress) for i, pg in enumerate(run.pgs)}
+                parts = {pg: f.result() for pg, f in futures.items()}
+        finally:
+            time.sleep(0.3)  # the last progress messages
+            stop.set()
+            thread.join()
+    return merge(run, parts, pinned, time.perf_counter() - t0)
+
+
+def merge(run, parts: dict[str, tuple[dict, list[dict], dict]], pinned: dict, elapsed: float) -> dict:
+    first = next(iter(parts.values()))[0]
+    out = {k: v for k, v in first.items() if k not in ("configs", "preload", "sweep_seconds", "failed_sweeps")}
+    out["elapsed_s"] = elapsed
+    out["configs"] = [c for r, _, _ in parts.values() for c in r["configs"]]
+    out["preload"] = {k: v for r, _, _ in parts.values() for k, v in (r.get("preload") or {}).items()}
+    out["sweep_seconds"] = {pg: r["sweep_seconds"] for pg, (r, _, _) in parts.items()}
+    out["failed_sweeps"] = {f"{name} ({pg})": why for pg, (r, _, _) in parts.items()
+                            for name, why in (r.get("failed_sweeps") or {}).items()}
+    out["machine"] = {**first["machine"], "split": {pg: {"core": meta["core"], "postmaster_cores": pinned.get(pg)}
+                                                    for pg, (_, _, meta) in parts.items()}}
+    for name in SWEEPS:
+        if not any(name in r for r, _, _ in parts.values()):
+            continue
+        out[name] = {label: v for r, _, _ in parts.values() for label, v in (r.get(name) or {}).items()}
+    run.ticks = [t for _, ticks, _ in parts.values() for t in ticks]
+    return out
+
