@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
+from bench.faults import Schedule
 from bench.ops import Op
 from bench.scenario import Scenario
 from rollup.clock import to_us
 
 US = 1_000_000
 HOUR = 3600 * US
+QUARTER = 900 * US
 # Quiet window around a check at C: [C - 6 min, C + 1 min) — a tick in [C, C + 1 min] then covers every write.
 QUIET_BEFORE, QUIET_AFTER = 6 * 60 * US, 60 * US
 
@@ -107,6 +109,10 @@ class Generator:
         self.end = self.start + sc.duration // timedelta(microseconds=1)
         every = sc.pipeline.check_every // timedelta(microseconds=1)
         self.checks = list(range(self.start + every, self.end, every)) + [self.end]
+        self.nemesis = None  # the fault schedule ([faults]), drawn from a stream of its own
+        if sc.faults.any():
+            self.nemesis = Schedule(sc, self.start, self.end, QUIET_BEFORE, QUIET_AFTER)
+            self.checks = self.nemesis.spare(self.checks)
         self.diurnal = sc.rates.hourly_profile()
         self.tenants: list[Tenant] = []
         self.tasks: dict[str, Task] = {}
@@ -222,14 +228,29 @@ class Generator:
             issue = self.rng.choice(issue_ten.issues)
         task = Task(self.uid(), ten, agent, self.agent_runtime[agent], issue)
         self.emit("task", at, id=task.id, agent_id=agent, runtime_id=task.runtime, issue_id=issue)
-        self.tasks[task.id] = task
-        ten.tasks.add(task.id)
-        (ten.chat_tasks.add(task.id) if issue is None else self.by_issue[issue].add(task.id))
-        self.by_agent[agent].add(task.id)
-        self.by_runtime[task.runtime].add(task.id)
+        self.register(task)
         r = self.sc.rates
         for _ in range(self.rng.randint(*r.usage_rows_per_task)):
             self.plan_usage(task, at)
+
+    def register(self, task: Task) -> None:
+        self.tasks[task.id] = task
+        task.tenant.tasks.add(task.id)
+        (task.tenant.chat_tasks.add(task.id) if task.issue is None else self.by_issue[task.issue].add(task.id))
+        self.by_agent[task.agent].add(task.id)
+        self.by_runtime[task.runtime].add(task.id)
+
+    def adopt(self, ten: Tenant, t: dict, at: int) -> None:
+        """A task a late transaction wrote, once it committed: later operations may touch it and its usage, if
+        what it hangs on is still there (a delete the transaction's locks made fail is, in the database)."""
+        if not (ten.alive and t["agent_id"] in ten.agents and t["runtime_id"] in ten.runtimes
+                and (t["issue_id"] is None or t["issue_id"] in self.issue_tenant)):
+            return
+        task = Task(t["id"], ten, t["agent_id"], t["runtime_id"], t["issue_id"])
+        self.register(task)
+        for provider, model in t["keys"]:
+            task.keys.add((provider, model))
+            self.usage.add((task.id, provider, model))
 
     def plan_usage(self, task: Task, at: int) -> None:
         r, tok = self.sc.rates, self.sc.rates.tokens
@@ -243,6 +264,8 @@ class Generator:
         backdated = None
         if self.rng.random() < r.backdated_share:
             backdated = at - int(self.rng.random() * (r.backdated_max // timedelta(microseconds=1)))
+        if r.boundary_share and self.rng.random() < r.boundary_share:
+            backdated = self.edge(task.tenant.zone, at)
         reports = self.rng.randint(*r.reports_per_row)
         t = at
         for j in range(1, reports + 1):
@@ -250,6 +273,29 @@ class Generator:
             share = j / reports  # counters grow report by report; the last one is final
             self.schedule(t, "usage", (task.id, provider, model, int(final_in * share), int(final_out * share),
                                        int(final_cr * share), int(final_cw * share), backdated if j == 1 else None))
+
+    def edge(self, zone: ZoneInfo, at: int) -> int:
+        """A created_at exactly on an edge at or before `at`, drawn by seed: the UTC hour, the quarter hour, local
+        midnight in the tenant's zone, or the tenant's last DST transition within backdated_max (else the hour)."""
+        kind = self.rng.choice(("hour", "quarter", "midnight", "dst"))
+        if kind == "quarter":
+            return at - at % QUARTER
+        if kind == "midnight":
+            local = datetime.fromtimestamp(at / US, UTC).astimezone(zone)
+            return to_us(local.replace(hour=0, minute=0, second=0, microsecond=0))
+        if kind == "dst":
+            offset = lambda t: datetime.fromtimestamp(t / US, UTC).astimezone(zone).utcoffset()  # noqa: E731
+            oldest = at - self.sc.rates.backdated_max // timedelta(microseconds=1)
+            hour = at - at % HOUR
+            while hour - HOUR >= oldest:
+                if offset(hour) != offset(hour - HOUR):  # a transition in (hour - 1h, hour]: find its second
+                    lo, hi = hour - HOUR, hour
+                    while hi - lo > US:
+                        mid = (lo + hi) // 2 // US * US
+                        lo, hi = (mid, hi) if offset(mid) == offset(hour - HOUR) else (lo, mid)
+                    return hi
+                hour -= HOUR
+        return at - at % HOUR
 
     def report_usage(self, at: int, payload) -> None:
         task_id, provider, model, i, o, cr, cw, created_at = payload
@@ -448,6 +494,8 @@ class Generator:
             self.new_tenant(self.start)
         slots = list(self.tenants)  # arrivals address tenants by slot; a deleted tenant's slot is refilled
         self.arrivals()
+        for at, kind, payload in self.nemesis.events if self.nemesis else ():
+            self.schedule(at, "fault", (kind, payload))
         for c in self.checks:
             heapq.heappush(self._heap, (c, -1, "check", c == self.end))
         while self._heap:
@@ -458,6 +506,8 @@ class Generator:
                 self.report_usage(at, payload)
             elif kind == "task":
                 self.new_task(self._slot(slots, payload), at)
+            elif kind == "fault":
+                self.nemesis.strike(self, at, *payload)
             else:
                 slot, what = payload
                 self.mutate(self._slot(slots, slot), at, what)

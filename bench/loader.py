@@ -125,7 +125,7 @@ class Loader:
 
     def _pair(self, n: int) -> tuple[psycopg.Connection, psycopg.Connection]:
         while len(self._pairs) <= n % 2:  # connected on first use: most scripted cases never need the second
-            self._pairs.append((self.db.connect(), self.db.connect()))
+            self._pairs.append((self.db.connect(role="loader"), self.db.connect(role="loader")))
         return self._pairs[n % 2]
 
     def task(self, row) -> None:

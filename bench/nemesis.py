@@ -62,7 +62,7 @@ class Nemesis:
     def begin(self, session: int, at: int) -> None:
         if session in self.held:
             raise RuntimeError(f"session {session} already has an open transaction")
-        conn = self.db.connect(autocommit=False)
+        conn = self.db.connect(autocommit=False, role=f"session-{session}")
         start_at(conn, from_us(at))
         self.held[session] = conn
 

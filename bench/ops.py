@@ -48,6 +48,7 @@ CATALOG: dict[str, tuple[str, ...]] = {
     "backfill": ("months_back", "force", "conn", "wait"),
     "migrate": ("to",),
     "restart": (),
+    "pause": ("until",),  # the scheduler stops ticking until then (generated scenarios' fault schedule)
     "check": ("final",),
 }
 
@@ -55,7 +56,7 @@ CATALOG: dict[str, tuple[str, ...]] = {
 # their failures are part of what a scenario does, so by default a verdict allows them. Every other kind — the
 # application's own writes, and ticks — must succeed unless the scenario says otherwise.
 FAULTS = frozenset({"await", "wait_blocked", "cancel", "begin", "commit", "rollback", "lock", "backfill",
-                    "migrate", "restart"})
+                    "migrate", "restart", "pause"})
 BREAKERS = frozenset({"change_agent", "change_usage_key", "update_no_bump"})
 WORKLOAD = frozenset(CATALOG) - FAULTS - {"tick", "check"}  # what the client applies
 # Operations the client may apply in bulk (COPY) between other operations: plain inserts and usage reports.
@@ -63,7 +64,8 @@ BULK = frozenset({"task", "usage"})
 # Every field any operation uses, for the history's columnar schema.
 FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields in CATALOG.values() for f in fields))
 TIME_FIELDS = frozenset({"created_at", "new_created_at"})
-INT_FIELDS = frozenset({"number", "input", "output", "cache_read", "cache_write", "timeout_ms", "months_back"}) | TIME_FIELDS
+INT_FIELDS = frozenset({"number", "input", "output", "cache_read", "cache_write", "timeout_ms", "months_back",
+                        "until"}) | TIME_FIELDS
 BOOL_FIELDS = frozenset({"final", "wait", "force"})
 
 

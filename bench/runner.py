@@ -22,6 +22,7 @@ from bench import checker, snapshots, steps
 from bench.checker import CheckResult
 from bench.client import Client, describe
 from bench.days import whole_hour
+from bench.faults import NEMESIS_CONN
 from bench.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
 from bench.nemesis import Nemesis
 from bench.ops import FAULTS, Op
@@ -83,6 +84,12 @@ class Run:
         self.scripted = bool(sc.steps) if scripted is None else scripted  # ticks only where told
         self.history_path = Path(history_path)
         header = {"scenario": sc.name, "digest": sc.digest(), "seed": sc.seed, "toml": scenario_text}
+        zones = sc.session_zones()  # drawn by seed: a replay draws the same; the header says them for a reader
+        if zones:
+            db.set_zones(zones)
+            header["session_zones"] = zones
+        if sc.faults.any():  # a session blocked by a nemesis-held lock gives up (the runner is single-threaded)
+            db.app_settings["lock_timeout"] = f"{sc.faults.lock_timeout // timedelta(milliseconds=1)}ms"
         self.history = HistoryWriter(self.history_path, header)
         self.nemesis = Nemesis(db)
         self.client = Client(db, sc.pipeline.sessions, self.history, self.nemesis.held)
@@ -115,7 +122,11 @@ class Run:
 
     def _tick_done(self, op: Op, rows: int | None, error: str | None) -> None:
         failed = error is not None or (rows is not None and rows < 0)  # a hardened tick reports failure as -1
-        self.history.complete(op, "fail" if error else "ok", result=rows, error=error)
+        # The scenario's doing, not the target's: a tick the fault schedule started in order to cancel it, and one
+        # that waited out lock_timeout on a lock a transaction of the nemesis held.
+        caused = error is not None and (op.get("conn") == NEMESIS_CONN or
+                                        (error.startswith("55P03") and bool(self.nemesis.held)))
+        self.history.complete(op, "fail" if error else "ok", result=rows, error=error, tally=not caused)
         if failed and error is None:
             self.history.tally(op, TICK_RETURNED_FAILURE)
         self.ticks += 1
@@ -195,7 +206,7 @@ class Run:
                 result = self.nemesis.lock(op.session, op.at, op.get("target"), op.get("task_id"))
             elif name == "backfill":
                 self.db.clock.set(from_us(op.at))
-                conn = self.db.connect()
+                conn = self.db.connect(role="backfill")
                 work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
                                                  force=bool(op.get("force")), conn=conn)
                 if op.get("wait") is False:
@@ -206,6 +217,12 @@ class Run:
             elif name == "migrate":
                 self.db.clock.set(from_us(op.at))
                 result = len(Runner(self.db, self.target).up(op.get("to")))
+            elif name == "pause":  # replays tick where the history says: nothing to do
+                until = op.get("until")
+                if self.scheduler:
+                    self.scheduler.pause(from_us(until))
+                while self.next_tick < until:
+                    self.next_tick += self.every
             elif name == "restart":  # every session dies with the server: reconnect what the run holds
                 if self.restarts:
                     self.server.restart()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import tomllib
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from bench.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, pa
 TARGETS = ("reference", "hardened", "default")
 DRIFT = ("none", "some")
 FAILURE_LEVELS = ("none", "some", "any")
+SESSION_ZONES = ("utc", "random")
 REPRESENTATION = ("none", "non_whole_hour_only", "some", "any")
 OPS = {  # op name -> default weight
     "usage_delete": 1.0, "task_delete": 1.0, "issue_delete": 0.5, "agent_delete": 0.0, "runtime_delete": 0.2,
@@ -88,6 +90,9 @@ class Rates:
     chat_share: float = 0.2
     backdated_share: float = 0.01
     backdated_max: timedelta = timedelta(days=3)
+    # Share of usage rows whose created_at falls exactly on an edge (a UTC hour, a quarter hour, local midnight,
+    # a DST transition), as imported or backdated usage with second precision does.
+    boundary_share: float = 0.0
     bursts_per_day: float = 0.5
     burst_factor: float = 4.0
     burst_length: timedelta = timedelta(minutes=20)
@@ -122,6 +127,26 @@ class Views:
     view: tuple[str, ...] = ("UTC", "America/Los_Angeles", "Asia/Kolkata")
     random: int = 0
     report_days: int = 30
+    sessions: str = "utc"  # the TimeZone of the application's sessions and the server's default: utc or random
+
+
+@dataclass(frozen=True)
+class Faults:
+    """A seeded nemesis schedule for generated scenarios (bench/faults.py): each kind's rate per simulated day,
+    and its parameters. Every fault is an operation in the history, so a replay imposes it again."""
+
+    late_commits: float = 0.0  # a task and its usage written in a transaction that commits (or rolls back) late
+    commit_latency: tuple[timedelta, timedelta] = (timedelta(seconds=30), timedelta(minutes=20))
+    rollback_share: float = 0.2
+    cancels: float = 0.0  # a tick held at a waitpoint, then cancelled, terminated or timed out
+    restarts: float = 0.0
+    pauses: float = 0.0  # the scheduler stops ticking; a pause swallows the checks it spans
+    pause_length: tuple[timedelta, timedelta] = (timedelta(minutes=10), timedelta(hours=6))
+    backfills: float = 0.0  # the standalone backfill, between the writes, late transactions open
+    lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
+
+    def any(self) -> bool:
+        return any((self.late_commits, self.cancels, self.restarts, self.pauses, self.backfills))
 
 
 @dataclass(frozen=True)
@@ -161,6 +186,7 @@ class Scenario:
     operations: Operations = field(default_factory=Operations)
     pipeline: Pipeline = field(default_factory=Pipeline)
     zones: Views = field(default_factory=Views)
+    faults: Faults = field(default_factory=Faults)
     expect: dict[str, Expectation] = field(default_factory=dict)
     repro: Repro | None = None
     steps: tuple[Step, ...] = ()  # a scripted scenario replaces the generator by these
@@ -174,10 +200,29 @@ class Scenario:
         """The zones reports are viewed in: the listed ones, then `random` more drawn by the seed."""
         return [*self.zones.view, *tz.draw(self.zones.random, self.seed, exclude=self.zones.view)]
 
+    def session_zones(self) -> dict[str, str]:
+        """With `zones.sessions = "random"`: the TimeZone of each application role's sessions, drawn by seed
+        (non-whole-hour, DST and date-line zones first), and the server's default (`server`). A role drawn ""
+        sets none and gets the server's default. Empty: every session in UTC."""
+        if self.zones.sessions != "random":
+            return {}
+        roles = ["server", "tick", "backfill", "loader", *(f"session-{i}" for i in range(self.pipeline.sessions))]
+        rng = random.Random(f"{self.seed}:session-zones")
+        drawn = tz.draw(len(roles), rng.randrange(2**32))
+        rng.shuffle(drawn)
+        return {role: "" if role != "server" and rng.random() < 0.25 else zone for role, zone in zip(roles, drawn)}
+
     def digest(self) -> str:
         """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
         data = asdict(self)
         del data["source"]
+        for path, default in LATER.items():  # added since: at their defaults, digests stay as they were
+            *parents, key = path
+            node = data
+            for p in parents:
+                node = node[p]
+            if node[key] == default:
+                del node[key]
         for e in data["expect"].values():  # absent before expected failures existed: digests stay as they were
             if not e["failures"]:
                 del e["failures"]
@@ -185,6 +230,11 @@ class Scenario:
             step.pop("line", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_canonical)
         return hashlib.sha256(f"rollup-bench scenario v1\n{text}".encode()).hexdigest()
+
+
+# Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
+# default renders without it, so its digest (and its histories) stay what they were.
+LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc", ("faults",): asdict(Faults())}
 
 
 def _canonical(value: Any) -> Any:
@@ -336,6 +386,19 @@ class _Table:
             self.fail(key, "duplicate entries")
         return tuple(values)
 
+    def span(self, key: str, default: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+        """[min, max] of two durations, e.g. ["30s", "20m"]."""
+        value = self.get(key, [format_duration(d) for d in default], list)
+        if len(value) != 2 or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"expected [min, max] of two durations, got {value!r}")
+        try:
+            lo, hi = parse_duration(value[0]), parse_duration(value[1])
+        except ValueError as e:
+            self.fail(key, str(e))
+        if not timedelta(0) < lo <= hi:
+            self.fail(key, f"{value!r} out of range; need 0 < min <= max")
+        return lo, hi
+
     def pair(self, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
         value = self.get(key, list(default), list)
         if len(value) != 2 or not all(type(v) is int for v in value):
@@ -377,7 +440,7 @@ def loads(text: str, source: str = "<string>") -> Scenario:
     return _scenario(root)
 
 
-_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "expect", "repro", "step")
+_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "faults", "expect", "repro", "step")
 SIGNATURES = ("hour:missing", "hour:extra", "hour:mismatched", "report:drift", "report:representation",
               "report:error", "state:error_lost")
 
@@ -400,6 +463,7 @@ def _scenario(root: _Table) -> Scenario:
         operations=_operations(root.table("operations", _fields(Operations))),
         pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
         zones=_views(root.table("zones", _fields(Views))),
+        faults=_faults(root, root.table("faults", _fields(Faults))),
         expect=_expect(root.table("expect", TARGETS, what="target")),
         repro=_repro(root.table("repro", _fields(Repro))) if "repro" in root.data else None,
         steps=_steps(root), source=root.ctx.source,
@@ -457,6 +521,7 @@ def _rates(t: _Table) -> Rates:
         chat_share=t.number("chat_share", d.chat_share, float, lo=0, hi=1),
         backdated_share=t.number("backdated_share", d.backdated_share, float, lo=0, hi=1),
         backdated_max=t.duration("backdated_max", "3d"),
+        boundary_share=t.number("boundary_share", d.boundary_share, float, lo=0, hi=1),
         bursts_per_day=t.number("bursts_per_day", d.bursts_per_day, float, lo=0),
         burst_factor=t.number("burst_factor", d.burst_factor, float, lo=1),
         burst_length=t.duration("burst_length", "20m"),
@@ -493,7 +558,21 @@ def _views(t: _Table) -> Views:
         view=view,
         random=t.number("random", Views.random, int, lo=0, hi=64),
         report_days=t.number("report_days", Views.report_days, int, lo=1, hi=365),
+        sessions=t.choice("sessions", Views.sessions, SESSION_ZONES),
     )
+
+
+def _faults(root: _Table, t: _Table) -> Faults:
+    d = Faults()
+    rate = lambda key: t.number(key, getattr(d, key), float, lo=0, hi=1000)  # noqa: E731
+    f = Faults(late_commits=rate("late_commits"), commit_latency=t.span("commit_latency", d.commit_latency),
+               rollback_share=t.number("rollback_share", d.rollback_share, float, lo=0, hi=1),
+               cancels=rate("cancels"), restarts=rate("restarts"), pauses=rate("pauses"),
+               pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
+               lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
+    if f.any() and "step" in root.data:
+        t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")
+    return f
 
 
 def _expect(t: _Table) -> dict[str, Expectation]:

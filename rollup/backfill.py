@@ -91,7 +91,7 @@ def backfill(db: Database, months_back: int | None = None, force: bool = False, 
         if conn is not None:
             conn.close()
         return result
-    with conn or db.connect() as conn:
+    with conn or db.connect(role="backfill") as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (TICK_LOCK_KEY,))
         try:
             for i, s in enumerate(slices):

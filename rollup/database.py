@@ -29,13 +29,32 @@ class Database:
             else:
                 clock.route(conn, self.name)
         self.clock = clock.SimClock(self.conninfo, start)
+        # role (a writer's session, the tick, the backfill) -> the TimeZone its sessions run in; "" is the server's
+        # default. Empty: every session in UTC. The bench's own sessions (role None) always run in UTC, so only
+        # the application's SQL can depend on a session's zone.
+        self.zones: dict[str, str] = {}
+        self.app_settings: dict[str, str] = {}  # further settings of every application role's sessions
 
     @property
     def conninfo(self) -> str:
         return self.server.conninfo(self.name)
 
-    def connect(self, autocommit: bool = True, **kwargs) -> psycopg.Connection:
+    def connect(self, autocommit: bool = True, role: str | None = None, **kwargs) -> psycopg.Connection:
+        zone = self.zones.get(role, "" if self.zones else "UTC") if role else "UTC"
+        settings = {"TimeZone": zone} if zone else {}
+        if role:
+            settings |= self.app_settings
+        if settings:
+            kwargs.setdefault("options", " ".join(f"-c {k}={v}" for k, v in settings.items()))
         return psycopg.connect(self.conninfo, autocommit=autocommit, application_name="rollup-bench", **kwargs)
+
+    def set_zones(self, zones: dict[str, str]) -> None:
+        """Sessions' zones by role, and the database's default (`server`): what a session that sets none gets."""
+        self.zones = dict(zones)
+        if zones.get("server"):
+            with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
+                admin.execute(sql.SQL("ALTER DATABASE {} SET timezone TO {}").format(
+                    sql.Identifier(self.name), sql.Literal(zones["server"])))
 
     def drop(self) -> None:
         self.clock.close()

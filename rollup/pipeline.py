@@ -37,7 +37,7 @@ class Pipeline:
     def conn(self) -> psycopg.Connection:
         """The reused connection ticks run on (opened on first use, reopened if it was lost)."""
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = self.db.connect()
+            self._conn = self.db.connect(role="tick")
         return self._conn
 
     def close(self) -> None:

@@ -1,0 +1,130 @@
+"""The nemesis schedule of a generated scenario (`[faults]`): when each fault strikes, and the operations it becomes.
+
+Fault times and the content of late transactions come from a stream of their own (seeded from the scenario's
+seed), so the workload around the faults is the one the seed draws without them. Every fault is operations in
+the stream — a held transaction's begin … commit, a lock and a tick cancelled at it, a restart, a backfill, a
+pause — so the history holds them and `replay` imposes them again, with nothing decided by wall-clock luck: a
+cancelled tick is first seen waiting on its lock (`wait_blocked`).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from bench.ops import Op
+
+FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
+NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing
+TIMEOUT_MS = 300  # the statement_timeout of a tick that is to time out at its waitpoint
+KINDS = ("late", "cancel", "restart", "backfill", "pause")
+US = 1_000_000
+DAY = 86_400 * US
+
+
+class Schedule:
+    def __init__(self, sc, start: int, end: int, quiet_before: int, quiet_after: int):
+        f = sc.faults
+        self.f, self.sc = f, sc
+        self.rng = random.Random(f"{sc.seed}:faults")
+        rates = {"late": f.late_commits, "cancel": f.cancels, "restart": f.restarts, "backfill": f.backfills,
+                 "pause": f.pauses}
+        self.events: list[tuple[int, str, object]] = []
+        for kind in KINDS:  # a Poisson process per kind
+            t = start
+            while rates[kind] > 0:
+                t += int(self.rng.expovariate(rates[kind]) * DAY)
+                if t >= end:
+                    break
+                if kind == "pause":  # it ends before the last check's quiet window
+                    until = min(t + self._span(f.pause_length), end - quiet_before)
+                    if until > t:
+                        self.events.append((t, kind, until))
+                else:
+                    self.events.append((t, kind, None))
+        self.events.sort(key=lambda e: (e[0], KINDS.index(e[1])))
+        self.quiet_before, self.quiet_after = quiet_before, quiet_after
+        self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
+        self.killed = 0
+
+    def _span(self, span) -> int:
+        lo, hi = (int(d.total_seconds() * US) for d in span)
+        return self.rng.randint(lo, hi)
+
+    def spare(self, checks: list[int]) -> list[int]:
+        """The checks no pause swallows: a check needs the ticks before it; the final one always stays."""
+        pauses = [(t, until) for t, kind, until in self.events if kind == "pause"]
+        return [c for c in checks if c == checks[-1] or
+                not any(t - self.quiet_after <= c < until + self.quiet_before for t, until in pauses)]
+
+    def _session(self) -> int:
+        s = FAULT_SESSIONS
+        while s in self.open:
+            s += 1
+        return s
+
+    def _uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    # ------------------------------------------------------------------ strikes
+
+    def strike(self, gen, at: int, kind: str, payload) -> None:
+        """Emit what the fault `kind` becomes at `at` into the generator's stream."""
+        out = gen.out
+        if kind == "late":
+            self._late(gen, at)
+        elif kind == "late_end":
+            session = payload
+            late = self.open.pop(session, None)
+            if late is None:  # a restart ended it already
+                return
+            out.append(Op("commit" if late["commit"] else "rollback", at, session, {}))
+            if late["commit"]:
+                gen.adopt(late["tenant"], late["task"], at)
+        elif kind == "cancel":
+            s, how = self._session(), self.rng.choice(("backend", "terminate", "timeout"))
+            out.append(Op("lock", at, s, {"target": "state", "task_id": None}))
+            out.append(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False,
+                                          "timeout_ms": TIMEOUT_MS if how == "timeout" else None}))
+            if how != "timeout":
+                out.append(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
+                out.append(Op("cancel", at, 0, {"conn": NEMESIS_CONN, "how": how}))
+            out.append(Op("await", at, 0, {"conn": NEMESIS_CONN}))
+            out.append(Op("rollback", at, s, {}))
+        elif kind == "restart":
+            out.append(Op("restart", at, 0, {}))
+            self.killed += len(self.open)
+            self.open.clear()  # every held transaction died with the server
+        elif kind == "backfill":
+            out.append(Op("backfill", at, 0, {"months_back": None, "force": False, "conn": "backfill", "wait": True}))
+        elif kind == "pause":
+            if payload > at:  # not moved past its end by a check's quiet window
+                out.append(Op("pause", at, 0, {"until": payload}))
+
+    def _late(self, gen, at: int) -> None:
+        """A new task and its usage, written in a transaction that commits (or rolls back) a latency later. Other
+        operations see the task only once it committed (the generator adopts it then)."""
+        tenants = [t for t in gen.tenants if t.alive and t.agents]
+        if not tenants:
+            return
+        rng, r = self.rng, self.sc.rates
+        ten = rng.choice(tenants)
+        agent = rng.choice(ten.agents)
+        issue = rng.choice(ten.issues) if ten.issues and rng.random() >= r.chat_share else None
+        task = {"id": self._uid(), "agent_id": agent, "runtime_id": gen.agent_runtime[agent], "issue_id": issue}
+        s = self._session()
+        gen.out.append(Op("begin", at, s, {}))
+        gen.out.append(Op("task", at, s, dict(task)))
+        keys = set()
+        for _ in range(rng.randint(*r.usage_rows_per_task)):
+            provider = rng.choice([p for p, w in r.providers.items() if w > 0])
+            model = rng.choice(r.models[provider])
+            if (provider, model) in keys:
+                continue
+            keys.add((provider, model))
+            gen.out.append(Op("usage", at, s, {
+                "task_id": task["id"], "provider": provider, "model": model, "input": rng.randint(1, 20_000),
+                "output": rng.randint(0, 4_000), "cache_read": 0, "cache_write": 0, "created_at": None}))
+        task["keys"] = keys
+        self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}
+        gen.schedule(at + self._span(self.f.commit_latency), "fault", ("late_end", s))

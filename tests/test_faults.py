@@ -1,0 +1,192 @@
+"""The fault schedule of generated scenarios ([faults], bench/faults.py), the sessions' drawn time zones and the
+boundary timestamps: each shown to take effect in the database, not only in the stream."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from bench.faults import NEMESIS_CONN
+from bench.generator import HOUR, US, generate
+from bench.history import History
+from bench.runner import Run, prepare
+from bench.scenario import loads
+from rollup.migrations import Target
+
+BASE = """
+[scenario]
+name = "faults"
+seed = {seed}
+duration = "{duration}"
+[tenants]
+workspaces = 2
+issues = 4
+zones = ["America/Los_Angeles", "Asia/Kolkata"]
+[rates]
+tasks_per_hour = 6.0
+[operations]
+per_hour = 1.0
+[pipeline]
+check_every = "3h"
+sessions = 2
+[zones]
+view = ["UTC"]
+[faults]
+{faults}
+"""
+
+
+def scenario(faults: str, seed: int = 1, duration: str = "6h") -> str:
+    return BASE.format(seed=seed, duration=duration, faults=faults)
+
+
+def run_open(server, text: str, tmp_path, target: str = "reference"):
+    """Run a scenario, leaving its database open for the test to look into (the caller drops it)."""
+    sc, tgt = loads(text), Target.resolve(target)
+    db = prepare(server, sc, tgt)
+    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server)
+    try:
+        r.execute(generate(sc))
+    finally:
+        r.close()
+    return r, db, History.load(tmp_path / "h.jsonl")
+
+
+def ops_of(history: History, name: str) -> list[dict]:
+    return history.ops.filter(history.ops["f"] == name).to_dicts()
+
+
+def test_late_transactions_commit_after_ticks_and_rolled_back_ones_leave_nothing(server, tmp_path):
+    text = scenario("late_commits = 40\ncommit_latency = [\"6m\", \"20m\"]\nrollback_share = 0.3")
+    r, db, h = run_open(server, text, tmp_path)
+    try:
+        ops = h.ops.to_dicts()
+        ends = {o["i"]: o for o in ops if o["f"] in ("commit", "rollback")}
+        assert {o["f"] for o in ends.values()} == {"commit", "rollback"}
+        late_tasks = {}  # task id -> how its transaction ended
+        for begin in (o for o in ops if o["f"] == "begin"):
+            end = next(o for o in ops if o["i"] > begin["i"] and o["f"] in ("commit", "rollback")
+                       and o["p"] == begin["p"])
+            # a tick ran while the transaction was open: its commit is later than that tick's start
+            assert any(o["f"] == "tick" and begin["i"] < o["i"] < end["i"] for o in ops)
+            task = next(o for o in ops if o["f"] == "task" and o["p"] == begin["p"] and o["i"] > begin["i"])
+            late_tasks[task["id"]] = end["f"]
+        with db.connect() as c:
+            present = {str(x) for (x,) in c.execute("SELECT id FROM agent_task_queue WHERE id = ANY(%s::uuid[])",
+                                                    (list(late_tasks),))}
+        assert present == {t for t, how in late_tasks.items() if how == "commit"} and present
+    finally:
+        db.drop()
+
+
+def test_a_cancelled_tick_really_waited_on_its_lock(server, tmp_path):
+    r, db, h = run_open(server, scenario("cancels = 30"), tmp_path)
+    try:
+        blocked = ops_of(h, "wait_blocked")
+        assert blocked and all(o["outcome"] == "ok" for o in blocked)
+        victims = [o for o in ops_of(h, "tick") if o["conn"] == NEMESIS_CONN]
+        assert victims and all(o["outcome"] == "fail" for o in victims)
+        codes = {o["err"][:5] for o in victims}
+        assert codes <= {"57014", "57P01"} and codes  # cancelled or timed out; terminated
+        assert not r.history.failures.get("tick")  # the nemesis's doing: not counted against the target
+    finally:
+        db.drop()
+
+
+def test_a_restart_really_restarts_the_server(server, tmp_path):
+    with psycopg.connect(server.admin_conninfo, autocommit=True) as c:
+        before = c.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+    r, db, h = run_open(server, scenario("restarts = 12", seed=2), tmp_path)
+    try:
+        restarts = ops_of(h, "restart")
+        assert restarts and all(o["outcome"] == "ok" for o in restarts)
+        with db.connect() as c:
+            after = c.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+        assert after > before
+    finally:
+        db.drop()
+
+
+def test_a_pause_stops_the_ticks_and_swallows_the_checks_it_spans(server, tmp_path):
+    text = scenario("pauses = 6\npause_length = [\"2h\", \"4h\"]", seed=3, duration="12h")
+    r, db, h = run_open(server, text, tmp_path)
+    try:
+        pauses = ops_of(h, "pause")
+        assert pauses
+        ticks = [o["at"] for o in ops_of(h, "tick")]
+        checks = [o["at"] for o in ops_of(h, "check")]
+        for p in pauses:
+            assert not [t for t in ticks if p["at"] < t < p["until"]]  # no tick while paused
+            assert not [c for c in checks[:-1] if p["at"] <= c < p["until"]]
+            assert [t for t in ticks if t >= p["until"]]  # and the cadence came back
+        assert len(checks) < 4  # 12 h checked every 3 h: at least one swallowed
+    finally:
+        db.drop()
+
+
+def test_a_backfill_runs_between_the_writes(server, tmp_path):
+    r, db, h = run_open(server, scenario("backfills = 12\nlate_commits = 12", seed=4), tmp_path)
+    try:
+        backfills = ops_of(h, "backfill")
+        assert backfills and all(o["outcome"] == "ok" and o["r"] > 0 for o in backfills)
+        assert not r.history.failures  # nothing failed that the target is to answer for
+    finally:
+        db.drop()
+
+
+def test_sessions_run_in_their_drawn_zones_and_the_server_default_is_drawn_too(server, tmp_path):
+    text = scenario("", seed=5).replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
+    sc = loads(text)
+    zones = sc.session_zones()
+    assert zones == loads(text).session_zones() and zones["server"]
+    assert loads(text.replace("seed = 5", "seed = 6")).session_zones() != zones
+    db = prepare(server, sc, Target.resolve("reference"))
+    try:
+        db.set_zones(zones)
+        for role, zone in zones.items():
+            if role == "server":
+                continue
+            with db.connect(role=role) as c:
+                assert c.execute("SHOW TimeZone").fetchone()[0] == (zone or zones["server"])
+        with db.connect() as c:  # the bench's own sessions stay in UTC
+            assert c.execute("SHOW TimeZone").fetchone()[0] == "UTC"
+    finally:
+        db.drop()
+
+
+def test_boundary_timestamps_land_exactly_on_each_kind_of_edge():
+    text = scenario("").replace("tasks_per_hour = 6.0", "tasks_per_hour = 20.0\nboundary_share = 0.5")
+    text = text.replace('duration = "6h"', 'duration = "10d"')
+    sc = loads(text.replace("seed = 1", "seed = 1\nstart = 2026-03-05T00:00:00Z"))  # DST in Los Angeles: Mar 8
+    ops = [o for o in generate(sc) if o.name == "usage" and o.value["created_at"] is not None]
+    edges = [o.value["created_at"] for o in ops]
+    assert edges and all(e <= o.at for e, o in zip(edges, ops))
+    assert any(e % HOUR == 0 for e in edges)
+    assert any(e % (900 * US) == 0 and e % HOUR for e in edges)  # a quarter that is not an hour
+    kolkata_midnight = [e for e in edges if e % HOUR and
+                        datetime.fromtimestamp(e / US, UTC).astimezone(ZoneInfo("Asia/Kolkata")).time().hour == 0]
+    assert kolkata_midnight  # local midnight in a half-hour zone: no UTC hour or quarter edge
+    dst = datetime(2026, 3, 8, 10, tzinfo=UTC).timestamp() * US
+    assert dst in edges  # the instant Los Angeles springs forward
+
+
+@pytest.mark.parametrize("target", ["reference", "hardened"])
+def test_steady_drawn_zones_and_edges_converge_and_replay(server, tmp_path, target):
+    text = scenario("", seed=7, duration="1d").replace('view = ["UTC"]', 'view = ["UTC", "Asia/Kolkata"]\nsessions = "random"')
+    text = text.replace("tasks_per_hour = 6.0", "tasks_per_hour = 6.0\nboundary_share = 0.3")
+    r, db, h = run_open(server, text, tmp_path, target)
+    db.drop()
+    assert h.header["session_zones"] == loads(text).session_zones()
+    for c in r.checks:
+        assert c.hour.summary == {"missing": 0, "extra": 0, "mismatched": 0}, c.hour.summary
+    assert not r.history.failures
+
+
+def test_faults_are_refused_in_a_scripted_scenario():
+    from bench.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="scripted scenario"):
+        loads(scenario("restarts = 1") + '\n[[step]]\ndo = "tick"\nat = "1m"\n')
