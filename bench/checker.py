@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import psycopg
 
+from bench import attribution
 from bench import days as days_
 from bench import oracle
 from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bench.snapshots import Snapshot
 
 VALUES = TOKENS + COUNTS
+ATTRIBUTED = 500  # bad keys attributed per check (each looks through the history)
 _US = "(extract(epoch FROM {c}) * 1000000)::bigint"
 KEY_SQL = (f"{_US.format(c='bucket_hour')} AS bucket_hour, workspace_id::text, runtime_id::text, agent_id::text,"
            " project_id::text, provider, model")
@@ -124,7 +126,7 @@ def apply_diff(history_rows: pl.DataFrame, db_rows: pl.DataFrame) -> int:
     return a.join(b, on=cols, how="anti", nulls_equal=True).height + b.join(a, on=cols, how="anti", nulls_equal=True).height
 
 
-def touching_ops(ops: pl.DataFrame, key: dict, limit: int = 12) -> tuple[list[dict], int]:
+def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
     """The operations that touched a key: every write to its usage rows, its tasks' re-keying, its entities'
     deletes. Its usage rows are those of tasks that ever ran on its agent, reported for its model in its hour."""
     hour = key["bucket_hour"]
@@ -145,9 +147,12 @@ def touching_ops(ops: pl.DataFrame, key: dict, limit: int = 12) -> tuple[list[di
         | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
         | ((pl.col("f") == "change_usage_key") & ((pl.col("new_created_at") // HOUR_US) * HOUR_US == hour))
     )
-    # Re-keying and deletes explain more than the reports that built the row: show those first.
-    shown = hit.sort(pl.col("f") == "usage", "i").head(limit).sort("i").select("i", "f", "at", "outcome").to_dicts()
-    return shown, hit.height
+    return hit
+
+
+def excerpt(hit: pl.DataFrame, limit: int = 12) -> list[dict]:
+    """Re-keying and deletes explain more than the reports that built the row: those first."""
+    return hit.sort(pl.col("f") == "usage", "i").head(limit).sort("i").select("i", "f", "at", "outcome").to_dicts()
 
 
 @dataclass
@@ -232,6 +237,9 @@ class CheckResult:
     usage_invoked: int = 0  # usage reports in the history before this check, whatever their outcome
     usage_applied: int = 0  # those that took effect
     deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
+    attribution: dict[tuple, tuple] = field(default_factory=dict)  # bad key -> the catalogue ids explaining it
+    unexplained: list[dict] = field(default_factory=list)  # bad keys no mechanism explains, with what touched them
+    attributed: int = 0  # bad keys attributed (the first ATTRIBUTED)
 
     @property
     def signature(self) -> set[str]:
@@ -260,9 +268,17 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
     if snap.final:
         result.apply_errors = apply_diff(rows, snap.raw)
         result.except_all = snap.except_all
-    for key in diff.rows.head(20).to_dicts():
-        touched, total = touching_ops(seen, key)
-        result.bad_keys.append({"key": {k: key[k] for k in KEY}, "status": key["status"],
-                                "deltas": {c: key[f"{c}_delta"] for c in VALUES if key[f"{c}_delta"]},
-                                "ops": touched, "ops_total": total})
+    ctx = attribution.Context(seen) if diff.rows.height else None
+    for n, key in enumerate(diff.rows.head(ATTRIBUTED).to_dicts()):
+        hit = touching(seen, key)
+        ids = attribution.explain(hit, key, ctx)
+        result.attribution[tuple(key[k] for k in KEY)] = tuple(ids)
+        entry = {"key": {k: key[k] for k in KEY}, "status": key["status"],
+                 "deltas": {c: key[f"{c}_delta"] for c in VALUES if key[f"{c}_delta"]},
+                 "ops": excerpt(hit), "ops_total": hit.height, "explained_by": ids}
+        if n < 20:
+            result.bad_keys.append(entry)
+        if not ids:
+            result.unexplained.append(entry | {"touched": hit.get_column("i").to_list()})
+    result.attributed = min(diff.rows.height, ATTRIBUTED)
     return result

@@ -17,7 +17,9 @@ from bench.ops import Op
 FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
 NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing
 TIMEOUT_MS = 300  # the statement_timeout of a tick that is to time out at its waitpoint
-KINDS = ("late", "cancel", "restart", "backfill", "pause")
+KINDS = ("late", "cancel", "race", "restart", "backfill", "pause")
+RACE_CONN = "race"  # the pooled connection a raced tick runs on (its outcome counts: it is an ordinary tick)
+ROLLED_UP = 30 * 60 * 1_000_000  # a raced key was first reported this long before: its rollup row exists
 US = 1_000_000
 DAY = 86_400 * US
 
@@ -27,17 +29,18 @@ class Schedule:
         f = sc.faults
         self.f, self.sc = f, sc
         self.rng = random.Random(f"{sc.seed}:faults")
-        rates = {"late": f.late_commits, "cancel": f.cancels, "restart": f.restarts, "backfill": f.backfills,
-                 "pause": f.pauses}
+        rates = {"late": f.late_commits, "cancel": f.cancels, "race": f.races, "restart": f.restarts,
+                 "backfill": f.backfills, "pause": f.pauses}
         self.events: list[tuple[int, str, object]] = []
-        for kind in KINDS:  # a Poisson process per kind
+        for kind in KINDS:  # a Poisson process per kind, each from a stream of its own: dropping one kind from a
+            times = random.Random(f"{sc.seed}:faults:{kind}")  # scenario leaves the others' times as they were
             t = start
             while rates[kind] > 0:
-                t += int(self.rng.expovariate(rates[kind]) * DAY)
+                t += int(times.expovariate(rates[kind]) * DAY)
                 if t >= end:
                     break
                 if kind == "pause":  # it ends before the last check's quiet window
-                    until = min(t + self._span(f.pause_length), end - quiet_before)
+                    until = min(t + self._span(f.pause_length, times), end - quiet_before)
                     if until > t:
                         self.events.append((t, kind, until))
                 else:
@@ -47,9 +50,9 @@ class Schedule:
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
         self.killed = 0
 
-    def _span(self, span) -> int:
+    def _span(self, span, rng: random.Random | None = None) -> int:
         lo, hi = (int(d.total_seconds() * US) for d in span)
-        return self.rng.randint(lo, hi)
+        return (rng or self.rng).randint(lo, hi)
 
     def spare(self, checks: list[int]) -> list[int]:
         """The checks no pause swallows: a check needs the ticks before it; the final one always stays."""
@@ -91,6 +94,8 @@ class Schedule:
                 out.append(Op("cancel", at, 0, {"conn": NEMESIS_CONN, "how": how}))
             out.append(Op("await", at, 0, {"conn": NEMESIS_CONN}))
             out.append(Op("rollback", at, s, {}))
+        elif kind == "race":
+            self._race(gen, at)
         elif kind == "restart":
             out.append(Op("restart", at, 0, {}))
             self.killed += len(self.open)
@@ -128,3 +133,47 @@ class Schedule:
         task["keys"] = keys
         self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}
         gen.schedule(at + self._span(self.f.commit_latency), "fault", ("late_end", s))
+
+    def _race(self, gen, at: int) -> None:
+        """Writers touch a task's keys while a tick that has read them waits to write: a re-report makes the
+        bucket part of the tick's work, a lock on its rollup rows holds the tick at its upsert (seen waiting),
+        then the key is re-reported again (a re-enqueue of a queued key), a new row is written and another
+        deleted, and the lock goes."""
+        rng, r = self.rng, self.sc.rates
+        key = None
+        for _ in range(20):
+            k = gen.usage.choice(rng)
+            if k and at - gen.first_report.get(k, at) >= ROLLED_UP:
+                key = k
+                break
+        if key is None:
+            return
+        task, out = gen.tasks[key[0]], gen.out
+        writer = lambda: rng.randrange(self.sc.pipeline.sessions)  # noqa: E731
+
+        def report(k) -> Op:
+            return Op("usage", at, writer(), {"task_id": k[0], "provider": k[1], "model": k[2],
+                                              "input": rng.randint(1, 20_000), "output": rng.randint(0, 4_000),
+                                              "cache_read": 0, "cache_write": 0, "created_at": None})
+
+        s = self._session()
+        out.append(report(key))
+        out.append(Op("lock", at, s, {"target": "rollup", "task_id": task.id}))
+        out.append(Op("tick", at, 0, {"conn": RACE_CONN, "wait": False, "timeout_ms": None}))
+        out.append(Op("wait_blocked", at, 0, {"conn": RACE_CONN}))
+        out.append(report(key))
+        fresh = [(p, m) for p, w in r.providers.items() if w > 0 for m in r.models[p] if (p, m) not in task.keys]
+        if fresh:
+            new = (task.id, *rng.choice(fresh))
+            out.append(report(new))
+            task.keys.add(new[1:])
+            gen.usage.add(new)
+            gen.first_report.setdefault(new, at)
+        others = [k for k in task.keys.items if k != key[1:]]
+        if others:
+            gone = rng.choice(others)
+            out.append(Op("delete_usage", at, writer(), {"task_id": task.id, "provider": gone[0], "model": gone[1]}))
+            task.keys.discard(gone)
+            gen.usage.discard((task.id, *gone))
+        out.append(Op("rollback", at, s, {}))
+        out.append(Op("await", at, 0, {"conn": RACE_CONN}))

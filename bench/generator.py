@@ -110,6 +110,8 @@ class Generator:
         every = sc.pipeline.check_every // timedelta(microseconds=1)
         self.checks = list(range(self.start + every, self.end, every)) + [self.end]
         self.nemesis = None  # the fault schedule ([faults]), drawn from a stream of its own
+        self.doubtful: set[str] = set()  # runtimes an agent whose delete may have failed may still use
+        self.first_report: dict[tuple, int] = {}  # usage key -> when it was first reported
         if sc.faults.any():
             self.nemesis = Schedule(sc, self.start, self.end, QUIET_BEFORE, QUIET_AFTER)
             self.checks = self.nemesis.spare(self.checks)
@@ -306,6 +308,7 @@ class Generator:
                   cache_read=cr, cache_write=cw, created_at=created_at)
         task.keys.add((provider, model))
         self.usage.add((task_id, provider, model))
+        self.first_report.setdefault((task_id, provider, model), at)
 
     def kill_tasks_of(self, index: dict, key: str) -> None:
         """A cascade: every task an index lists under `key` (an agent, runtime or issue) goes."""
@@ -350,12 +353,14 @@ class Generator:
         elif kind == "agent_delete" and ten.agents:
             aid = rng.choice(ten.agents)
             self.emit("delete_agent", at, id=aid)
+            if self.nemesis and self.nemesis.open:  # may wait out lock_timeout on a late transaction's locks and
+                self.doubtful.add(self.agent_runtime[aid])  # fail: its runtime may still be in use (RESTRICT)
             ten.agents.remove(aid)
             self.kill_tasks_of(self.by_agent, aid)
             self.new_agent(ten, at)
         elif kind == "runtime_delete":
             used = set(self.agent_runtime[a] for a in ten.agents)
-            free = [r for r in ten.runtimes if r not in used]
+            free = [r for r in ten.runtimes if r not in used and r not in self.doubtful]
             if free:
                 rid = rng.choice(free)
                 self.emit("delete_runtime", at, id=rid)

@@ -139,6 +139,7 @@ class Faults:
     commit_latency: tuple[timedelta, timedelta] = (timedelta(seconds=30), timedelta(minutes=20))
     rollback_share: float = 0.2
     cancels: float = 0.0  # a tick held at a waitpoint, then cancelled, terminated or timed out
+    races: float = 0.0  # a tick held between its read and its write while writers touch the keys it read
     restarts: float = 0.0
     pauses: float = 0.0  # the scheduler stops ticking; a pause swallows the checks it spans
     pause_length: tuple[timedelta, timedelta] = (timedelta(minutes=10), timedelta(hours=6))
@@ -146,7 +147,7 @@ class Faults:
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
 
     def any(self) -> bool:
-        return any((self.late_commits, self.cancels, self.restarts, self.pauses, self.backfills))
+        return any((self.late_commits, self.cancels, self.races, self.restarts, self.pauses, self.backfills))
 
 
 @dataclass(frozen=True)
@@ -567,7 +568,7 @@ def _faults(root: _Table, t: _Table) -> Faults:
     rate = lambda key: t.number(key, getattr(d, key), float, lo=0, hi=1000)  # noqa: E731
     f = Faults(late_commits=rate("late_commits"), commit_latency=t.span("commit_latency", d.commit_latency),
                rollback_share=t.number("rollback_share", d.rollback_share, float, lo=0, hi=1),
-               cancels=rate("cancels"), restarts=rate("restarts"), pauses=rate("pauses"),
+               cancels=rate("cancels"), races=rate("races"), restarts=rate("restarts"), pauses=rate("pauses"),
                pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
                lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
     if f.any() and "step" in root.data:

@@ -85,6 +85,25 @@ def _report_checks(result: RunResult, exp) -> list[dict]:
                    allowed or not errors)]
 
 
+def _attribution(result: RunResult) -> dict:
+    """Every bad key any check saw, once, with the catalogue ids that explain it (bench/attribution.py): keys per
+    id, and the unexplained ones with the operations that touched them (a trimmed replay's operations)."""
+    keys: dict[tuple, tuple] = {}
+    unexplained: dict[tuple, dict] = {}
+    for c in result.checks:
+        keys.update(c.attribution)
+        for u in c.unexplained:
+            unexplained.setdefault(tuple(u["key"].values()), u)
+    by_id: dict[str, int] = {}
+    for ids in keys.values():
+        for x in ids:
+            by_id[x] = by_id.get(x, 0) + 1
+    still = [u for k, u in unexplained.items() if not keys.get(k)]
+    return {"keys": len(keys), "by_id": dict(sorted(by_id.items())), "unexplained_keys": len(still),
+            "unexplained": [_jsonable({k: v for k, v in u.items() if k != "touched"})
+                            | {"touched": u["touched"][:200]} for u in still[:10]]}
+
+
 def evaluate(result: RunResult) -> dict:
     sc = result.scenario
     exp = sc.expectation(result.target)
@@ -111,6 +130,12 @@ def evaluate(result: RunResult) -> dict:
         want = (s["extra"] + s["mismatched"], s["missing"] + s["mismatched"])
         checks.append(_check("EXCEPT ALL second opinion agrees", f"{want[0]} extra / {want[1]} missing",
                              f"{extra} extra / {missing} missing", (extra, missing) == want))
+    attributed = _attribution(result)
+    if exp.reproduced is None and attributed["keys"]:  # a generated workload that diverged: every key explained
+        n, unexplained = attributed["keys"], attributed["unexplained_keys"]
+        checks.append(_check("divergence attributed", "every bad key explained by a catalogue mechanism",
+                             f"{n - unexplained} of {n} bad key(s) explained"
+                             + (f"; {unexplained} unexplained" if unexplained else ""), not unexplained))
     checks += _failure_checks(result, exp) + _tested_checks(result) + _report_checks(result, exp)
     if not result.checks:
         checks.append(_check("checks ran", "at least one", "none", False))
@@ -135,6 +160,7 @@ def evaluate(result: RunResult) -> dict:
                   "signature": list(sc.repro.signature)} if sc.repro else None,
         "drift_by_check": [{"at": from_us(c.at).isoformat(), **c.hour.summary} for c in result.checks],
         "bad_keys": [_jsonable(k) for k in final.bad_keys] if final else [],
+        "attribution": attributed,
         "script": [{"i": op.index, "at": from_us(op.at).isoformat(), "op": op.name, "session": op.session,
                     **{k: v for k, v in op.value.items() if v is not None}}
                    for op in result.script if op.name not in WORLD_OPS],
@@ -173,12 +199,21 @@ def markdown(v: dict) -> str:
               "|---|---|---|---|---|"]
     lines += [f"| {z['name']} | {'yes' if z['whole_hour'] else 'no'} | {z['pipeline_drift']} | "
               f"{z['representation_error']} | {z['representation_error_share']:.2%} |" for z in v["zones"]]
+    a = v.get("attribution") or {}
+    if a.get("keys"):
+        lines += ["", f"## Attribution: {a['keys']} bad key(s) over all checks", "", "| catalogue id | keys |", "|---|---|"]
+        lines += [f"| {x} | {n} |" for x, n in a["by_id"].items()] + [f"| **unexplained** | {a['unexplained_keys']} |"]
+        for u in a["unexplained"]:
+            k = u["key"]
+            lines.append(f"- unexplained **{u['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} "
+                         f"{k['provider']}/{k['model']}: touched by ops {', '.join(map(str, u['touched'][:30]))}")
     if v["bad_keys"]:
         lines += ["", "## Bad keys at the final check (first 20)", ""]
         for b in v["bad_keys"]:
             k = b["key"]
             lines.append(f"- **{b['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} runtime {k['runtime_id'][:8]} "
-                         f"project {(k['project_id'] or 'none')[:8]} {k['provider']}/{k['model']}: deltas {b['deltas']}")
+                         f"project {(k['project_id'] or 'none')[:8]} {k['provider']}/{k['model']}: deltas {b['deltas']}"
+                         f"; explained by {', '.join(b.get('explained_by') or []) or 'nothing'}")
             for o in b["ops"]:
                 lines.append(f"  - op #{o['i']} `{o['f']}` at {o['at']} ({o['outcome']})")
             if b["ops_total"] > len(b["ops"]):

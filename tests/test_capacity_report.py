@@ -120,3 +120,15 @@ def test_budget_failures_first(tmp_path):
     assert budget.index("| FAIL |") < budget.index("| ok |")
     page = (tmp_path / "index.html").read_text().split("<h2>Budget")[1]
     assert page.index("<tr class=bad><td>FAIL") < page.index("<td>ok</td>")
+
+
+def test_a_live_mode_that_never_keeps_up_says_below_its_smallest_point(tmp_path):
+    results = _results()
+    nothing = {"writes_per_tick": None, "rate_per_s": None, "measured": True, "largest_measured": 40, "below": 10}
+    results["rate"][LABELS[0]]["live"] = {"points": [], "period_s": 1.0, "series": [],
+                                          "limits": {"hard": dict(nothing), "planning": dict(nothing)}}
+    headline = {r.split("|")[1].strip(): r for r in headline_markdown(results).splitlines()}
+    assert "live: < 10" in headline["hard limit (writes/s)"]  # 10 writes a 1-second period: below 10 writes/s
+    write_report(results, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "| reference@pg18 | live | hard | < 10 | < 10.00 | measured: no point measured keeps up | 40 |" in md

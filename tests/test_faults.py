@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from bench.faults import NEMESIS_CONN
+from bench.faults import NEMESIS_CONN, RACE_CONN
 from bench.generator import HOUR, US, generate
 from bench.history import History
 from bench.runner import Run, prepare
@@ -92,6 +92,26 @@ def test_a_cancelled_tick_really_waited_on_its_lock(server, tmp_path):
         codes = {o["err"][:5] for o in victims}
         assert codes <= {"57014", "57P01"} and codes  # cancelled or timed out; terminated
         assert not r.history.failures.get("tick")  # the nemesis's doing: not counted against the target
+    finally:
+        db.drop()
+
+
+def test_writes_race_a_tick_held_between_its_read_and_its_write(server, tmp_path):
+    r, db, h = run_open(server, scenario("races = 40", seed=6, duration="8h"), tmp_path, "hardened")
+    try:
+        ops = h.ops.to_dicts()
+        raced = 0
+        for w in (o for o in ops if o["f"] == "wait_blocked" and o["conn"] == RACE_CONN):
+            assert w["outcome"] == "ok", w  # the tick was seen waiting on the lock on its rollup rows
+            done = next(o for o in ops if o["i"] > w["i"] and o["f"] == "await")
+            writes = [o for o in ops if w["i"] < o["i"] < done["i"] and o["f"] in ("usage", "delete_usage")]
+            assert writes and all(o["outcome"] == "ok" for o in writes)  # committed while the tick waited
+            tick = next(o for o in ops if o["f"] == "tick" and o["conn"] == RACE_CONN and o["i"] < w["i"]
+                        and o["i"] > w["i"] - 4)
+            assert tick["outcome"] == "ok"  # and then it finished: an ordinary tick, judged as such
+            raced += 1
+        assert raced
+        assert all(c.hour.summary == {"missing": 0, "extra": 0, "mismatched": 0} for c in r.checks)
     finally:
         db.drop()
 

@@ -62,13 +62,16 @@ def _styles(results: dict) -> dict[str, tuple[str, str]]:
     return {lb: (f"C{i % 10}", "osD^vPX*<>"[i % 10]) for i, lb in enumerate(_labels(results))}
 
 
-def _limit(modes: dict, kind: str) -> str:
+def _limit(modes: dict, kind: str, period: float) -> str:
     found = [(m, modes[m]["limits"][kind]) for m in (*MODES, *(m for m in modes if m not in MODES))
              if m in modes and ((modes[m].get("limits") or {}).get(kind) or {}).get("rate_per_s") is not None]
+    below = [f"{m}: < {_f(modes[m]['limits'][kind]['below'] / modes[m].get('period_s', period))}"
+             for m in modes if ((modes[m].get("limits") or {}).get(kind) or {}).get("below")]
     if not found:
-        return DASH
+        return "; ".join(below) or DASH
     mode, lim = next((p for p in found if p[1].get("measured")), found[0])
-    return f"{mode}: {_f(lim['rate_per_s'])}" + ("" if lim.get("measured") else " (extrapolated)")
+    return "; ".join([f"{mode}: {_f(lim['rate_per_s'])}" + ("" if lim.get("measured") else " (extrapolated)"),
+                      *below])
 
 
 def _overhead(ops: dict, state: str) -> str:
@@ -108,7 +111,7 @@ def _headline_rows(results: dict) -> list[list[str]]:
                         for n, f in (_sec(results, "faults").get(lb) or {}).items())
         rows.append([lb, _f(idle), _f(fit.get("a_ms")),
                      _f(fit["b_ms"] * 1000) if fit.get("b_ms") is not None else DASH, _f(fit.get("r2")),
-                     _limit(modes, "hard"), _limit(modes, "planning"),
+                     _limit(modes, "hard", results.get("period_s", 1)), _limit(modes, "planning", results.get("period_s", 1)),
                      _crossover_cell(cross) if cross else DASH,
                      _overhead(ops, "installed"), _overhead(ops, "active"), rec or DASH])
     return rows
@@ -314,8 +317,10 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
                _f(p["sustainable"]), _f(p.get("writer_p99_ms"))]
               for lb, modes in _sec(r, "rate").items() for mode, s in modes.items() for p in s.get("points") or []]),
             ("limits", ["config", "mode", "limit", "writes/tick", "writes/s", "source", "largest measured"],
-             [[lb, mode, kind, _f(lim.get("writes_per_tick")), _f(lim.get("rate_per_s")),
-               "measured" if lim.get("measured") else "(extrapolated)", _f(lim.get("largest_measured"))]
+             [[lb, mode, kind, _f(lim.get("writes_per_tick")) if not lim.get("below") else f"< {_f(lim['below'])}",
+               _f(lim.get("rate_per_s")) if not lim.get("below") else f"< {_f(lim['below'] / s.get('period_s', r.get('period_s', 1)))}",
+               ("measured" if lim.get("measured") else "(extrapolated)")
+               + (": no point measured keeps up" if lim.get("below") else ""), _f(lim.get("largest_measured"))]
               for lb, modes in _sec(r, "rate").items() for mode, s in modes.items()
               for kind, lim in (s.get("limits") or {}).items()])]
     crossover = [(f"{lb}, {int(rows):,} rows: crossover at "

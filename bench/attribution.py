@@ -1,0 +1,111 @@
+"""Attribution: the catalogue ids (invariants.md) whose mechanism explains a bad key, from the operations and
+faults that touched it. A key nothing explains is a finding: the catalogue is incomplete, or the bench is wrong.
+
+Each rule reads the history only — what touched the key (`checker.touching`), and the faults around it:
+- B1  an agent (or its workspace) hard-deleted: the cascade runs after the agent row is gone;
+- B2  an issue of another workspace than the key's, deleted or moved to another project;
+- B3  a write committed while a tick waited between its read and its write (a raced tick);
+- B4  a write in a transaction that committed more than 5 minutes after it began;
+- B5  a scheduler pause longer than the queue's 7-day retention, after the key was touched;
+- B6  a backfill after a usage row was re-reported in a later month than it was created in;
+- B12 a task's agent_id changed; B13 a usage row re-keyed, or updated without a bump;
+- L1  a tick cancelled or timed out (not terminated: that ends its session) shortly before the key's last touch
+      (a held transaction's writes touch when they commit) or after it, with no restart since: its session-level
+      lock stays with the pooled connection.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from bench.faults import NEMESIS_CONN, RACE_CONN
+
+MINUTE = 60_000_000
+LATE_US = 5 * MINUTE  # the watermark's allowance
+RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
+LEAK_LOOKBACK_US = 15 * MINUTE  # a touch this long before a lock leaked may not have been rolled up yet
+IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B12", "B13", "L1")
+
+
+class Context:
+    """The faults of a history, found once per check, that the rules look keys up against."""
+
+    def __init__(self, ops: pl.DataFrame):
+        rows = ops.select("i", "f", "at", "p", "conn", "until", "outcome", "err").to_dicts()
+        self.late: set[int] = set()  # writes of transactions that committed late
+        self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
+        self.raced: set[int] = set()  # writes committed while a tick waited between its read and its write
+        self.cancels: list[tuple[int, int]] = []  # (index, time) of ticks cancelled with their session kept
+        self.restarts: list[int] = []
+        self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
+        self.backfills: list[int] = []  # times of successful backfills
+        opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
+        race_from = None
+        for r in rows:
+            f = r["f"]
+            if f in ("begin", "lock") and r["p"] not in opened:
+                opened[r["p"]] = (r["at"], [])
+            elif f in ("commit", "rollback") and r["p"] in opened:
+                began, writes = opened.pop(r["p"])
+                if f == "commit":
+                    self.committed.update(dict.fromkeys(writes, r["at"]))
+                    if r["at"] - began > LATE_US:
+                        self.late.update(writes)
+            elif r["p"] in opened and f not in ("restart",):
+                opened[r["p"]][1].append(r["i"])
+            if f == "restart":
+                self.restarts.append(r["i"])
+                opened.clear()
+            elif f == "wait_blocked" and r["conn"] == RACE_CONN:
+                race_from = r["i"]
+            elif f == "await" and r["conn"] == RACE_CONN:
+                race_from = None
+            elif race_from is not None and f in ("usage", "delete_usage"):
+                self.raced.add(r["i"])
+            elif f == "tick" and r["conn"] == NEMESIS_CONN and (r["err"] or "").startswith("57014"):
+                self.cancels.append((r["i"], r["at"]))  # cancelled or timed out; a terminated one took its session
+            elif f == "pause" and r["until"] - r["at"] > RETENTION_US:
+                self.long_pauses.append((r["at"], r["until"]))
+            elif f == "backfill" and r["outcome"] == "ok":
+                self.backfills.append(r["at"])
+        issues = ops.filter(pl.col("f") == "issue").select("id", "workspace_id")
+        self.issue_workspace = dict(zip(issues.get_column("id").to_list(), issues.get_column("workspace_id").to_list()))
+
+    def leaked(self, last_touch: int) -> bool:
+        """A cancelled tick's lock is still held (no restart since), and the key was touched no earlier than a
+        tick period before it: the ticks that would have rolled the touch up found the lock taken."""
+        return any(at - LEAK_LOOKBACK_US <= last_touch and not any(r > i for r in self.restarts)
+                   for i, at in self.cancels)
+
+
+def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
+    """The catalogue ids whose mechanism the operations that touched `key` (`hit`) show."""
+    kinds = set(hit.get_column("f").to_list())
+    touched = set(hit.get_column("i").to_list())
+    ids = []
+    if kinds & {"delete_agent", "delete_workspace"}:
+        ids.append("B1")
+    if kinds & {"delete_issue", "change_issue_project"}:
+        issues = hit.filter(pl.col("f").is_in(["task", "link_issue"])).get_column("issue_id").drop_nulls()
+        if any(ctx.issue_workspace.get(i) not in (None, key["workspace_id"]) for i in issues.to_list()):
+            ids.append("B2")
+    if touched & ctx.raced:
+        ids.append("B3")
+    if touched & ctx.late:
+        ids.append("B4")
+    first = hit.get_column("at").min() if hit.height else None
+    if first is not None and any(first < until for _, until in ctx.long_pauses):
+        ids.append("B5")
+    if ctx.backfills and first is not None and max(ctx.backfills) > first:
+        month = lambda c: pl.from_epoch(c, time_unit="us").dt.truncate("1mo")  # noqa: E731
+        rows = hit.filter(pl.col("f") == "usage").group_by("task_id", "provider", "model").agg(
+            created=month(pl.coalesce("created_at", "at")).first(), written=month(pl.col("at")).max())
+        if rows.filter(pl.col("written") > pl.col("created")).height:
+            ids.append("B6")
+    if "change_agent" in kinds:
+        ids.append("B12")
+    if kinds & {"change_usage_key", "update_no_bump"}:
+        ids.append("B13")
+    if hit.height and ctx.leaked(max(ctx.committed.get(i, at) for i, at in hit.select("i", "at").iter_rows())):
+        ids.append("L1")
+    return ids
