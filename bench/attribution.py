@@ -4,27 +4,27 @@ faults that touched it. A key nothing explains is a finding: the catalogue is in
 Each rule reads the history only — what touched the key (`checker.touching`), and the faults around it:
 - B1  an agent (or its workspace) hard-deleted: the cascade runs after the agent row is gone;
 - B2  an issue of another workspace than the key's, deleted or moved to another project;
-- B3  a write committed while a tick waited between its read and its write (a raced tick);
+- B3  a write committed while a tick (or a backfill) waited at a waitpoint between its read and its write;
 - B4  a write in a transaction that committed more than 5 minutes after it began;
-- B5  a scheduler pause longer than the queue's 7-day retention, after the key was touched;
+- B5  a gap between ticks longer than the queue's 7-day retention (a pause), after the key was touched;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
 - B12 a task's agent_id changed; B13 a usage row re-keyed, or updated without a bump;
-- L1  a tick cancelled or timed out (not terminated: that ends its session) shortly before the key's last touch
-      (a held transaction's writes touch when they commit) or after it, with no restart since: its session-level
-      lock stays with the pooled connection.
+- L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
+      touched after what the last good tick before it covered (a held transaction's writes touch when they
+      commit): its session-level lock stays with the pooled connection and every later tick finds it taken.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from bench.faults import NEMESIS_CONN, RACE_CONN
+from bench.ops import WORKLOAD
 
 MINUTE = 60_000_000
 LATE_US = 5 * MINUTE  # the watermark's allowance
 RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
-LEAK_LOOKBACK_US = 15 * MINUTE  # a touch this long before a lock leaked may not have been rolled up yet
 IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B12", "B13", "L1")
+WRITES = WORKLOAD - {"workspace", "user", "runtime", "agent", "project", "issue"}  # what can dirty a key
 
 
 class Context:
@@ -35,12 +35,14 @@ class Context:
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
         self.raced: set[int] = set()  # writes committed while a tick waited between its read and its write
-        self.cancels: list[tuple[int, int]] = []  # (index, time) of ticks cancelled with their session kept
+        # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept
+        self.cancels: list[tuple[int, int | None]] = []
         self.restarts: list[int] = []
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
         self.backfills: list[int] = []  # times of successful backfills
         opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
-        race_from = None
+        racing: set[str] = set()  # background work seen waiting at its waitpoint, until it is awaited
+        last_tick = None
         for r in rows:
             f = r["f"]
             if f in ("begin", "lock") and r["p"] not in opened:
@@ -49,6 +51,8 @@ class Context:
                 began, writes = opened.pop(r["p"])
                 if f == "commit":
                     self.committed.update(dict.fromkeys(writes, r["at"]))
+                    if racing:  # it committed while a tick waited at its waitpoint
+                        self.raced.update(writes)
                     if r["at"] - began > LATE_US:
                         self.late.update(writes)
             elif r["p"] in opened and f not in ("restart",):
@@ -56,26 +60,28 @@ class Context:
             if f == "restart":
                 self.restarts.append(r["i"])
                 opened.clear()
-            elif f == "wait_blocked" and r["conn"] == RACE_CONN:
-                race_from = r["i"]
-            elif f == "await" and r["conn"] == RACE_CONN:
-                race_from = None
-            elif race_from is not None and f in ("usage", "delete_usage"):
+            elif f == "wait_blocked":
+                racing.add(r["conn"])
+            elif f == "await":
+                racing.discard(r["conn"])
+            elif racing and f in WRITES:
                 self.raced.add(r["i"])
-            elif f == "tick" and r["conn"] == NEMESIS_CONN and (r["err"] or "").startswith("57014"):
-                self.cancels.append((r["i"], r["at"]))  # cancelled or timed out; a terminated one took its session
-            elif f == "pause" and r["until"] - r["at"] > RETENTION_US:
-                self.long_pauses.append((r["at"], r["until"]))
+            elif f == "tick" and (r["err"] or "").startswith("57014"):
+                self.cancels.append((r["i"], last_tick))  # (a terminated one took its session with it)
+            if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
+                if last_tick is not None and r["at"] - last_tick > RETENTION_US:
+                    self.long_pauses.append((last_tick, r["at"]))
+                last_tick = r["at"]
             elif f == "backfill" and r["outcome"] == "ok":
                 self.backfills.append(r["at"])
         issues = ops.filter(pl.col("f") == "issue").select("id", "workspace_id")
         self.issue_workspace = dict(zip(issues.get_column("id").to_list(), issues.get_column("workspace_id").to_list()))
 
     def leaked(self, last_touch: int) -> bool:
-        """A cancelled tick's lock is still held (no restart since), and the key was touched no earlier than a
-        tick period before it: the ticks that would have rolled the touch up found the lock taken."""
-        return any(at - LEAK_LOOKBACK_US <= last_touch and not any(r > i for r in self.restarts)
-                   for i, at in self.cancels)
+        """A cancelled tick's lock is still held (no restart since), and the key's last touch came after what
+        the last good tick before it covered: every tick that could have rolled the touch up found the lock taken."""
+        return any((good is None or last_touch >= good - LATE_US) and not any(r > i for r in self.restarts)
+                   for i, good in self.cancels)
 
 
 def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:

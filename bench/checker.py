@@ -138,6 +138,9 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
     ).get_column("task_id").unique().implode()
     issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \
         .get_column("issue_id").drop_nulls().unique().implode()
+    # a project its issues ever had: deleting it moves their usage to no project (ON DELETE SET NULL)
+    projects = ops.filter(pl.col("f").is_in(["issue", "change_issue_project"]) & pl.col("id").is_in(issues)) \
+        .get_column("project_id").drop_nulls().unique().implode()
     entities = [key[c] for c in ("agent_id", "runtime_id", "project_id", "workspace_id") if key.get(c)]
     hit = ops.filter(
         (pl.col("task_id").is_in(tasks) & same_model)
@@ -145,6 +148,7 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
            & pl.col("id").is_in(tasks))
         | (pl.col("f").is_in(["change_issue_project", "delete_issue"]) & pl.col("id").is_in(issues))
         | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
+        | ((pl.col("f") == "delete_project") & pl.col("id").is_in(projects))
         | ((pl.col("f") == "change_usage_key") & ((pl.col("new_created_at") // HOUR_US) * HOUR_US == hour))
     )
     return hit

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench import attribution
 from bench.cli import app
 from bench.execute import SCENARIOS, ops_for, rejudge
 from bench.runner import run
@@ -21,7 +22,9 @@ PEERS = sorted(p.stem for p in (SCENARIOS / "peer").glob("*.toml"))
 cli = CliRunner()
 
 
-def observe(server, folder: str, name: str, target: str, tmp_path: Path) -> set[str]:
+def observe(server, folder: str, name: str, target: str, tmp_path: Path, attributed: list | None = None) -> set[str]:
+    """The divergences a scripted case shows on a target; `attributed` receives the catalogue ids its bad keys
+    were attributed to."""
     path = SCENARIOS / folder / f"{name}.toml"
     sc = load(path)
     result = run(server, sc, path.read_text(), Target.resolve(target), tmp_path / "h.jsonl", ops_for(sc))
@@ -31,8 +34,11 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path) -> set[
     for check in ("operations succeeded", "something was tested", "report queries answered"):
         assert judged[check]["ok"], judged[check]
     again = evaluate(rejudge(tmp_path / "h.jsonl"))  # offline, from the history and its snapshots alone
-    for key in ("checks", "ok", "signature", "drift", "drift_by_check", "bad_keys", "zones", "failures"):
+    for key in ("checks", "ok", "signature", "drift", "drift_by_check", "bad_keys", "zones", "failures",
+                "attribution"):
         assert again[key] == verdict[key], key
+    if attributed is not None:
+        attributed += list(verdict["attribution"]["by_id"])
     return set().union(*(c.signature for c in result.checks))
 
 
@@ -48,8 +54,11 @@ def test_every_catalogue_id_has_a_reproduction():
 @pytest.mark.parametrize("name", REPROS)
 def test_reproduction_shows_its_signature_on_reference(server, tmp_path, name):
     signature = set(load(SCENARIOS / "repro" / f"{name}.toml").repro.signature)
-    observed = observe(server, "repro", name, "reference", tmp_path)
+    attributed: list[str] = []
+    observed = observe(server, "repro", name, "reference", tmp_path, attributed)
     assert signature <= observed, observed
+    if name in attribution.IDS:  # the mechanism the catalogue names is the one attribution finds in its history
+        assert name in attributed, attributed
 
 
 @pytest.mark.parametrize("name", REPROS)
