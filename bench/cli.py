@@ -144,6 +144,13 @@ def show_verdict(v: dict) -> None:
         zones.add_row(z["name"], "yes" if z["whole_hour"] else "no", str(z["pipeline_drift"]),
                       str(z["representation_error"]), f"{z['representation_error_share']:.2%}")
     console.print(zones)
+    a = v.get("attribution") or {}
+    if a.get("keys"):
+        by = Table("catalogue id", "bad keys it explains", title=f"attribution of {a['keys']} bad key(s)")
+        for x, n in a["by_id"].items():
+            by.add_row(x, str(n))
+        by.add_row("[red]unexplained[/]" if a["unexplained_keys"] else "unexplained", str(a["unexplained_keys"]))
+        console.print(by)
     for b in v["bad_keys"][:5]:
         k = b["key"]
         console.print(f"[red]{b['status']}[/] {k['bucket_hour']} agent={k['agent_id'][:8]} "
