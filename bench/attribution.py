@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.ops import WORKLOAD
+from bench.ops import WRITES
 
 MINUTE = 60_000_000
 LATE_US = 5 * MINUTE  # the watermark's allowance
 RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
 IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B12", "B13", "L1")
-WRITES = WORKLOAD - {"workspace", "user", "runtime", "agent", "project", "issue"}  # what can dirty a key
 
 
 class Context:

@@ -17,7 +17,7 @@ from typing import Iterator
 import orjson
 import polars as pl
 
-from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, Op
+from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
 
 FORMAT = 1
 BLOCK = 1 << 16  # bytes gathered before they are hashed and written
@@ -159,12 +159,16 @@ class History:
         events = pl.read_ndjson(io.BytesIO(rest), schema=SCHEMA) if rest.strip() else pl.DataFrame(schema=SCHEMA)
         return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest())
 
-    def replay(self) -> Iterator[Op]:
+    def replay(self, only: set[int] | None = None) -> Iterator[Op]:
         """The invoked operations, in order, as the client would apply them again — up to the last one that
-        completed: a run cut short (its server died) leaves the rest invoked without an outcome."""
+        completed: a run cut short (its server died) leaves the rest invoked without an outcome. `only`: of the
+        writes, just these (a trimmed replay); entities, ticks, faults and checks all stay."""
         done = self.ops.filter(pl.col("outcome").is_not_null())
         last = done.get_column("i").max() if done.height else -1
-        for row in self.ops.filter(pl.col("i") <= last).iter_rows(named=True):
+        ops = self.ops.filter(pl.col("i") <= last)
+        if only is not None:
+            ops = ops.filter(~pl.col("f").is_in(list(WRITES)) | pl.col("i").is_in(list(only)))
+        for row in ops.iter_rows(named=True):
             value = {k: row[k] for k in CATALOG[row["f"]]}
             yield Op(row["f"], row["at"], row["p"], value)
 

@@ -59,6 +59,8 @@ FAULTS = frozenset({"await", "wait_blocked", "cancel", "begin", "commit", "rollb
                     "migrate", "restart", "pause"})
 BREAKERS = frozenset({"change_agent", "change_usage_key", "update_no_bump"})
 WORKLOAD = frozenset(CATALOG) - FAULTS - {"tick", "check"}  # what the client applies
+ENTITIES = frozenset({"workspace", "user", "runtime", "agent", "project", "issue"})
+WRITES = WORKLOAD - ENTITIES  # what can dirty a rollup key (and what a trimmed replay may leave out)
 # Operations the client may apply in bulk (COPY) between other operations: plain inserts and usage reports.
 BULK = frozenset({"task", "usage"})
 # Every field any operation uses, for the history's columnar schema.

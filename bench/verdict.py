@@ -101,7 +101,9 @@ def _attribution(result: RunResult) -> dict:
     still = [u for k, u in unexplained.items() if not keys.get(k)]
     return {"keys": len(keys), "by_id": dict(sorted(by_id.items())), "unexplained_keys": len(still),
             "unexplained": [_jsonable({k: v for k, v in u.items() if k != "touched"})
-                            | {"touched": u["touched"][:200]} for u in still[:10]]}
+                            | {"touched": u["touched"][:200],
+                               "replay": f"rollup-bench replay {result.history_path} --target {result.target} "
+                                         f"--only {','.join(map(str, u['touched']))}"} for u in still[:10]]}
 
 
 def evaluate(result: RunResult) -> dict:
@@ -206,7 +208,8 @@ def markdown(v: dict) -> str:
         for u in a["unexplained"]:
             k = u["key"]
             lines.append(f"- unexplained **{u['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} "
-                         f"{k['provider']}/{k['model']}: touched by ops {', '.join(map(str, u['touched'][:30]))}")
+                         f"{k['provider']}/{k['model']}: touched by ops {', '.join(map(str, u['touched'][:30]))}; "
+                         f"trimmed replay: `{u['replay']}`")
     if v["bad_keys"]:
         lines += ["", "## Bad keys at the final check (first 20)", ""]
         for b in v["bad_keys"]:

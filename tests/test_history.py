@@ -86,3 +86,18 @@ def test_failures_are_tallied_per_kind_with_the_first(tmp_path):
     w.close()
     assert w.failures == {"usage": {"count": 1, "first": {"i": 1, "at": T + 1, "error": "23514: check"}},
                           "delete_usage": {"count": 1, "first": {"i": 2, "at": T + 2, "error": "42501: no"}}}
+
+
+def test_a_trimmed_replay_keeps_the_chosen_writes_and_everything_that_is_not_a_write(tmp_path):
+    ops = [Op("workspace", T, 0, {"id": "w", "name": "W", "slug": "w"}), *_ops(),
+           Op("tick", T + 3, 0, {"conn": "pool", "wait": True, "timeout_ms": None}),
+           Op("check", T + 4, 0, {"final": True})]
+    w = HistoryWriter(tmp_path / "h.jsonl", {"scenario": "x"})
+    for op in ops:
+        w.invoke(op)
+    w.all_ok(ops)
+    w.close()
+    h = History.load(tmp_path / "h.jsonl")
+    assert [op.name for op in h.replay({1, 3})] == ["workspace", "task", "delete_usage", "tick", "check"]
+    assert [op.name for op in h.replay(set())] == ["workspace", "tick", "check"]
+    assert len(list(h.replay())) == len(ops)
