@@ -184,3 +184,20 @@ def test_run_exits_1_naming_the_failing_writes(tmp_path, target, kind):
     v = json.loads(out.read_text())
     assert failed(v) == {"operations succeeded"}
     assert f" {kind} failed" in result.output and "rollup-bench replay" in result.output
+
+
+def test_divergence_attributed(server, tmp_path):
+    """The same uncatalogued drift where drift is expected (as on a faithful target under chaos): the drift
+    check passes, and the attribution fails on keys no catalogue mechanism explains."""
+    tmp = tmp_path / "count_off"
+    tmp.mkdir()
+    (tmp / "900_count_off.up.sql").write_text(
+        "CREATE FUNCTION count_off() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN NEW.event_count := NEW.event_count + 1; RETURN NEW; END $$;\n"
+        "CREATE TRIGGER trg_count_off BEFORE INSERT OR UPDATE ON task_usage_hourly\n"
+        "    FOR EACH ROW EXECUTE FUNCTION count_off();\n")
+    text = SMALL.replace("[expect.default]\n", "[expect.default]\nhour_drift = \"some\"\n")
+    v = judge(server, tmp_path, f"{MIGRATIONS_ROOT / 'reference'},{tmp}", text)
+    assert failed(v) == {"divergence attributed"}, v["checks"]
+    a = v["attribution"]
+    assert a["unexplained_keys"] == a["keys"] > 0 and a["unexplained"][0]["replay"].count("--only") == 1
