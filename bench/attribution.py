@@ -30,10 +30,10 @@ class Context:
     """The faults of a history, found once per check, that the rules look keys up against."""
 
     def __init__(self, ops: pl.DataFrame):
-        rows = ops.select("i", "f", "at", "p", "conn", "until", "outcome", "err").to_dicts()
+        rows = ops.select("i", "f", "at", "p", "conn", "outcome", "err").to_dicts()
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
-        self.raced: set[int] = set()  # writes committed while a tick waited between its read and its write
+        self.raced: set[int] = set()  # writes committed while background work waited at its waitpoint
         # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept
         self.cancels: list[tuple[int, int | None]] = []
         self.restarts: list[int] = []

@@ -78,8 +78,8 @@ def test_the_workload_passes_every_check_on_the_reference(server, tmp_path):
     assert kinds["usage"] and kinds["delete_task"] and kinds["link_issue"]  # the breaks below have work to hit
 
 
-def test_hour_grain_drift(server, tmp_path):
-    """A rollup whose event counts are one too many: wrong at hour grain, invisible to token reports."""
+def count_off(tmp_path: Path) -> Path:
+    """A migration whose rollup event counts are one too many: wrong at hour grain, invisible to token reports."""
     tmp = tmp_path / "count_off"
     tmp.mkdir()
     (tmp / "900_count_off.up.sql").write_text(
@@ -87,6 +87,12 @@ def test_hour_grain_drift(server, tmp_path):
         "BEGIN NEW.event_count := NEW.event_count + 1; RETURN NEW; END $$;\n"
         "CREATE TRIGGER trg_count_off BEFORE INSERT OR UPDATE ON task_usage_hourly\n"
         "    FOR EACH ROW EXECUTE FUNCTION count_off();\n")
+    return tmp
+
+
+def test_hour_grain_drift(server, tmp_path):
+    """A rollup whose event counts are one too many: wrong at hour grain, invisible to token reports."""
+    tmp = count_off(tmp_path)
     v = judge(server, tmp_path, f"{MIGRATIONS_ROOT / 'reference'},{tmp}")
     assert failed(v) == {"hour-grain drift"}, v["checks"]
     assert v["drift"]["mismatched"] > 0
@@ -189,13 +195,7 @@ def test_run_exits_1_naming_the_failing_writes(tmp_path, target, kind):
 def test_divergence_attributed(server, tmp_path):
     """The same uncatalogued drift where drift is expected (as on a faithful target under chaos): the drift
     check passes, and the attribution fails on keys no catalogue mechanism explains."""
-    tmp = tmp_path / "count_off"
-    tmp.mkdir()
-    (tmp / "900_count_off.up.sql").write_text(
-        "CREATE FUNCTION count_off() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN NEW.event_count := NEW.event_count + 1; RETURN NEW; END $$;\n"
-        "CREATE TRIGGER trg_count_off BEFORE INSERT OR UPDATE ON task_usage_hourly\n"
-        "    FOR EACH ROW EXECUTE FUNCTION count_off();\n")
+    tmp = count_off(tmp_path)
     text = SMALL.replace("[expect.default]\n", "[expect.default]\nhour_drift = \"some\"\n")
     v = judge(server, tmp_path, f"{MIGRATIONS_ROOT / 'reference'},{tmp}", text)
     assert failed(v) == {"divergence attributed"}, v["checks"]
