@@ -30,11 +30,12 @@ class Context:
     """The faults of a history, found once per check, that the rules look keys up against."""
 
     def __init__(self, ops: pl.DataFrame):
-        rows = ops.select("i", "f", "at", "p", "conn", "outcome", "err").to_dicts()
+        rows = ops.select("i", "f", "at", "p", "conn", "outcome", "err", "r").to_dicts()
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
         self.raced: set[int] = set()  # writes committed while background work waited at its waitpoint
-        # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept
+        # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept,
+        # as long as no later tick wrote anything (the proof of a leaked lock: every tick after it does nothing)
         self.cancels: list[tuple[int, int | None]] = []
         self.restarts: list[int] = []
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
@@ -58,6 +59,7 @@ class Context:
                 opened[r["p"]][1].append(r["i"])
             if f == "restart":
                 self.restarts.append(r["i"])
+                self.cancels = []  # every session ended, and its locks with it
                 opened.clear()
             elif f == "wait_blocked":
                 racing.add(r["conn"])
@@ -68,6 +70,8 @@ class Context:
             elif f == "tick" and (r["err"] or "").startswith("57014"):
                 self.cancels.append((r["i"], last_tick))  # (a terminated one took its session with it)
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
+                if (r["r"] or 0) > 0:
+                    self.cancels = []  # a tick did work since: whatever those held was not leaked
                 if last_tick is not None and r["at"] - last_tick > RETENTION_US:
                     self.long_pauses.append((last_tick, r["at"]))
                 last_tick = r["at"]
@@ -79,8 +83,7 @@ class Context:
     def leaked(self, last_touch: int) -> bool:
         """A cancelled tick's lock is still held (no restart since), and the key's last touch came after what
         the last good tick before it covered: every tick that could have rolled the touch up found the lock taken."""
-        return any((good is None or last_touch >= good - LATE_US) and not any(r > i for r in self.restarts)
-                   for i, good in self.cancels)
+        return any(good is None or last_touch >= good - LATE_US for _, good in self.cancels)
 
 
 def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:

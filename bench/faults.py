@@ -39,14 +39,20 @@ class Schedule:
                 t += int(times.expovariate(rates[kind]) * DAY)
                 if t >= end:
                     break
-                if kind == "pause":  # it ends before the last check's quiet window
-                    until = min(t + self._span(f.pause_length, times), end - quiet_before)
-                    if until > t:
-                        self.events.append((t, kind, until))
+                if kind == "pause":
+                    self.events.append((t, kind, t + self._span(f.pause_length, times)))
                 else:
                     self.events.append((t, kind, None))
         self.events.sort(key=lambda e: (e[0], KINDS.index(e[1])))
         self.quiet_before, self.quiet_after = quiet_before, quiet_after
+        self.tick_every = int(sc.pipeline.tick_every.total_seconds() * US)
+        # Pauses (and overlapping runs of them) end early enough for the ticks to catch up before the last check.
+        for t0, t1 in self.stops():
+            latest = end - quiet_before - self.catch_up(t1 - t0)
+            if t1 > latest:
+                self.events = [(t, k, min(u, latest) if k == "pause" and t0 <= t < t1 else u)
+                               for t, k, u in self.events]
+        self.events = [e for e in self.events if e[1] != "pause" or e[2] > e[0]]
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
         self.killed = 0
 
@@ -54,11 +60,28 @@ class Schedule:
         lo, hi = (int(d.total_seconds() * US) for d in span)
         return (rng or self.rng).randint(lo, hi)
 
+    def stops(self) -> list[tuple[int, int]]:
+        """The spans without ticks: pauses, overlapping ones merged."""
+        spans: list[list[int]] = []
+        for t, kind, until in self.events:
+            if kind != "pause":
+                continue
+            if spans and t <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], until)
+            else:
+                spans.append([t, until])
+        return [(a, b) for a, b in spans]
+
+    def catch_up(self, stopped: int) -> int:
+        """How long the ticks take to catch up after `stopped` µs without one: the pipeline rolls up at most a
+        day of lag per tick, and its watermark trails now by 5 minutes."""
+        return (-(-stopped // DAY) + 2) * self.tick_every
+
     def spare(self, checks: list[int]) -> list[int]:
-        """The checks no pause swallows: a check needs the ticks before it; the final one always stays."""
-        pauses = [(t, until) for t, kind, until in self.events if kind == "pause"]
-        return [c for c in checks if c == checks[-1] or
-                not any(t - self.quiet_after <= c < until + self.quiet_before for t, until in pauses)]
+        """The checks no pause swallows: a check needs the ticks before it, caught up; the final one stays (the
+        pauses end in time for it)."""
+        return [c for c in checks if c == checks[-1] or not any(
+            t0 - self.quiet_after <= c < t1 + self.catch_up(t1 - t0) + self.quiet_before for t0, t1 in self.stops())]
 
     def _session(self) -> int:
         s = FAULT_SESSIONS
