@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bench.checker import ATTRIBUTED
 from bench.runner import RunResult
 from rollup.clock import from_us
 
@@ -138,7 +139,7 @@ def evaluate(result: RunResult) -> dict:
     if exp.reproduced is None and exp.hour_drift == "some" and attributed["keys"]:
         n, unexplained = attributed["keys"], attributed["unexplained_keys"]
         checks.append(_check("divergence attributed", "every bad key explained by a catalogue mechanism",
-                             f"{n - unexplained} of {n} bad key(s) explained"
+                             f"{n - unexplained} of {n} bad key(s) explained (the first {ATTRIBUTED} a check)"
                              + (f"; {unexplained} unexplained" if unexplained else ""), not unexplained))
     checks += _failure_checks(result, exp) + _tested_checks(result) + _report_checks(result, exp)
     if not result.checks:
