@@ -210,3 +210,19 @@ def test_faults_are_refused_in_a_scripted_scenario():
 
     with pytest.raises(ScenarioError, match="scripted scenario"):
         loads(scenario("restarts = 1") + '\n[[step]]\ndo = "tick"\nat = "1m"\n')
+
+
+def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
+    from bench.runner import run
+
+    text = scenario("late_commits = 20\ncancels = 8\nraces = 8\nrestarts = 4\npauses = 2\n"
+                    "pause_length = [\"30m\", \"1h\"]\nbackfills = 4", seed=8, duration="12h")
+    text = text.replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
+    sc, tgt = loads(text), Target.resolve("reference")
+    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc))
+    kinds = set(History.load(tmp_path / "a.jsonl").ops.get_column("f").to_list())
+    assert {"begin", "commit", "cancel", "wait_blocked", "restart", "pause", "backfill"} <= kinds
+    again = run(server, sc, text, tgt, tmp_path / "b.jsonl", History.load(tmp_path / "a.jsonl").replay(),
+                replaying=True)
+    assert again.history_sha256 == first.history_sha256
+    assert [c.hour.summary for c in again.checks] == [c.hour.summary for c in first.checks]
