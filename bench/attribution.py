@@ -37,7 +37,6 @@ class Context:
         # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept,
         # as long as no later tick wrote anything (the proof of a leaked lock: every tick after it does nothing)
         self.cancels: list[tuple[int, int | None]] = []
-        self.restarts: list[int] = []
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
         self.backfills: list[int] = []  # times of successful backfills
         opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
@@ -58,7 +57,6 @@ class Context:
             elif r["p"] in opened and f not in ("restart",):
                 opened[r["p"]][1].append(r["i"])
             if f == "restart":
-                self.restarts.append(r["i"])
                 self.cancels = []  # every session ended, and its locks with it
                 opened.clear()
             elif f == "wait_blocked":

@@ -243,7 +243,6 @@ class CheckResult:
     deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
     attribution: dict[tuple, tuple] = field(default_factory=dict)  # bad key -> the catalogue ids explaining it
     unexplained: list[dict] = field(default_factory=list)  # bad keys no mechanism explains, with what touched them
-    attributed: int = 0  # bad keys attributed (the first ATTRIBUTED)
 
     @property
     def signature(self) -> set[str]:
@@ -284,5 +283,4 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
             result.bad_keys.append(entry)
         if not ids:
             result.unexplained.append(entry | {"touched": hit.get_column("i").to_list()})
-    result.attributed = min(diff.rows.height, ATTRIBUTED)
     return result

@@ -29,8 +29,7 @@ class Schedule:
         f = sc.faults
         self.f, self.sc = f, sc
         self.rng = random.Random(f"{sc.seed}:faults")
-        rates = {"late": f.late_commits, "cancel": f.cancels, "race": f.races, "restart": f.restarts,
-                 "backfill": f.backfills, "pause": f.pauses}
+        rates = dict(zip(KINDS, f.rates()))
         self.events: list[tuple[int, str, object]] = []
         for kind in KINDS:  # a Poisson process per kind, each from a stream of its own: dropping one kind from a
             times = random.Random(f"{sc.seed}:faults:{kind}")  # scenario leaves the others' times as they were
@@ -54,7 +53,6 @@ class Schedule:
                                for t, k, u in self.events]
         self.events = [e for e in self.events if e[1] != "pause" or e[2] > e[0]]
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
-        self.killed = 0
 
     def _span(self, span, rng: random.Random | None = None) -> int:
         lo, hi = (int(d.total_seconds() * US) for d in span)
@@ -80,14 +78,20 @@ class Schedule:
     def spare(self, checks: list[int]) -> list[int]:
         """The checks no pause swallows: a check needs the ticks before it, caught up; the final one stays (the
         pauses end in time for it)."""
-        return [c for c in checks if c == checks[-1] or not any(
-            t0 - self.quiet_after <= c < t1 + self.catch_up(t1 - t0) + self.quiet_before for t0, t1 in self.stops())]
+        swallowed = [(t0 - self.quiet_after, t1 + self.catch_up(t1 - t0) + self.quiet_before) for t0, t1 in self.stops()]
+        return [c for c in checks if c == checks[-1] or not any(a <= c < b for a, b in swallowed)]
 
     def _session(self) -> int:
         s = FAULT_SESSIONS
         while s in self.open:
             s += 1
         return s
+
+    def _report(self, at: int, session: int, key: tuple) -> Op:
+        """A usage report of `key` (task, provider, model), its counters drawn from the fault stream."""
+        return Op("usage", at, session, {"task_id": key[0], "provider": key[1], "model": key[2],
+                                         "input": self.rng.randint(1, 20_000), "output": self.rng.randint(0, 4_000),
+                                         "cache_read": 0, "cache_write": 0, "created_at": None})
 
     def _uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -106,7 +110,7 @@ class Schedule:
                 return
             out.append(Op("commit" if late["commit"] else "rollback", at, session, {}))
             if late["commit"]:
-                gen.adopt(late["tenant"], late["task"], at)
+                gen.adopt(late["tenant"], late["task"])
         elif kind == "cancel":
             s, how = self._session(), self.rng.choice(("backend", "terminate", "timeout"))
             out.append(Op("lock", at, s, {"target": "state", "task_id": None}))
@@ -121,7 +125,6 @@ class Schedule:
             self._race(gen, at)
         elif kind == "restart":
             out.append(Op("restart", at, 0, {}))
-            self.killed += len(self.open)
             self.open.clear()  # every held transaction died with the server
         elif kind == "backfill":
             out.append(Op("backfill", at, 0, {"months_back": None, "force": False, "conn": "backfill", "wait": True}))
@@ -150,9 +153,7 @@ class Schedule:
             if (provider, model) in keys:
                 continue
             keys.add((provider, model))
-            gen.out.append(Op("usage", at, s, {
-                "task_id": task["id"], "provider": provider, "model": model, "input": rng.randint(1, 20_000),
-                "output": rng.randint(0, 4_000), "cache_read": 0, "cache_write": 0, "created_at": None}))
+            gen.out.append(self._report(at, s, (task["id"], provider, model)))
         task["keys"] = keys
         self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}
         gen.schedule(at + self._span(self.f.commit_latency), "fault", ("late_end", s))
@@ -173,11 +174,7 @@ class Schedule:
             return
         task, out = gen.tasks[key[0]], gen.out
         writer = lambda: rng.randrange(self.sc.pipeline.sessions)  # noqa: E731
-
-        def report(k) -> Op:
-            return Op("usage", at, writer(), {"task_id": k[0], "provider": k[1], "model": k[2],
-                                              "input": rng.randint(1, 20_000), "output": rng.randint(0, 4_000),
-                                              "cache_read": 0, "cache_write": 0, "created_at": None})
+        report = lambda k: self._report(at, writer(), k)  # noqa: E731
 
         s = self._session()
         out.append(report(key))

@@ -242,7 +242,7 @@ class Generator:
         self.by_agent[task.agent].add(task.id)
         self.by_runtime[task.runtime].add(task.id)
 
-    def adopt(self, ten: Tenant, t: dict, at: int) -> None:
+    def adopt(self, ten: Tenant, t: dict) -> None:
         """A task a late transaction wrote, once it committed: later operations may touch it and its usage, if
         what it hangs on is still there (a delete the transaction's locks made fail is, in the database)."""
         if not (ten.alive and t["agent_id"] in ten.agents and t["runtime_id"] in ten.runtimes

@@ -146,8 +146,12 @@ class Faults:
     backfills: float = 0.0  # the standalone backfill, between the writes, late transactions open
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
 
+    def rates(self) -> tuple[float, ...]:
+        """Each kind's rate per day, in the order of bench.faults.KINDS."""
+        return self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses
+
     def any(self) -> bool:
-        return any((self.late_commits, self.cancels, self.races, self.restarts, self.pauses, self.backfills))
+        return any(self.rates())
 
 
 @dataclass(frozen=True)
