@@ -146,13 +146,13 @@ class Schedule:
         s = self._session()
         gen.out.append(Op("begin", at, s, {}))
         gen.out.append(Op("task", at, s, dict(task)))
-        keys = set()
+        keys: list[tuple[str, str]] = []  # a list, not a set: the generator adopts them in this order, by seed
         for _ in range(rng.randint(*r.usage_rows_per_task)):
             provider = rng.choice([p for p, w in r.providers.items() if w > 0])
             model = rng.choice(r.models[provider])
             if (provider, model) in keys:
                 continue
-            keys.add((provider, model))
+            keys.append((provider, model))
             gen.out.append(self._report(at, s, (task["id"], provider, model)))
         task["keys"] = keys
         self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}

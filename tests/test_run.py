@@ -125,10 +125,11 @@ def test_unreachable_server_and_bad_target_exit_2(tmp_path):
     assert result.exit_code == 2 and "is not a directory" in result.output
 
 
-def test_generator_does_not_depend_on_hash_randomisation():
+@pytest.mark.parametrize("name", ["steady", "chaos"])  # chaos: the fault schedule's late transactions too
+def test_generator_does_not_depend_on_hash_randomisation(name):
     """Set iteration order changes with PYTHONHASHSEED; the stream must not."""
     code = ("import hashlib, sys; from bench.generator import generate; from bench.scenario import load;"
-            "ops = generate(load('scenarios/steady.toml'));"
+            f"ops = generate(load('scenarios/{name}.toml'));"
             "print(hashlib.sha256(repr([(o.name, o.at, o.session, o.value) for o in ops]).encode()).hexdigest())")
     root = Path(__file__).resolve().parent.parent
     digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
