@@ -62,10 +62,15 @@ def _styles(results: dict) -> dict[str, tuple[str, str]]:
     return {lb: (f"C{i % 10}", "osD^vPX*<>"[i % 10]) for i, lb in enumerate(_labels(results))}
 
 
+def _below(lim: dict, s: dict, period: float) -> str:
+    """A limit no measured point met: under the smallest point, in writes/s (live mode has its own period)."""
+    return f"< {_f(lim['below'] / s.get('period_s', period))}"
+
+
 def _limit(modes: dict, kind: str, period: float) -> str:
     found = [(m, modes[m]["limits"][kind]) for m in (*MODES, *(m for m in modes if m not in MODES))
              if m in modes and ((modes[m].get("limits") or {}).get(kind) or {}).get("rate_per_s") is not None]
-    below = [f"{m}: < {_f(modes[m]['limits'][kind]['below'] / modes[m].get('period_s', period))}"
+    below = [f"{m}: {_below(modes[m]['limits'][kind], modes[m], period)}"
              for m in modes if ((modes[m].get("limits") or {}).get(kind) or {}).get("below")]
     if not found:
         return "; ".join(below) or DASH
@@ -318,7 +323,7 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
               for lb, modes in _sec(r, "rate").items() for mode, s in modes.items() for p in s.get("points") or []]),
             ("limits", ["config", "mode", "limit", "writes/tick", "writes/s", "source", "largest measured"],
              [[lb, mode, kind, _f(lim.get("writes_per_tick")) if not lim.get("below") else f"< {_f(lim['below'])}",
-               _f(lim.get("rate_per_s")) if not lim.get("below") else f"< {_f(lim['below'] / s.get('period_s', r.get('period_s', 1)))}",
+               _f(lim.get("rate_per_s")) if not lim.get("below") else _below(lim, s, r.get("period_s", 1)),
                ("measured" if lim.get("measured") else "(extrapolated)")
                + (": no point measured keeps up" if lim.get("below") else ""), _f(lim.get("largest_measured"))]
               for lb, modes in _sec(r, "rate").items() for mode, s in modes.items()
