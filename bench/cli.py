@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -33,6 +34,14 @@ PgOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend: {', '.joi
 DsnOpt = Annotated[Optional[str], typer.Option("--dsn", help="connection URL for --pg dsn")]
 PgBinOpt = Annotated[Optional[str], typer.Option("--pg-bin", help="directory of initdb/pg_ctl for --pg local")]
 TargetOpt = Annotated[str, typer.Option("--target", help="reference, hardened, or migration directories (a,b)")]
+PgListOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend(s), comma-separated for a matrix: "
+                                                     f"{', '.join(BACKENDS)}")]
+ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful or hardened (default: the "
+                                                                         "target's own: hardened for hardened)")]
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)")]
+JunitOpt = Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML here (a testcase per run)")]
+SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here "
+                                                                       "(e.g. $GITHUB_STEP_SUMMARY)")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -174,26 +183,47 @@ def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     target: TargetOpt = "reference",
     seed: Annotated[Optional[int], typer.Option("--seed", help="override the scenario's seed")] = None,
-    pg: PgOpt = "embedded",
+    seeds: Annotated[Optional[str], typer.Option("--seeds", help="a seed sweep: 1-200, or 1,5,9-12")] = None,
+    jobs: JobsOpt = None,
+    pg: PgListOpt = "embedded",
     dsn: DsnOpt = None,
     pg_bin: PgBinOpt = None,
+    read_side: ReadSideOpt = None,
     report_dir: ReportDirOpt = Path("reports"),
     json_file: JsonOpt = None,
+    junit: JunitOpt = None,
+    summary_file: SummaryOpt = None,
 ) -> None:
-    """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup."""
+    """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup. With
+    --seeds, once per seed (in parallel with --jobs), ending with the failing seeds and their replay commands."""
+    from bench.batch import parse_seeds
     from bench.execute import run_scenario
     from bench.scenario import load
 
+    pgs = pg_list(pg)
+    if seed is not None and seeds is not None:
+        raise fail("--seed and --seeds: give one or the other")
     with guarded():
         sc = load(scenario)
+        Target.resolve(target, read_side)
+        if seeds is not None or len(pgs) > 1:
+            try:
+                sweep = parse_seeds(seeds) if seeds is not None else [seed if seed is not None else sc.seed]
+            except ValueError as exc:
+                raise fail(str(exc))
+            batch([(scenario, s) for s in sweep], target, pgs, jobs, dsn, pg_bin, read_side, report_dir,
+                  f"{sc.name} seeds {seeds}" if seeds else sc.name, json_file, junit, summary_file,
+                  hint=REPLAY + f"   (or: rollup-bench run {scenario} --target {{target}}{{flags}} --seed {{seed}})")
         if seed is not None:
             sc = dataclasses.replace(sc, seed=seed)
-        hint = f"rollup-bench replay {{history}} --target {{target}}   (or: rollup-bench run {scenario} --target {{target}} --seed {sc.seed})"
-        Target.resolve(target)
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
+        hint = (f"rollup-bench replay {{history}} --target {{target}}{side_flag(read_side)}   (or: rollup-bench run "
+                f"{scenario} --target {{target}}{side_flag(read_side)} --seed {sc.seed})")
+        with start_server(pgs[0], dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
             v = run_scenario(server, scenario, target, report_dir, sc=sc, text=scenario.read_text(), hint=hint,
-                             on_progress=on_progress, json_file=json_file)
+                             on_progress=on_progress, json_file=json_file, read_side=read_side)
     show_verdict(v)
+    if junit or summary_file:
+        write_ci([v], junit, summary_file, sc.name)
     raise typer.Exit(0 if v["ok"] else 1)
 
 
@@ -315,50 +345,137 @@ def repro(
 
 
 def summary(verdicts: list[dict], title: str) -> None:
-    table = Table("scenario", "expected", "observed", "ok", title=title)
+    servers = len({v.get("server") for v in verdicts}) > 1
+    table = Table("scenario", *(["seed"] if len({v["seed"] for v in verdicts}) > 1 else []),
+                  *(["server"] if servers else []), "expected", "observed", "ok", title=title)
     for v in verdicts:
         check = v["checks"][0]
         observed = ", ".join(c["observed"] for c in v["checks"] if not c["ok"]) or check["observed"]
-        table.add_row(v["scenario"], check["expected"], observed, "[green]yes[/]" if v["ok"] else "[red]no[/]")
+        seed = [str(v["seed"])] if len(table.columns) > 4 + servers else []
+        table.add_row(v["scenario"], *seed, *([v["server"]] if servers else []), check["expected"], observed,
+                      "[green]yes[/]" if v["ok"] else "[red]no[/]")
     console.print(table)
+
+
+def pg_list(pg: str) -> list[str]:
+    """--pg embedded,local: the servers of a matrix, each a known backend."""
+    pgs = list(dict.fromkeys(p.strip() for p in pg.split(",") if p.strip()))
+    unknown = [p for p in pgs if p not in BACKENDS]
+    if not pgs or unknown:
+        raise fail(f"--pg {pg!r}: unknown backend {', '.join(unknown) or '(none given)'}; "
+                   f"choose from {', '.join(BACKENDS)}")
+    return pgs
+
+
+def side_flag(read_side: str | None) -> str:
+    return f" --read-side {read_side}" if read_side else ""
+
+
+def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None, title: str) -> None:
+    from bench import ci
+
+    if junit:
+        ci.junit(verdicts, junit)
+    if summary_file:
+        summary_file.parent.mkdir(parents=True, exist_ok=True)
+        with summary_file.open("a") as f:  # appended, as $GITHUB_STEP_SUMMARY is by every step
+            f.write(ci.summary(verdicts, title))
+
+
+def batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs: int | None, dsn, pg_bin,
+          read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "") -> None:
+    """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers; the summary, the CI files, and the
+    exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made."""
+    from bench.batch import Job, failed_jobs, run_jobs, stem_dir
+
+    workers = default_jobs() if jobs is None else jobs
+    if workers < 1:
+        raise fail("--jobs must be at least 1")
+    flags = lambda g: side_flag(read_side) + (f" --pg {g}" if g != "embedded" else "")  # noqa: E731
+    todo = [Job(path, target, g, s, stem_dir(report_dir, g, pgs), read_side,
+                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)))
+            for path, s in runs for g in pgs]
+    failures = 0
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
+                  transient=True) as progress:
+        bar = progress.add_task(f"{title} on {target} · {workers} job(s)", total=len(todo), last="")
+
+        def done(job, v) -> None:
+            nonlocal failures
+            failures += "error" in v or not v["ok"]
+            progress.update(bar, advance=1, last=f"{failures} failed · last {job.scenario.stem}"
+                                                 f"{f' seed {job.seed}' if job.seed is not None else ''}")
+
+        results = run_jobs(todo, workers, dsn=dsn, pg_bin=pg_bin, on_done=done)
+    errors = failed_jobs(todo, results)
+    verdicts = [v for v in results if "error" not in v]
+    if verdicts:
+        shown = verdicts if len(verdicts) <= 40 else [v for v in verdicts if not v["ok"]]
+        summary(shown, f"{title} on {target}" + ("" if shown is verdicts else f": the {len(shown)} failing run(s)"))
+        for v in verdicts:
+            if not v["ok"]:
+                console.print(f"[red]FAIL[/] {v['scenario']} seed {v['seed']} on {v['server']}: {v['report']} — "
+                              f"replay: {v['replay']}", highlight=False, soft_wrap=True)
+        console.print(f"{sum(v['ok'] for v in verdicts)} of {len(todo)} run(s) passed", highlight=False)
+        if json_file:
+            json_file.parent.mkdir(parents=True, exist_ok=True)
+            json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts) and not errors,
+                                             "runs": verdicts}, indent=2, default=str))
+        if junit or summary_file:
+            write_ci(verdicts, junit, summary_file, f"{title} on {target}")
+    if errors:  # one line per distinct error, the worst last, each with the runs it stopped
+        by_text: dict[str, list] = {}
+        for e in sorted(errors, key=lambda e: e.code):
+            by_text.setdefault(str(e), []).append(e)
+        lines = [f"{text} (in {len(es)} run(s): {', '.join(runs_named(es))})" for text, es in by_text.items()]
+        for line in lines[:-1]:
+            err.print(f"also: {line}", highlight=False, soft_wrap=True)
+        raise fail(lines[-1], code=max(e.code for e in errors))
+    raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+
+
+def runs_named(errors: list, most: int = 5) -> list[str]:
+    names = [f"{e.job.scenario.stem}{f' seed {e.job.seed}' if e.job.seed is not None else ''} on {e.job.pg}"
+             for e in errors]
+    return names[:most] + ([f"{len(names) - most} more"] if len(names) > most else [])
+
+
+REPLAY = "rollup-bench replay {history} --target {target}{flags}"  # a batch run's replay line ({flags}: its own)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def gate_scenarios() -> list[Path]:
+    """steady first (the longest, so a parallel gate starts it first), then the reproductions and peer cases."""
+    from bench.execute import SCENARIOS
+
+    return [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
+            *sorted((SCENARIOS / "peer").glob("*.toml"))]
 
 
 @app.command()
 def gate(
     target: TargetOpt = "reference",
-    pg: PgOpt = "embedded",
+    pg: PgListOpt = "embedded",
     dsn: DsnOpt = None,
     pg_bin: PgBinOpt = None,
+    read_side: ReadSideOpt = None,
+    jobs: JobsOpt = None,
     report_dir: ReportDirOpt = Path("reports/gate"),
     json_file: JsonOpt = None,
+    junit: JunitOpt = None,
+    summary_file: SummaryOpt = None,
 ) -> None:
     """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
     for this target (reference: every id reproduced; hardened and other targets: converged everywhere)."""
-    from bench.execute import SCENARIOS, run_scenario
-
-    paths = [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
-             *sorted((SCENARIOS / "peer").glob("*.toml"))]
-    verdicts = []
+    pgs = pg_list(pg)
     with guarded():
-        Target.resolve(target)
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Progress(
-            TextColumn("[bold]gate"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.fields[name]}"),
-            TimeElapsedColumn(), console=err, transient=True,
-        ) as progress:
-            bar = progress.add_task("gate", total=len(paths), name="")
-            for path in paths:
-                progress.update(bar, name=path.stem)
-                verdicts.append(run_scenario(server, path, target, report_dir))
-                progress.advance(bar)
-    summary(verdicts, f"gate on {target}")
-    ok = all(v["ok"] for v in verdicts)
-    for v in verdicts:
-        if not v["ok"]:
-            console.print(f"[red]FAIL[/] {v['scenario']}: {v['report']} — replay: {v['replay']}", highlight=False)
-    if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps({"target": target, "ok": ok, "runs": verdicts}, indent=2, default=str))
-    raise typer.Exit(0 if ok else 1)
+        Target.resolve(target, read_side)
+        batch([(p, None) for p in gate_scenarios()], target, pgs, jobs, dsn, pg_bin, read_side, report_dir, "gate",
+              json_file, junit, summary_file)
 
 
 @app.command()

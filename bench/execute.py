@@ -18,7 +18,7 @@ from bench.ops import WORKLOAD, Op
 from bench.runner import RunResult, run, scripted_ops, whole_hours
 from bench.scenario import Scenario, load, loads
 from bench.verdict import evaluate, markdown
-from rollup.migrations import MIGRATIONS_ROOT, Target
+from rollup.migrations import MIGRATIONS_ROOT, Target, Templates
 
 SCENARIOS = MIGRATIONS_ROOT.parent / "scenarios"
 
@@ -52,22 +52,24 @@ def find_repro(name: str) -> Path:
 
 def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc: Scenario | None = None,
                  text: str | None = None, ops: Iterable[Op] | None = None, replaying: bool = False,
-                 hint: str = "", on_progress: Callable | None = None, json_file: Path | None = None) -> dict:
+                 hint: str = "", on_progress: Callable | None = None, json_file: Path | None = None,
+                 templates: Templates | None = None, read_side: str | None = None) -> dict:
     """Run a scenario (by path, or given) on `target`; write its history, JSON and Markdown; return the verdict."""
     if sc is None:
         sc, text = load(path), path.read_text()
-    tgt = Target.resolve(target)
+    tgt = Target.resolve(target, read_side)
     stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
     history_path = report_dir / f"{stem}.history.jsonl"
     try:
         result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc), replaying,
-                     on_progress)
+                     on_progress, templates)
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
         raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
                          f"replayable up to its last completed operation: {history_path}") from exc
     v = evaluate(result)
+    v["server"], v["read_side"] = server.backend, tgt.read_side
     v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
                                                                                     target=target)
     report_dir.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from bench.scenario import Scenario
 from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database
-from rollup.migrations import Runner, Target
+from rollup.migrations import Runner, Target, Templates
 from rollup.pipeline import Pipeline
 from rollup.scheduler import Scheduler
 
@@ -300,20 +300,23 @@ class Run:
                          self.checks, script or [], self.tick_seconds, self.history.failures)
 
 
-def prepare(server, sc: Scenario, target: Target) -> Database:
+def prepare(server, sc: Scenario, target: Target, templates: Templates | None = None) -> Database:
     """A fresh database with the target migrated (hooks included) just before the scenario starts — only as far
-    as a reproduction's `migrate_to`, when it says so."""
-    db = Database(server, sc.start - MIGRATE_BEFORE)
-    Runner(db, target).up(sc.repro.migrate_to if sc.repro and sc.repro.migrate_to else None)
+    as a reproduction's `migrate_to`, when it says so. With `templates`, a clone of one migrated the same way."""
+    start, to = sc.start - MIGRATE_BEFORE, sc.repro.migrate_to if sc.repro and sc.repro.migrate_to else None
+    if templates is not None:
+        return templates.fresh(target, start, to)
+    db = Database(server, start)
+    Runner(db, target).up(to)
     return db
 
 
 def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: Path, ops: Iterable[Op],
-        replaying: bool = False, on_progress=None) -> RunResult:
+        replaying: bool = False, on_progress=None, templates: Templates | None = None) -> RunResult:
     """Run `ops` (generated, scripted, or a replayed history's) on a fresh database of `server` migrated to
     `target`."""
     ops = list(ops) if sc.steps else ops
-    with prepare(server, sc, target) as db:
+    with prepare(server, sc, target, templates) as db:
         r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress, server)
         try:
             r.execute(ops)

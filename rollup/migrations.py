@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from rollup.database import Database
 
@@ -37,14 +38,21 @@ class Migration:
         return self.version.split("_", 1)[0]
 
 
+READ_SIDE_NAMES = ("faithful", "hardened")
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     dirs: tuple[Path, ...]
+    side: str | None = None  # the read side asked for; None: the target's own (READ_SIDES)
 
     @classmethod
-    def resolve(cls, spec: str) -> Target:
-        """`reference`, `hardened`, or directories joined by commas, merged by file name."""
+    def resolve(cls, spec: str, read_side: str | None = None) -> Target:
+        """`reference`, `hardened`, or directories joined by commas, merged by file name; with the read side
+        its reports are read through, when not the target's own."""
+        if read_side is not None and read_side not in READ_SIDE_NAMES:
+            raise TargetError(f"read side {read_side!r}: choose one of {', '.join(READ_SIDE_NAMES)}")
         if spec in NAMED_TARGETS:
             dirs = tuple(MIGRATIONS_ROOT / d for d in NAMED_TARGETS[spec])
         else:
@@ -52,7 +60,7 @@ class Target:
         for d in dirs:
             if not d.is_dir():
                 raise TargetError(f"target {spec!r}: {d} is not a directory")
-        target = cls(spec, dirs)
+        target = cls(spec, dirs, read_side)
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         return target
@@ -60,7 +68,7 @@ class Target:
     @property
     def read_side(self) -> str:
         """'faithful' (the read side as upstream ships it) or 'hardened' (exact for every zone, safe names)."""
-        return READ_SIDES.get(self.name, "faithful")
+        return self.side or READ_SIDES.get(self.name, "faithful")
 
     def _files(self, suffix: str) -> dict[str, Path]:
         merged: dict[str, Path] = {}
@@ -178,3 +186,32 @@ class Runner:
             self.on_apply("down", version)
             reverted.append(version)
         return reverted
+
+
+class Templates:
+    """Migrated databases to clone on one server: one per target, migration point and simulated migration time,
+    made on first use. A clone costs a file copy, where migrating costs every file's DDL (and the hook's work)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.made: dict[tuple, str] = {}
+
+    def fresh(self, target: Target, start, to: str | None = None) -> Database:
+        """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
+        key = (target.dirs, to, start)
+        if key not in self.made:
+            db = Database(self.server, start)
+            try:
+                Runner(db, target).up(to)
+            except BaseException:
+                db.drop()
+                raise
+            db.clock.close()  # a template must have no sessions
+            self.made[key] = db.name
+        return Database(self.server, start, template=self.made[key])
+
+    def drop(self) -> None:
+        with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
+            for name in self.made.values():
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self.made.clear()

@@ -70,6 +70,9 @@ def run_split(run) -> dict:
         thread = threading.Thread(target=relay, daemon=True)
         thread.start()
         try:
+            from rollup.servers import service_account
+
+            service_account()  # created here once: drivers creating it at the same time race on /etc/passwd
             with ProcessPoolExecutor(len(run.pgs), mp_context=ctx) as pool:
                 futures = {pg: pool.submit(_one_server, run.spec, run.targets, pg, run.baseline, run.pg_bin,
                                            cores[i % len(cores)], progress) for i, pg in enumerate(run.pgs)}

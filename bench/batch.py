@@ -1,0 +1,155 @@
+"""Many scenario runs at once — a gate's scenarios, a seed sweep, either on several servers — spread over worker
+processes. Each worker starts its own servers (a restart fault in one run must not restart another's) and keeps
+one migrated template per target there, which every run clones. The verdicts come back in the order the runs
+were asked for, whatever the number of workers, and each run's history does not depend on it."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from multiprocessing import util
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scenario run: the scenario file, on a target and a server, with its seed (None: the scenario's)."""
+
+    scenario: Path
+    target: str
+    pg: str = "embedded"
+    seed: int | None = None
+    report_dir: Path = Path("reports")
+    read_side: str | None = None
+    hint: str = ""  # the replay line's template ({history}, {target}); empty: replay the history
+
+
+class JobError(RuntimeError):
+    """A run (`job`) that gave no verdict: code 1 for the target's failure (a migration), 2 for bad input or
+    environment. Carried back from a worker as text, since not every exception survives pickling."""
+
+    def __init__(self, job: Job, message: str, code: int):
+        super().__init__(message)
+        self.job, self.code = job, code
+
+
+class Worker:
+    """Runs jobs one after another on servers it starts when first needed and stops at close()."""
+
+    def __init__(self, dsn: str | None = None, pg_bin: str | None = None):
+        self.dsn, self.pg_bin = dsn, pg_bin
+        self.servers: dict[str, tuple] = {}  # pg -> (server, templates)
+
+    def _server(self, pg: str) -> tuple:
+        from rollup.migrations import Templates
+        from rollup.servers import start_server
+
+        if pg not in self.servers:
+            server = start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin)
+            self.servers[pg] = (server, Templates(server))
+        return self.servers[pg]
+
+    def run(self, job: Job) -> dict:
+        """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
+        from bench.execute import ServerLost, run_scenario
+        from bench.scenario import ScenarioError, load
+        from rollup.migrations import MigrationError, TargetError
+        from rollup.servers import ProvisionError
+
+        try:
+            sc = load(job.scenario)
+            if job.seed is not None:
+                sc = replace(sc, seed=job.seed)
+            server, templates = self._server(job.pg)
+            t0 = time.perf_counter()
+            v = run_scenario(server, job.scenario, job.target, job.report_dir, sc=sc, text=job.scenario.read_text(),
+                             hint=job.hint, templates=templates, read_side=job.read_side)
+            v["wall_seconds"] = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
+            return v
+        except MigrationError as exc:
+            return {"error": f"migration failed: {exc}", "code": 1}
+        except (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError) as exc:
+            return {"error": str(exc), "code": 2}
+        except Exception:  # a bug: its traceback, so it can be reported
+            return {"error": traceback.format_exc(), "code": 2}
+
+    def close(self) -> None:
+        for server, templates in self.servers.values():
+            try:
+                templates.drop()
+            except Exception:
+                pass  # the server is stopped next: its databases go with it
+            server.stop()
+        self.servers.clear()
+
+
+_worker: Worker | None = None  # a worker process's own
+
+
+def _start(dsn: str | None, pg_bin: str | None) -> None:
+    global _worker
+    _worker = Worker(dsn, pg_bin)
+    util.Finalize(_worker, _worker.close, exitpriority=10)  # servers stopped when the pool shuts the worker down
+
+
+def _run(job: Job) -> dict:
+    return _worker.run(job)
+
+
+def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bin: str | None = None,
+             on_done: Callable[[Job, dict], None] | None = None) -> list[dict]:
+    """Every job's verdict, in the order of `jobs`. One worker runs them in this process; more run them in
+    spawned processes, each taking the next job as it finishes one (the longest first, if listed first).
+    A job without a verdict gets {"error", "code"} in its place (see `failed_jobs`), so the others still report."""
+    on_done = on_done or (lambda job, v: None)
+    results: list[dict | None] = [None] * len(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        worker = Worker(dsn, pg_bin)
+        try:
+            for i, job in enumerate(jobs):
+                results[i] = worker.run(job)
+                on_done(job, results[i])
+        finally:
+            worker.close()
+    else:
+        from rollup.servers import service_account
+
+        service_account()  # created here once: workers creating it at the same time race on /etc/passwd
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"), initializer=_start,
+                                 initargs=(dsn, pg_bin)) as pool:
+            futures = {pool.submit(_run, job): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                on_done(jobs[i], results[i])
+    return results
+
+
+def failed_jobs(jobs: list[Job], results: list[dict]) -> list[JobError]:
+    """The jobs that gave no verdict, each as the error it raised in its worker."""
+    return [JobError(job, r["error"], r["code"]) for job, r in zip(jobs, results) if "error" in r]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1-200', '3', '1,5,9-12': the seeds, in order, without repeats."""
+    seeds: dict[int, None] = {}  # ordered, without repeats
+    for part in text.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise ValueError(f"--seeds {text!r}: expected seeds like 1-200 or 1,5,9-12")
+        span = range(int(m[1]), int(m[2] or m[1]) + 1)
+        if not span:
+            raise ValueError(f"--seeds {text!r}: the range {part} is empty")
+        seeds.update(dict.fromkeys(span))
+    return list(seeds)
+
+
+def stem_dir(report_dir: Path, pg: str, pgs: list[str]) -> Path:
+    """Where one server's runs write: a folder each when a matrix spans several servers (same file names)."""
+    return report_dir / pg if len(pgs) > 1 else report_dir

@@ -1,0 +1,169 @@
+"""Many runs at once (bench/batch.py): verdicts and histories that do not depend on the number of workers, a
+server per worker (so one run's restart fault leaves the others alone), clones of a migrated template that are
+the same as migrating afresh; and what CI reads from a batch (bench/ci.py): JUnit XML and a Markdown summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from junitparser import Failure, JUnitXml
+from typer.testing import CliRunner
+
+from bench import ci
+from bench.batch import Job, failed_jobs, parse_seeds, run_jobs
+from bench.cli import app
+from bench.execute import SCENARIOS, run_scenario
+from rollup.migrations import Target, Templates, TargetError
+from rollup.servers import start_server
+
+cli = CliRunner()
+
+# A day of a small generated workload with late commits and server restarts: each worker's own server restarts.
+# The reference may diverge on it (late commits are B4's mechanism); hardened converges.
+MINI = """
+[scenario]
+name = "mini"
+seed = 1
+duration = "1d"
+[tenants]
+workspaces = 2
+issues = 4
+[rates]
+tasks_per_hour = 4.0
+[operations]
+per_hour = 1.0
+[pipeline]
+check_every = "12h"
+[zones]
+view = ["UTC", "Asia/Kolkata"]
+[faults]
+late_commits = 6
+restarts = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("mini") / "mini.toml"
+    path.write_text(MINI)
+    return path
+
+
+def test_parse_seeds():
+    assert parse_seeds("3") == [3]
+    assert parse_seeds("1-4") == [1, 2, 3, 4]
+    assert parse_seeds("1,5,3-4,5") == [1, 5, 3, 4]
+    for bad in ("", "a-b", "5-1", "1-"):
+        with pytest.raises(ValueError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_verdicts_and_histories_do_not_depend_on_the_number_of_workers(mini, tmp_path):
+    restart = SCENARIOS / "peer" / "restart.toml"
+    jobs = lambda d: [Job(mini, t, seed=s, report_dir=tmp_path / d) for t in ("reference", "hardened")  # noqa: E731
+                      for s in (1, 2)] + [Job(restart, "reference", report_dir=tmp_path / d)]
+    one, two = run_jobs(jobs("one"), 1), run_jobs(jobs("two"), 2)
+    assert not failed_jobs(jobs("one"), one) and not failed_jobs(jobs("two"), two)
+    assert [v["history_sha256"] for v in one] == [v["history_sha256"] for v in two]
+    assert [v["checks"] for v in one] == [v["checks"] for v in two]
+    assert [(v["scenario"], v["seed"], v["target"], v["server"], v["read_side"]) for v in two[:4]] == [
+        ("mini", 1, "reference", "embedded", "faithful"), ("mini", 2, "reference", "embedded", "faithful"),
+        ("mini", 1, "hardened", "embedded", "hardened"), ("mini", 2, "hardened", "embedded", "hardened")]
+    assert two[4]["scenario"] == "restart"  # in the order asked for, whichever finished first
+    assert all(v["ok"] for v in two[2:]), [c for v in two[2:] for c in v["checks"] if not c["ok"]]
+    assert sum(v["operations"]["by_kind"].get("restart", 0) for v in two[:4]) > 0  # the restarts happened
+
+
+def test_a_clone_of_the_template_runs_as_a_fresh_migration(mini, tmp_path):
+    with start_server("embedded") as server:
+        templates = Templates(server)
+        fresh = run_scenario(server, mini, "hardened", tmp_path / "fresh")
+        cloned = [run_scenario(server, mini, "hardened", tmp_path / f"clone{i}", templates=templates) for i in (1, 2)]
+        assert len(templates.made) == 1  # one template, cloned twice
+        templates.drop()
+    assert fresh["history_sha256"] == cloned[0]["history_sha256"] == cloned[1]["history_sha256"]
+    assert fresh["checks"] == cloned[0]["checks"]
+
+
+def test_a_run_without_a_verdict_is_reported_and_the_others_still_run(mini, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "999_broken.up.sql").write_text("SELECT nothing FROM nowhere;\n")
+    target = f"{Target.resolve('reference').dirs[0]},{broken}"
+    jobs = [Job(mini, "reference", report_dir=tmp_path), Job(mini, target, report_dir=tmp_path)]
+    results = run_jobs(jobs, 2)
+    assert results[0]["ok"]
+    [error] = failed_jobs(jobs, results)
+    assert error.code == 1 and "999_broken" in str(error) and error.job is jobs[1]
+
+
+def test_read_side_is_chosen_and_checked():
+    assert Target.resolve("reference", "hardened").read_side == "hardened"
+    assert Target.resolve("hardened", "faithful").read_side == "faithful"
+    assert Target.resolve("hardened").read_side == "hardened"
+    with pytest.raises(TargetError, match="read side 'sideways'"):
+        Target.resolve("reference", "sideways")
+
+
+def verdict(ok: bool, scenario: str = "steady", server: str = "embedded") -> dict:
+    check = {"name": "hour-grain drift", "expected": "none", "observed": "0 bad key(s)" if ok else "3 bad key(s)",
+             "ok": ok}
+    key = {"bucket_hour": "2026-03-02T10:00:00+00:00", "agent_id": "a" * 36, "runtime_id": "r" * 36,
+           "project_id": None, "provider": "p", "model": "m"}
+    return {"scenario": scenario, "seed": 1, "target": "reference", "read_side": "faithful", "server": server,
+            "server_version": "18.6", "ok": ok, "checks": [check], "wall_seconds": 1.5,
+            "bad_keys": [] if ok else [{"status": "missing", "key": key, "deltas": {"input_tokens": 5}}],
+            "replay": f"rollup-bench replay {scenario}.history.jsonl --target reference",
+            "report": f"{scenario}.md", "history": f"{scenario}.history.jsonl"}
+
+
+def test_junit_has_a_testcase_per_run_and_a_failure_that_says_how_to_replay(tmp_path):
+    path = tmp_path / "junit.xml"
+    ci.junit([verdict(True, "B1"), verdict(False, "steady"), verdict(True, "B1", "local")], path)
+    xml = JUnitXml.fromfile(str(path))
+    suites = list(xml)
+    assert [s.name for s in suites] == ["rollup-bench reference (faithful read side) on embedded",
+                                        "rollup-bench reference (faithful read side) on local"]
+    assert (xml.tests, xml.failures, xml.errors) == (3, 1, 0)
+    cases = {(s.name.rsplit(" ", 1)[1], c.name): c for s in suites for c in s}
+    failed = cases[("embedded", "steady seed 1")]
+    [failure] = failed.result
+    assert isinstance(failure, Failure) and "hour-grain drift: 3 bad key(s)" in failure.message
+    assert "rollup-bench replay steady.history.jsonl" in failure.text and "report: steady.md" in failure.text
+    assert "bad key missing" in failure.text
+    assert not cases[("local", "B1 seed 1")].result and cases[("local", "B1 seed 1")].time == 1.5
+
+
+def test_summary_puts_failures_first_with_their_replay():
+    text = ci.summary([verdict(True, "B1"), verdict(False, "steady"), verdict(True, "B1", "local")], "gate")
+    lines = text.splitlines()
+    assert lines[0] == "## gate: FAIL"
+    rows = [line for line in lines if line.startswith("| ") and "seed" in line]
+    assert rows[0].startswith("| steady seed 1 | **FAIL**: hour-grain drift: 3 bad key(s) | – |")
+    assert rows[1] == "| B1 seed 1 | pass | pass |"
+    assert "`rollup-bench replay steady.history.jsonl --target reference`" in text
+
+
+def test_run_seeds_across_servers_in_parallel_writes_junit_and_summary(mini, tmp_path):
+    junit, summary, out = tmp_path / "j.xml", tmp_path / "s.md", tmp_path / "all.json"
+    result = cli.invoke(app, ["run", str(mini), "--target", "hardened", "--seeds", "1-2", "--pg", "embedded,local",
+                              "--jobs", "2",
+                              "--report-dir", str(tmp_path / "r"), "--junit", str(junit), "--summary", str(summary),
+                              "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(out.read_text())["runs"]
+    assert sorted((v["seed"], v["server"]) for v in runs) == [(1, "embedded"), (1, "local"), (2, "embedded"),
+                                                              (2, "local")]
+    assert {v["server_version"].split(".")[0] for v in runs} == {"18", "15"}
+    assert (tmp_path / "r" / "local" / "mini-hardened-seed2.history.jsonl").exists()
+    assert JUnitXml.fromfile(str(junit)).tests == 4
+    assert "4 of 4 run(s) passed" in summary.read_text()
+
+
+def test_run_seeds_bad_input_exits_2(mini):
+    for argv, message in ((["--seeds", "x"], "--seeds 'x'"), (["--seed", "1", "--seeds", "1-2"], "one or the other"),
+                          (["--seeds", "1", "--jobs", "0"], "--jobs"), (["--pg", "embedded,nosuch"], "nosuch")):
+        result = cli.invoke(app, ["run", str(mini), *argv])
+        assert result.exit_code == 2 and message in result.output, result.output
