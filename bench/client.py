@@ -14,46 +14,14 @@ from collections import deque
 
 import psycopg
 
-from bench.app import UPSERT_USAGE
 from bench.history import HistoryWriter
+from bench.kinds import KINDS
 from bench.loader import Loader
 from bench.ops import BULK, Op
 from rollup.clock import from_us, start_at
 from rollup.database import Database
 
-SINGLE: dict[str, str] = {
-    "workspace": "INSERT INTO workspace (id, name, slug) VALUES (%(id)s, %(name)s, %(slug)s)",
-    "user": 'INSERT INTO "user" (id, name, email, timezone) VALUES (%(id)s, %(name)s, %(email)s, %(timezone)s)',
-    "runtime": "INSERT INTO agent_runtime (id, workspace_id, name, runtime_mode, provider, daemon_id)"
-               " VALUES (%(id)s, %(workspace_id)s, %(name)s, 'local', %(provider)s, %(daemon_id)s)",
-    "agent": "INSERT INTO agent (id, workspace_id, name, runtime_mode, runtime_id)"
-             " VALUES (%(id)s, %(workspace_id)s, %(name)s, 'local', %(runtime_id)s)",
-    "project": "INSERT INTO project (id, workspace_id, title) VALUES (%(id)s, %(workspace_id)s, %(title)s)",
-    "issue": "INSERT INTO issue (id, workspace_id, project_id, number, title, creator_type, creator_id)"
-             " VALUES (%(id)s, %(workspace_id)s, %(project_id)s, %(number)s, %(title)s, 'member', %(creator_id)s)",
-    "task": "INSERT INTO agent_task_queue (id, agent_id, runtime_id, issue_id, status)"
-            " VALUES (%(id)s, %(agent_id)s, %(runtime_id)s, %(issue_id)s, 'completed')",
-    "usage": UPSERT_USAGE,
-    "delete_usage": "DELETE FROM task_usage WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
-    "delete_task": "DELETE FROM agent_task_queue WHERE id = %(id)s",
-    "delete_issue": "DELETE FROM issue WHERE id = %(id)s",
-    "delete_agent": "DELETE FROM agent WHERE id = %(id)s",
-    "delete_runtime": "DELETE FROM agent_runtime WHERE id = %(id)s",
-    "delete_project": "DELETE FROM project WHERE id = %(id)s",
-    "delete_workspace": "DELETE FROM workspace WHERE id = %(id)s",
-    "reassign_runtime": "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s WHERE id = %(id)s",
-    "link_issue": "UPDATE agent_task_queue SET issue_id = %(issue_id)s WHERE id = %(id)s",
-    "change_issue_project": "UPDATE issue SET project_id = %(project_id)s, updated_at = now() WHERE id = %(id)s",
-    # Assumption breakers: writes the application never makes.
-    "change_agent": "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",
-    "change_usage_key": "UPDATE task_usage SET task_id = coalesce(%(new_task_id)s::uuid, task_id),"
-                        " provider = coalesce(%(new_provider)s, provider), model = coalesce(%(new_model)s, model),"
-                        " created_at = coalesce(%(new_created_at)s, created_at)"
-                        " WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
-    "update_no_bump": "UPDATE task_usage SET input_tokens = %(input)s, output_tokens = %(output)s,"
-                      " cache_read_tokens = %(cache_read)s, cache_write_tokens = %(cache_write)s"
-                      " WHERE task_id = %(task_id)s AND provider = %(provider)s AND model = %(model)s",
-}
+SINGLE: dict[str, str] = {name: k.sql for name, k in KINDS.items() if k.sql}  # each operation's statement
 TIMES = ("created_at", "new_created_at")
 HOLD = 3600 * 1_000_000  # how long a new usage row waits for its re-reports before it is streamed, in µs
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 
 from bench.faults import Schedule
+from bench.kinds import KINDS
 from bench.ops import Op
 from bench.scenario import Scenario
 from rollup.clock import to_us
@@ -331,80 +332,9 @@ class Generator:
     # ------------------------------------------------------------------ mutations
 
     def mutate(self, ten: Tenant, at: int, kind: str) -> None:
-        if not ten.alive:
-            return
-        rng = self.rng
-        if kind == "usage_delete":
-            key = self.usage.choice(rng)
-            if key:
-                self.emit("delete_usage", at, task_id=key[0], provider=key[1], model=key[2])
-                self.usage.discard(key)
-                self.tasks[key[0]].keys.discard(key[1:])
-        elif kind == "task_delete":
-            tid = ten.tasks.choice(rng)
-            if tid:
-                self.emit("delete_task", at, id=tid)
-                self.kill_task(tid)
-        elif kind == "issue_delete" and ten.issues:
-            iid = rng.choice(ten.issues)
-            self.emit("delete_issue", at, id=iid)
-            self.drop_issue(iid)
-            self.new_issue(ten, at)
-        elif kind == "agent_delete" and ten.agents:
-            aid = rng.choice(ten.agents)
-            self.emit("delete_agent", at, id=aid)
-            if self.nemesis and self.nemesis.open:  # may wait out lock_timeout on a late transaction's locks and
-                self.doubtful.add(self.agent_runtime[aid])  # fail: its runtime may still be in use (RESTRICT)
-            ten.agents.remove(aid)
-            self.kill_tasks_of(self.by_agent, aid)
-            self.new_agent(ten, at)
-        elif kind == "runtime_delete":
-            used = set(self.agent_runtime[a] for a in ten.agents)
-            free = [r for r in ten.runtimes if r not in used and r not in self.doubtful]
-            if free:
-                rid = rng.choice(free)
-                self.emit("delete_runtime", at, id=rid)
-                ten.runtimes.remove(rid)
-                self.kill_tasks_of(self.by_runtime, rid)
-                self.new_runtime(ten, at)
-        elif kind == "project_delete" and ten.projects:
-            pid = rng.choice(ten.projects)
-            self.emit("delete_project", at, id=pid)
-            ten.projects.remove(pid)
-            for iid, project in self.issue_project.items():
-                if project == pid:
-                    self.issue_project[iid] = None
-            self.new_project(ten, at)
-        elif kind == "workspace_delete":
-            self.emit("delete_workspace", at, id=ten.id)
-            self.drop_tenant(ten)
-            self.new_tenant(at)
-        elif kind == "runtime_reassign":
-            self.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, self.by_runtime)
-        elif kind == "link_chat_task":
-            tid = ten.chat_tasks.choice(rng)
-            if tid and ten.issues:
-                iid = rng.choice(ten.issues)
-                self.emit("link_issue", at, id=tid, issue_id=iid)
-                ten.chat_tasks.discard(tid)
-                self.tasks[tid].issue = iid
-                self.by_issue[iid].add(tid)
-        elif kind == "issue_project_change" and ten.issues:
-            iid = rng.choice(ten.issues)
-            choices = [p for p in ten.projects + [None] if p != self.issue_project[iid]]
-            if choices:
-                project = rng.choice(choices)
-                self.emit("change_issue_project", at, id=iid, project_id=project)
-                self.issue_project[iid] = project
-        elif kind == "agent_change":
-            self.move_task(ten, at, "change_agent", "agent", ten.agents, self.by_agent)
-        elif kind == "usage_key_change":
-            self.change_usage_key(ten, at)
-        elif kind == "update_without_bump":
-            key = self.usage.choice(rng)
-            if key:
-                self.emit("update_no_bump", at, task_id=key[0], provider=key[1], model=key[2],
-                          input=rng.randrange(1, 10_000), output=rng.randrange(0, 2_000), cache_read=0, cache_write=0)
+        """What drawing a mutation of `kind` does: the registry's action (bench/kinds.py)."""
+        if ten.alive:
+            KINDS[kind].mutate(self, ten, at)
 
     def move_task(self, ten: Tenant, at: int, op: str, attr: str, choices: list, index: dict) -> None:
         """Point a random task of the tenant at another of `choices` (its runtime or its agent)."""

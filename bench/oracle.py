@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from bench.kinds import KINDS
 from bench.ops import CATALOG
 
 KEY = ["bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "provider", "model"]
@@ -18,6 +19,7 @@ COUNTS = ["task_count", "event_count"]
 HOUR_US = 3_600_000_000
 NEVER = 2**62
 USAGE_KEY = ["task_id", "provider", "model"]
+SAME_AS = {name: k.same_as for name, k in KINDS.items() if k.same_as}
 INSERT, OVERWRITE = 0, 1  # writes to a usage row: the upsert, an update without a bump
 # Ids and names that key joins and groups: categorical (a global dictionary), so ten million rows are grouped by
 # integers rather than 36-character strings.
@@ -30,7 +32,9 @@ def committed(ops: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
     sparse, and ten million usage rows must not drag thirty empty columns along. (A check's view of the history
     as it then stood is `history.as_seen`.)"""
     ok = ops.lazy().filter(pl.col("outcome") == "ok")
-    kinds = list(CATALOG)
+    if SAME_AS:  # kinds that are special cases of others are modelled as those (bench/kinds.py)
+        ok = ok.with_columns(pl.col("f").replace(SAME_AS))
+    kinds = [k for k in CATALOG if k not in SAME_AS]
     frames = pl.collect_all([
         ok.filter(pl.col("f") == k).select(
             "i", "at", "start", "r", (pl.col("i") * 2).alias("ord"),

@@ -7,6 +7,7 @@ import json
 import random
 import re
 import tomllib
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import zones as tz
+from bench.kinds import OLD_NAMES, WEIGHTED
 from bench.ops import BREAKERS as BREAKER_OPS
 from bench.ops import CATALOG, FAULTS
 from bench.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
@@ -23,12 +25,8 @@ DRIFT = ("none", "some")
 FAILURE_LEVELS = ("none", "some", "any")
 SESSION_ZONES = ("utc", "random")
 REPRESENTATION = ("none", "non_whole_hour_only", "some", "any")
-OPS = {  # op name -> default weight
-    "usage_delete": 1.0, "task_delete": 1.0, "issue_delete": 0.5, "agent_delete": 0.0, "runtime_delete": 0.2,
-    "project_delete": 0.2, "workspace_delete": 0.0, "runtime_reassign": 2.0, "link_chat_task": 2.0,
-    "issue_project_change": 2.0,
-}  # fmt: skip
-BREAKERS = ("agent_change", "usage_key_change", "update_without_bump")  # B12/B13: no app path, opt-in only
+OPS = {k: w for k, w in WEIGHTED.items() if k not in BREAKER_OPS}  # operation kind -> default weight
+BREAKERS = tuple(k for k in WEIGHTED if k in BREAKER_OPS)  # B12/B13: no application path, opt-in only
 PROVIDERS = {"anthropic": 0.6, "google": 0.1, "openai": 0.3}  # by name, as validated provider tables are
 MODELS = {
     "anthropic": ("claude-sonnet-4", "claude-haiku-4"),
@@ -233,12 +231,18 @@ class Scenario:
                 del e["failures"]
         for step in data["steps"]:
             step.pop("line", None)
+        weights = data["operations"]["weights"]  # under the names digests were first recorded with
+        for kind, default in WEIGHTED.items():
+            if kind not in OLD_NAMES.values() and weights[kind] == default:
+                del weights[kind]  # a kind added since, at its default
+        data["operations"]["weights"] = {FIRST_NAMES.get(k, k): v for k, v in weights.items()}
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_canonical)
         return hashlib.sha256(f"rollup-bench scenario v1\n{text}".encode()).hexdigest()
 
 
 # Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
 # default renders without it, so its digest (and its histories) stay what they were.
+FIRST_NAMES = {new: old for old, new in OLD_NAMES.items()}
 LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc", ("faults",): asdict(Faults())}
 
 
@@ -534,13 +538,26 @@ def _rates(t: _Table) -> Rates:
     )  # fmt: skip
 
 
+class ScenarioWarning(UserWarning):
+    """Something a scenario still may say, but should not: one line, file:line: key: message."""
+
+
 def _operations(t: _Table) -> Operations:
     breakers = t.get("breakers", False, bool)
-    w = t.table("weights", (*OPS, *BREAKERS))
+    w = t.table("weights", (*OPS, *BREAKERS, *OLD_NAMES))
+    said = {}  # kind -> the name the file gave it by, for errors
+    for old, new in OLD_NAMES.items():  # the weights' first names, from before there was one vocabulary
+        if old in w.data:
+            if new in w.data:
+                w.fail(old, f"the former name of {new}, which is given too")
+            w.data[new], said[new] = w.data.pop(old), old
+            where = f"{w.ctx.source}:{w.ctx.locator.line((*w.path, old))}"
+            warnings.warn(f"{where}: operations.weights.{old}: deprecated name; say {new}", ScenarioWarning,
+                          stacklevel=2)
     weights = {op: w.number(op, OPS.get(op, 0.0), float, lo=0) for op in (*OPS, *BREAKERS)}
     for op in BREAKERS:
         if weights[op] > 0 and not breakers:
-            w.fail(op, "a breaker (no application path) needs operations.breakers = true")
+            w.fail(said.get(op, op), "a breaker (no application path) needs operations.breakers = true")
     return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
 
 

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bench.kinds import KINDS, Refs
 from bench.ops import Op
 
 NAMESPACE = uuid.UUID("6f0b8a52-6a8e-4b0e-9a55-3d1f2b0c7e11")
@@ -56,37 +57,10 @@ def world(at: int) -> list[Op]:
     return ops
 
 
-# Step kinds: the keys each takes (with defaults; None = required) and the operation it becomes.
-USAGE_KEY = {"task": None, "provider": "anthropic", "model": "claude-sonnet-4"}
-TOKENS = {"input": 100, "output": 0, "cache_read": 0, "cache_write": 0}
-STEPS: dict[str, dict] = {
-    "task": {"name": None, "agent": "A.a1", "issue": "", "runtime": ""},
-    "usage": {**USAGE_KEY, **TOKENS, "created_at": ""},
-    "delete_usage": dict(USAGE_KEY),
-    "delete_task": {"task": None},
-    "delete_issue": {"issue": None},
-    "delete_agent": {"agent": None},
-    "delete_runtime": {"runtime": None},
-    "delete_project": {"project": None},
-    "delete_workspace": {"workspace": None},
-    "reassign_runtime": {"task": None, "runtime": None},
-    "link_issue": {"task": None, "issue": None},
-    "change_issue_project": {"issue": None, "project": ""},
-    "change_agent": {"task": None, "agent": None},
-    "change_usage_key": {**USAGE_KEY, "new_task": "", "new_provider": "", "new_model": "", "new_created_at": ""},
-    "update_no_bump": {**USAGE_KEY, **TOKENS},
-    "tick": {"conn": "pool", "wait": True, "timeout": ""},
-    "ticks": {"until": None, "every": "5m", "conn": "pool"},  # a tick at `at`, then every `every` until `until`
-    "await": {"conn": None},
-    "wait_blocked": {"conn": None},
-    "cancel": {"conn": None, "how": "backend"},
-    "begin": {}, "commit": {}, "rollback": {},
-    "lock": {"target": "rollup", "task": ""},
-    "backfill": {"months_back": 0, "force": False, "conn": "backfill", "wait": True},
-    "migrate": {"to": ""},
-    "restart": {},
-    "check": {"final": False},
-}
+# Step kinds: the keys each takes (with defaults; None = required), from the registry; `ticks` is the one step that
+# is no operation of its own.
+STEPS: dict[str, dict] = {name: k.step for name, k in KINDS.items() if k.step is not None}
+STEPS["ticks"] = {"until": None, "every": "5m", "conn": "pool"}  # a tick at `at`, then every `every` until `until`
 CANCEL_HOW = ("backend", "terminate")
 LOCK_TARGETS = ("rollup", "state", "usage")
 NEEDS_SESSION = ("begin", "commit", "rollback", "lock")
@@ -101,11 +75,6 @@ class Step:
     line: int | None = None
 
 
-def _ref(name: str) -> str | None:
-    """The id of a named entity (`A.a1`) or task (`t1`); '' means none."""
-    return uid(name) if name else None
-
-
 def to_ops(step: Step, start_us: int, sessions: dict[str, int]) -> list[Op]:
     """The operations a step becomes (one, except for `ticks`)."""
     if step.do != "ticks":
@@ -118,54 +87,9 @@ def to_ops(step: Step, start_us: int, sessions: dict[str, int]) -> list[Op]:
 
 def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
     """The operation a step becomes; times are microseconds since the epoch."""
-    a, at = step.args, start_us + step.at // timedelta(microseconds=1)
     session = sessions.setdefault(step.session, HELD + len(sessions)) if step.session else 0
-    offset = lambda text: start_us + parse_offset(text) if text else None  # noqa: E731
-    key = {"task_id": _ref(a.get("task", "")), "provider": a.get("provider"), "model": a.get("model")}
-    tokens = {k: a.get(k) for k in TOKENS}
-    d = step.do
-    if d == "task":
-        agent = a["agent"]
-        runtime = a["runtime"] or f"{agent.split('.')[0]}.r1"
-        value = {"id": uid(a["name"]), "agent_id": uid(agent), "runtime_id": uid(runtime), "issue_id": _ref(a["issue"])}
-    elif d == "usage":
-        value = {**key, **tokens, "created_at": offset(a["created_at"])}
-    elif d == "delete_usage":
-        value = key
-    elif d in ("delete_task", "delete_issue", "delete_agent", "delete_runtime", "delete_project", "delete_workspace"):
-        kind = d.removeprefix("delete_")
-        value = {"id": uid(a[kind])}
-    elif d == "reassign_runtime":
-        value = {"id": uid(a["task"]), "runtime_id": uid(a["runtime"])}
-    elif d == "link_issue":
-        value = {"id": uid(a["task"]), "issue_id": uid(a["issue"])}
-    elif d == "change_issue_project":
-        value = {"id": uid(a["issue"]), "project_id": _ref(a["project"])}
-    elif d == "change_agent":
-        value = {"id": uid(a["task"]), "agent_id": uid(a["agent"])}
-    elif d == "change_usage_key":
-        value = {**key, "new_task_id": _ref(a["new_task"]), "new_provider": a["new_provider"] or None,
-                 "new_model": a["new_model"] or None, "new_created_at": offset(a["new_created_at"])}
-    elif d == "update_no_bump":
-        value = {**key, **tokens}
-    elif d == "tick":
-        timeout = parse_offset(a["timeout"]) // 1000 if a["timeout"] else None
-        value = {"conn": a["conn"], "wait": a["wait"], "timeout_ms": timeout}
-    elif d in ("await", "wait_blocked"):
-        value = {"conn": a["conn"]}
-    elif d == "cancel":
-        value = {"conn": a["conn"], "how": a["how"]}
-    elif d == "lock":
-        value = {"target": a["target"], "task_id": _ref(a["task"])}
-    elif d == "backfill":
-        value = {"months_back": a["months_back"] or None, "force": a["force"], "conn": a["conn"], "wait": a["wait"]}
-    elif d == "migrate":
-        value = {"to": a["to"] or None}
-    elif d == "check":
-        value = {"final": a["final"]}
-    else:  # begin, commit, rollback, restart
-        value = {}
-    return Op(d, at, session, value)
+    value = KINDS[step.do].build(step.args, Refs(uid, start_us, parse_offset))
+    return Op(step.do, start_us + step.at // timedelta(microseconds=1), session, value)
 
 
 def parse_offset(text: str) -> int:

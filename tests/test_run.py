@@ -32,7 +32,7 @@ tasks_per_hour = 4.0
 [operations]
 per_hour = 3.0
 [operations.weights]
-usage_delete = 4
+delete_usage = 4
 [pipeline]
 check_every = "12h"
 [zones]

@@ -65,8 +65,8 @@ FULL = textwrap.dedent("""\
     breakers = true
 
     [operations.weights]
-    agent_delete = 4
-    update_without_bump = 1.5
+    delete_agent = 4
+    update_no_bump = 1.5
 
     [pipeline]
     tick_every = "1m"
@@ -116,8 +116,8 @@ def test_full_file_round_trips():
     o = s.operations
     assert (o.per_hour, o.breakers) == (3.0, True)
     assert set(o.weights) == set(sc.OPS) | set(sc.BREAKERS)
-    assert o.weights["agent_delete"] == 4 and o.weights["update_without_bump"] == 1.5
-    assert o.weights["runtime_reassign"] == 2 and o.weights["agent_change"] == 0
+    assert o.weights["delete_agent"] == 4 and o.weights["update_no_bump"] == 1.5
+    assert o.weights["reassign_runtime"] == 2 and o.weights["change_agent"] == 0
     assert s.pipeline == sc.Pipeline(timedelta(minutes=1), True, 16, timedelta(minutes=1), 32)
     assert s.zones == sc.Views(("Pacific/Chatham",), 3, 365)
     assert s.expectation("reference") == Expectation("some", "some", "non_whole_hour_only")
@@ -131,9 +131,9 @@ def test_defaults():
     assert s.rates.diurnal == "office" and s.rates.providers == {"anthropic": 0.6, "openai": 0.3, "google": 0.1}
     assert s.rates.models["google"] == ("gemini-2.5-pro",)
     assert s.operations.weights == {
-        "usage_delete": 1, "task_delete": 1, "issue_delete": 0.5, "agent_delete": 0, "runtime_delete": 0.2,
-        "project_delete": 0.2, "workspace_delete": 0, "runtime_reassign": 2, "link_chat_task": 2,
-        "issue_project_change": 2, "agent_change": 0, "usage_key_change": 0, "update_without_bump": 0,
+        "delete_usage": 1, "delete_task": 1, "delete_issue": 0.5, "delete_agent": 0, "delete_runtime": 0.2,
+        "delete_project": 0.2, "delete_workspace": 0, "reassign_runtime": 2, "link_issue": 2,
+        "change_issue_project": 2, "change_agent": 0, "change_usage_key": 0, "update_no_bump": 0, "move_usage": 0,
     }  # fmt: skip
     assert s.pipeline.tick_every == timedelta(minutes=5) and s.pipeline.check_every == timedelta(days=1)
     assert s.zones.view == ("UTC", "America/Los_Angeles", "Asia/Kolkata") and s.zones.report_days == 30
@@ -224,7 +224,7 @@ def test_error_fields_and_no_line():
 
 def test_dotted_keys_and_inline_tables_are_located():
     assert error(X + "[rates]\nchat_share = 0.1\ntokens.input_median = 0\n").line == 5
-    assert error(X + "[operations]\nweights = { task_delete = 1, x = 2 }\n").line == 4
+    assert error(X + "[operations]\nweights = { delete_task = 1, x = 2 }\n").line == 4
     assert error("scenario.name = 'x'\nscenario.seed = -3\n").line == 2
     # every key of a full file, after multi-line arrays and sub-tables, is found on its own line
     lines = FULL.splitlines()
@@ -240,12 +240,36 @@ def test_dotted_keys_and_inline_tables_are_located():
 
 
 def test_breakers_need_the_flag():
-    text = "[scenario]\nname = 'x'\n\n[operations]\nper_hour = 2\n\n[operations.weights]\nusage_key_change = 1\n"
+    text = "[scenario]\nname = 'x'\n\n[operations]\nper_hour = 2\n\n[operations.weights]\nchange_usage_key = 1\n"
     e = error(text)
-    assert e.line == 8 and e.key == "operations.weights.usage_key_change" and "breakers = true" in e.message
+    assert e.line == 8 and e.key == "operations.weights.change_usage_key" and "breakers = true" in e.message
     allowed = loads(text.replace("per_hour = 2", "per_hour = 2\nbreakers = true"))
-    assert allowed.operations.weights["usage_key_change"] == 1
-    assert loads(text.replace("= 1", "= 0")).operations.weights["usage_key_change"] == 0
+    assert allowed.operations.weights["change_usage_key"] == 1
+    assert loads(text.replace("= 1", "= 0")).operations.weights["change_usage_key"] == 0
+
+
+def test_former_weight_names_are_accepted_with_a_warning_and_change_nothing():
+    new = X + "[operations]\nbreakers = true\n[operations.weights]\nlink_issue = 3\nchange_agent = 1\n"
+    old = new.replace("link_issue", "link_chat_task").replace("change_agent", "agent_change")
+    with pytest.warns(sc.ScenarioWarning) as caught:
+        renamed = loads(old, source="old.toml")
+    assert [str(w.message) for w in caught] == [
+        "old.toml:6: operations.weights.link_chat_task: deprecated name; say link_issue",
+        "old.toml:7: operations.weights.agent_change: deprecated name; say change_agent"]
+    assert renamed == loads(new, source="old.toml") and renamed.digest() == loads(new).digest()
+    both = error(new + "link_chat_task = 1\n")
+    assert both.key == "operations.weights.link_chat_task" and "given too" in both.message
+    with pytest.warns(sc.ScenarioWarning):
+        e = error(old.replace("breakers = true\n", ""))  # an error names the key as the file says it
+    assert e.key == "operations.weights.agent_change" and e.line == 6
+
+
+def test_digests_render_weights_under_their_first_names():
+    """Digests (and so histories) recorded before the one vocabulary stay what they were; a kind added since
+    leaves them alone at its default."""
+    s = loads(MINIMAL)
+    assert s.digest() == loads(MINIMAL + "[operations.weights]\nmove_usage = 0\n").digest()
+    assert s.digest() != loads(MINIMAL + "[operations]\nbreakers = true\n[operations.weights]\nmove_usage = 1\n").digest()
 
 
 def test_expectation_falls_back_target_then_default_then_builtin():

@@ -37,9 +37,9 @@ chat_share = 0.5
 [operations]
 per_hour = 4.0
 [operations.weights]
-usage_delete = 2
-task_delete = 3
-link_chat_task = 3
+delete_usage = 2
+delete_task = 3
+link_issue = 3
 [pipeline]
 check_every = "6h"
 [zones]
