@@ -3,12 +3,14 @@ faults that touched it. A key nothing explains is a finding: the catalogue is in
 
 Each rule reads the history only — what touched the key (`checker.touching`), and the faults around it:
 - B1  an agent (or its workspace) hard-deleted: the cascade runs after the agent row is gone;
-- B2  an issue of another workspace than the key's, deleted or moved to another project;
+- B2  an issue of another workspace than the key's, deleted or moved to another project (its project deleted
+      too: ON DELETE SET NULL moves it to none);
 - B3  a write committed while a tick (or a backfill) waited at a waitpoint between its read and its write;
 - B4  a write in a transaction that committed more than 5 minutes after it began;
 - B5  a gap between ticks longer than the queue's 7-day retention (a pause), after the key was touched;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
-- B12 a task's agent_id changed; B13 a usage row re-keyed, or updated without a bump;
+- B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
+      ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
 - L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
       touched after what the last good tick before it covered (a held transaction's writes touch when they
       commit): its session-level lock stays with the pooled connection and every later tick finds it taken.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from bench.kinds import KINDS
 from bench.ops import WRITES
 
 MINUTE = 60_000_000
@@ -88,10 +91,9 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
     """The catalogue ids whose mechanism the operations that touched `key` (`hit`) show."""
     kinds = set(hit.get_column("f").to_list())
     touched = set(hit.get_column("i").to_list())
-    ids = []
-    if kinds & {"delete_agent", "delete_workspace"}:
-        ids.append("B1")
-    if kinds & {"delete_issue", "change_issue_project"}:
+    by_kind = {x for k in kinds for x in KINDS[k].explains}  # ids a kind explains wherever it touched
+    ids = ["B1"] if "B1" in by_kind else []
+    if kinds & {"delete_issue", "change_issue_project", "delete_project"}:  # (a project delete changes its issues')
         issues = hit.filter(pl.col("f").is_in(["task", "link_issue"])).get_column("issue_id").drop_nulls()
         if any(ctx.issue_workspace.get(i) not in (None, key["workspace_id"]) for i in issues.to_list()):
             ids.append("B2")
@@ -108,10 +110,7 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
             created=month(pl.coalesce("created_at", "at")).first(), written=month(pl.col("at")).max())
         if rows.filter(pl.col("written") > pl.col("created")).height:
             ids.append("B6")
-    if "change_agent" in kinds:
-        ids.append("B12")
-    if kinds & {"change_usage_key", "update_no_bump"}:
-        ids.append("B13")
+    ids += [x for x in ("B12", "B13") if x in by_kind]
     if hit.height and ctx.leaked(max(ctx.committed.get(i, at) for i, at in hit.select("i", "at").iter_rows())):
         ids.append("L1")
     return ids

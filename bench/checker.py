@@ -132,10 +132,16 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
     hour = key["bucket_hour"]
     same_model = (pl.col("provider").str.to_lowercase() == key["provider"]) & (pl.col("model") == key["model"])
     agent_tasks = ops.filter(pl.col("f").is_in(["task", "change_agent"]) & (pl.col("agent_id") == key["agent_id"]))
-    tasks = ops.filter(
-        pl.col("task_id").is_in(agent_tasks.get_column("id").implode()) & same_model
-        & ((pl.coalesce("created_at", "start") // HOUR_US) * HOUR_US == hour)
-    ).get_column("task_id").unique().implode()
+    in_hour = (pl.coalesce("created_at", "start") // HOUR_US) * HOUR_US == hour
+    ids = agent_tasks.get_column("id").implode()
+    # re-keys onto its provider and model of rows of its agent's tasks first reported in its hour
+    into = ops.filter((pl.col("f") == "change_usage_key") & pl.col("task_id").is_in(ids)
+                      & (pl.coalesce("new_provider", "provider").str.to_lowercase() == key["provider"])
+                      & (pl.coalesce("new_model", "model") == key["model"]))
+    into = into.join(ops.filter((pl.col("f") == "usage") & in_hour).select("task_id", "provider", "model").unique(),
+                     on=["task_id", "provider", "model"], how="semi")
+    tasks = pl.concat([ops.filter(pl.col("task_id").is_in(ids) & same_model & in_hour).get_column("task_id"),
+                       into.get_column("task_id")]).unique().implode()
     issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \
         .get_column("issue_id").drop_nulls().unique().implode()
     # a project its issues ever had: deleting it moves their usage to no project (ON DELETE SET NULL)
@@ -150,6 +156,8 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
         | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
         | ((pl.col("f") == "delete_project") & pl.col("id").is_in(projects))
         | ((pl.col("f") == "change_usage_key") & ((pl.col("new_created_at") // HOUR_US) * HOUR_US == hour))
+        | (pl.col("new_task_id").is_in(ids) & same_model)  # moved onto its tasks
+        | pl.col("i").is_in(into.get_column("i").implode())
     )
     return hit
 

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,9 +81,22 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so servers are st
     sys.exit(128 + signum)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from bench.scenario import ScenarioWarning
+
+    if issubclass(category, ScenarioWarning):  # a scenario's own: one line, like its errors
+        err.print(f"warning: {message}", highlight=False, soft_wrap=True)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
+
+
 @app.callback()
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    warnings.showwarning = _show_warning
 
 
 @app.command()
@@ -159,6 +173,8 @@ def show_verdict(v: dict) -> None:
         for x, n in a["by_id"].items():
             by.add_row(x, str(n))
         by.add_row("[red]unexplained[/]" if a["unexplained_keys"] else "unexplained", str(a["unexplained_keys"]))
+        for x, why in a.get("state", {}).items():  # not a key's: the state row's
+            by.add_row(x, f"(state row: {why})")
         console.print(by)
     for b in v["bad_keys"][:5]:
         k = b["key"]
@@ -238,6 +254,7 @@ def replay(
     json_file: JsonOpt = None,
     only: Annotated[Optional[str], typer.Option("--only", help="keep just these writes (op indexes, comma-separated): "
                                                  "a trimmed replay; entities, ticks, faults and checks all stay")] = None,
+    read_side: ReadSideOpt = None,
 ) -> None:
     """Re-run a recorded history exactly (operations, ticks, faults and checks at their simulated times)."""
     import polars as pl
@@ -258,10 +275,10 @@ def replay(
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise fail(f"{history}: cannot replay: {' '.join(str(exc).split())[:200]}")
     with guarded():
-        Target.resolve(target)
+        Target.resolve(target, read_side)
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
             v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(keep),
-                             replaying=True, on_progress=on_progress, json_file=json_file)
+                             replaying=True, on_progress=on_progress, json_file=json_file, read_side=read_side)
     show_verdict(v)
     same = v["history_sha256"] == h.sha256
     if keep is None:
@@ -320,6 +337,7 @@ def repro(
     report_dir: ReportDirOpt = Path("reports/repro"),
     json_file: JsonOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="only the summary table")] = False,
+    read_side: ReadSideOpt = None,
 ) -> None:
     """Run reproductions of the known divergences: each shows its signature on a faithful target and converges
     on a fixed one. Prints the sequence and the differing keys or report rows."""
@@ -328,11 +346,11 @@ def repro(
     with guarded():
         names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
         paths = [find_repro(n) for n in names]
-        Target.resolve(target)
+        Target.resolve(target, read_side)
         verdicts = []
         with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server:
             for path in paths:
-                verdicts.append(run_scenario(server, path, target, report_dir))
+                verdicts.append(run_scenario(server, path, target, report_dir, read_side=read_side))
                 if not quiet:
                     show_script(verdicts[-1])
                     show_verdict(verdicts[-1])

@@ -100,7 +100,9 @@ def _attribution(result: RunResult) -> dict:
         for x in ids:
             by_id[x] = by_id.get(x, 0) + 1
     still = [u for k, u in unexplained.items() if not keys.get(k)]
-    return {"keys": len(keys), "by_id": dict(sorted(by_id.items())), "unexplained_keys": len(still),
+    # findings of the state row rather than of keys: a failed tick whose error it never recorded (B8)
+    state = {"B8": "a tick failed and last_error stayed empty"} if any(c.error_lost for c in result.checks) else {}
+    return {"keys": len(keys), "by_id": dict(sorted(by_id.items())), "state": state, "unexplained_keys": len(still),
             "unexplained": [_jsonable({k: v for k, v in u.items() if k != "touched"})
                             | {"touched": u["touched"][:200],
                                "replay": f"rollup-bench replay {result.history_path} --target {result.target} "
@@ -208,6 +210,7 @@ def markdown(v: dict) -> str:
     if a.get("keys"):
         lines += ["", f"## Attribution: {a['keys']} bad key(s) over all checks", "", "| catalogue id | keys |", "|---|---|"]
         lines += [f"| {x} | {n} |" for x, n in a["by_id"].items()] + [f"| **unexplained** | {a['unexplained_keys']} |"]
+        lines += [f"\nAlso in the state row: {x}, {why}." for x, why in a.get("state", {}).items()]
         for u in a["unexplained"]:
             k = u["key"]
             lines.append(f"- unexplained **{u['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} "
