@@ -27,6 +27,7 @@ class Job:
     report_dir: Path = Path("reports")
     read_side: str | None = None
     hint: str = ""  # the replay line's template ({history}, {target}); empty: replay the history
+    expect: dict | None = None  # expectation fields overriding the scenario's (a project's configuration)
 
 
 class JobError(RuntimeError):
@@ -68,7 +69,7 @@ class Worker:
             server, templates = self._server(job.pg)
             t0 = time.perf_counter()
             v = run_scenario(server, job.scenario, job.target, job.report_dir, sc=sc, text=job.scenario.read_text(),
-                             hint=job.hint, templates=templates, read_side=job.read_side)
+                             hint=job.hint, templates=templates, read_side=job.read_side, expect=job.expect)
             v["wall_seconds"] = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
             return v
         except MigrationError as exc:

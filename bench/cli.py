@@ -401,9 +401,11 @@ def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None
 
 
 def batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs: int | None, dsn, pg_bin,
-          read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "") -> None:
+          read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "",
+          expect: dict[str, dict] | None = None) -> None:
     """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers; the summary, the CI files, and the
-    exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made."""
+    exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made. `expect`: per scenario
+    name, expectation fields overriding its own."""
     from bench.batch import Job, failed_jobs, run_jobs, stem_dir
 
     workers = default_jobs() if jobs is None else jobs
@@ -411,7 +413,7 @@ def batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs
         raise fail("--jobs must be at least 1")
     flags = lambda g: side_flag(read_side) + (f" --pg {g}" if g != "embedded" else "")  # noqa: E731
     todo = [Job(path, target, g, s, stem_dir(report_dir, g, pgs), read_side,
-                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)))
+                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)), (expect or {}).get(path.stem))
             for path, s in runs for g in pgs]
     failures = 0
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -474,26 +476,49 @@ def gate_scenarios() -> list[Path]:
             *sorted((SCENARIOS / "peer").glob("*.toml"))]
 
 
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="the project's configuration (default: the "
+                                                               "nearest rollup-bench.toml or pyproject.toml with "
+                                                               "[tool.rollup-bench])")]
+
+
 @app.command()
 def gate(
-    target: TargetOpt = "reference",
-    pg: PgListOpt = "embedded",
+    target: Annotated[Optional[str], typer.Option("--target", help="reference, hardened, or migration directories "
+                                                                   "(a,b); default: the project's, else reference")] = None,
+    pg: Annotated[Optional[str], typer.Option("--pg", help="PostgreSQL backend(s), comma-separated for a matrix "
+                                                           "(default: the project's, else embedded)")] = None,
     dsn: DsnOpt = None,
     pg_bin: PgBinOpt = None,
     read_side: ReadSideOpt = None,
     jobs: JobsOpt = None,
-    report_dir: ReportDirOpt = Path("reports/gate"),
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="where histories and reports go "
+                                                                             "(default: reports/gate)")] = None,
     json_file: JsonOpt = None,
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
-    for this target (reference: every id reproduced; hardened and other targets: converged everywhere)."""
-    pgs = pg_list(pg)
+    for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
+    options, what the project's [tool.rollup-bench] says; options override it."""
+    from bench import project
+
     with guarded():
+        proj = project.load(config) if config else project.load()
+        if proj.path:
+            err.print(f"project: {proj.path}", highlight=False)
+        target = target or proj.target or "reference"
+        read_side = read_side or proj.read_side
+        pgs = pg_list(pg or proj.server or "embedded")
         Target.resolve(target, read_side)
-        batch([(p, None) for p in gate_scenarios()], target, pgs, jobs, dsn, pg_bin, read_side, report_dir, "gate",
-              json_file, junit, summary_file)
+        paths = [p for s in proj.scenarios or (project.GATE,)
+                 for p in (gate_scenarios() if s == project.GATE else [Path(s)])]
+        unknown = sorted(set(proj.expect) - {p.stem for p in paths})
+        if unknown:
+            raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
+        batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
+              pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
+              json_file, junit, summary_file, expect=proj.expect)
 
 
 @app.command()

@@ -53,8 +53,10 @@ def find_repro(name: str) -> Path:
 def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc: Scenario | None = None,
                  text: str | None = None, ops: Iterable[Op] | None = None, replaying: bool = False,
                  hint: str = "", on_progress: Callable | None = None, json_file: Path | None = None,
-                 templates: Templates | None = None, read_side: str | None = None) -> dict:
-    """Run a scenario (by path, or given) on `target`; write its history, JSON and Markdown; return the verdict."""
+                 templates: Templates | None = None, read_side: str | None = None,
+                 expect: dict | None = None) -> dict:
+    """Run a scenario (by path, or given) on `target`; write its history, JSON and Markdown; return the verdict.
+    `expect`: expectation fields that override the scenario's for this target (a project's configuration)."""
     if sc is None:
         sc, text = load(path), path.read_text()
     tgt = Target.resolve(target, read_side)
@@ -68,6 +70,9 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
             raise
         raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
                          f"replayable up to its last completed operation: {history_path}") from exc
+    if expect:  # judged against them; the run (and its history) is the scenario's own
+        own = sc.expectation(target)
+        result.scenario = dataclasses.replace(sc, expect={**sc.expect, target: dataclasses.replace(own, **expect)})
     v = evaluate(result)
     v["server"], v["read_side"] = server.backend, tgt.read_side
     v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,

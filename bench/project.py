@@ -1,0 +1,139 @@
+"""A project's own configuration of the bench: `[tool.rollup-bench]` in its pyproject.toml, or a rollup-bench.toml,
+found in the current directory or the nearest one above it. It says what `rollup-bench gate` (and `run`) should
+do with no options: the target's migration directories, the read side, the server, the scenarios, expectation
+overrides per scenario, where reports go. Options on the command line win over the file. Paths are relative to
+the file. A bad key is named with the file and its line, as in scenarios.
+
+    [tool.rollup-bench]
+    migrations = ["db/migrations", "db/rollup-fixes"]   # or target = "hardened"
+    read_side = "hardened"                               # faithful | hardened
+    server = "embedded"                                  # embedded | local | dsn (then dsn = "postgresql://…")
+    scenarios = ["gate"]                                 # "gate" (the built-in set) and/or scenario files, globs
+    report_dir = "reports/rollup-bench"
+    jobs = 2
+
+    [tool.rollup-bench.expect.B10]                       # this scenario, on this project's target
+    reproduced = true
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bench.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError, _Context, _Locator, _Table
+from rollup.migrations import NAMED_TARGETS, READ_SIDE_NAMES
+from rollup.servers import BACKENDS
+
+FILES = ("rollup-bench.toml", "pyproject.toml")
+KEYS = ("migrations", "target", "read_side", "server", "dsn", "pg_bin", "scenarios", "report_dir", "jobs", "expect")
+GATE = "gate"  # in `scenarios`: the built-in gate set
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path | None = None  # the file it came from; None: no configuration
+    target: str | None = None  # a named target, or directories joined by commas (absolute)
+    read_side: str | None = None
+    server: str | None = None
+    dsn: str | None = None
+    pg_bin: str | None = None
+    scenarios: tuple[str, ...] = ()  # "gate" and/or absolute paths of scenario files; empty: the gate set
+    report_dir: Path | None = None
+    jobs: int | None = None
+    expect: dict[str, dict] = field(default_factory=dict)  # scenario name -> Expectation fields it overrides
+
+    def expectation(self, scenario: str, own: Expectation) -> Expectation:
+        """A scenario's expectation for this project's target: its own, with the project's overrides."""
+        return replace(own, **self.expect[scenario]) if scenario in self.expect else own
+
+
+def find(start: Path | None = None) -> Path | None:
+    """The configuration file for `start` (default: the current directory): the nearest rollup-bench.toml, or
+    pyproject.toml with a [tool.rollup-bench] table, in it or above it."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in FILES:
+            path = folder / name
+            if path.is_file() and (name != "pyproject.toml" or _has_table(path)):
+                return path
+    return None
+
+
+def _has_table(path: Path) -> bool:
+    try:
+        return "rollup-bench" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # say what is wrong with it when it is loaded
+
+
+def load(path: Path | None = None) -> Project:
+    """The project found from the current directory (or the file given); an empty Project if there is none."""
+    path = path or find()
+    if path is None:
+        return Project()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(str(path), "file", None, f"cannot read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(path), "syntax", None, str(e)) from None
+    prefix = ("tool", "rollup-bench") if path.name == "pyproject.toml" else ()
+    ctx = _Context(str(path), _Locator(text))
+    table = data.get("tool", {}).get("rollup-bench", {}) if prefix else data
+    return _project(_Table(ctx, prefix, table, KEYS), path)
+
+
+def _project(t: _Table, path: Path) -> Project:
+    base = path.parent
+    target = t.get("target", "", str) or None
+    dirs = t.strings("migrations", ())
+    if target and dirs:
+        t.fail("target", "give migrations (directories) or target (a named one), not both")
+    if target and target not in NAMED_TARGETS:
+        t.fail("target", f"{target!r} is not one of {', '.join(NAMED_TARGETS)}; name directories in migrations")
+    for d in dirs:
+        if not (base / d).is_dir():
+            t.fail("migrations", f"{d} is not a directory (paths are relative to {base})")
+    read_side = t.get("read_side", "", str) or None
+    if read_side and read_side not in READ_SIDE_NAMES:
+        t.fail("read_side", f"{read_side!r} is not one of {', '.join(READ_SIDE_NAMES)}")
+    server = t.get("server", "", str) or None
+    if server and server not in BACKENDS:
+        t.fail("server", f"{server!r} is not one of {', '.join(BACKENDS)}")
+    dsn = t.get("dsn", "", str) or None
+    if server == "dsn" and not dsn:
+        t.fail("dsn", "server = 'dsn' needs dsn = 'postgresql://…'")
+    scenarios = []
+    for s in t.strings("scenarios", ()):
+        if s == GATE:
+            scenarios.append(GATE)
+            continue
+        found = sorted(base.glob(s)) if any(c in s for c in "*?[") else [base / s]
+        if not found or not all(p.is_file() for p in found):
+            t.fail("scenarios", f"{s} names no scenario file (paths are relative to {base})")
+        scenarios += [str(p.resolve()) for p in found]
+    report_dir = t.get("report_dir", "", str)
+    jobs = t.number("jobs", 0, int, lo=0) or None
+    pg_bin = t.get("pg_bin", "", str)
+    return Project(path=path, target=target or (",".join(str((base / d).resolve()) for d in dirs) or None),
+                   read_side=read_side, server=server, dsn=dsn, pg_bin=str(base / pg_bin) if pg_bin else None,
+                   scenarios=tuple(scenarios), report_dir=base / report_dir if report_dir else None, jobs=jobs,
+                   expect=_overrides(t.table("expect", None)))
+
+
+def _overrides(t: _Table) -> dict[str, dict]:
+    """[expect.<scenario>]: the expectation fields a project sets for a scenario (the rest stay the scenario's)."""
+    out = {}
+    for name in t.data:
+        e = t.table(name, ("hour_drift", "report_drift", "representation_error", "reproduced"))
+        fields = {}
+        for key, allowed in (("hour_drift", DRIFT), ("report_drift", DRIFT), ("representation_error", REPRESENTATION)):
+            if key in e.data:
+                fields[key] = e.choice(key, "", allowed)
+        if "reproduced" in e.data:
+            fields["reproduced"] = e.get("reproduced", False, bool)
+        out[name] = fields
+    return out
