@@ -21,6 +21,7 @@ from bench import attribution
 from bench import days as days_
 from bench import oracle
 from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
+from rollup.migrations import HOURLY, Rollup
 from rollup.reports import plan_report, run_report
 
 if TYPE_CHECKING:
@@ -70,8 +71,10 @@ def _frame(conn: psycopg.Connection, query: str, schema: dict) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in frame.columns if c in KEYLIKE)
 
 
-def rollup_snapshot(conn: psycopg.Connection) -> pl.DataFrame:
-    return _frame(conn, f"SELECT {KEY_SQL}, {', '.join(VALUES)} FROM task_usage_hourly", ROLLUP_SCHEMA)
+def rollup_snapshot(conn: psycopg.Connection, rollup: Rollup = HOURLY) -> pl.DataFrame:
+    """A rollup table's rows; its bucket column, whatever its name and grain, read as `bucket_hour` (µs)."""
+    key = KEY_SQL.replace(_US.format(c="bucket_hour"), _US.format(c=rollup.bucket), 1)
+    return _frame(conn, f"SELECT {key}, {', '.join(VALUES)} FROM {rollup.table}", ROLLUP_SCHEMA)
 
 
 def raw_rows(conn: psycopg.Connection) -> pl.DataFrame:
@@ -249,6 +252,8 @@ class CheckResult:
     usage_invoked: int = 0  # usage reports in the history before this check, whatever their outcome
     usage_applied: int = 0  # those that took effect
     deletes_applied: int = 0  # deletes (of anything) that took effect before it: truth may rightly be empty
+    tables: dict[str, HourDiff] = field(default_factory=dict)  # further rollup tables, each at its own grain
+    grains: dict[str, int] = field(default_factory=dict)  # their grains, in minutes
     attribution: dict[tuple, tuple] = field(default_factory=dict)  # bad key -> the catalogue ids explaining it
     unexplained: list[dict] = field(default_factory=list)  # bad keys no mechanism explains, with what touched them
 
@@ -260,6 +265,7 @@ class CheckResult:
         seen |= {"report:representation"} if any(z.representation_error for z in self.zones) else set()
         seen |= {"report:error"} if any(z.error for z in self.zones) else set()
         seen |= {"state:error_lost"} if self.error_lost else set()
+        seen |= {f"table:{k}" for diff in self.tables.values() for k, n in diff.summary.items() if n}
         return seen
 
 
@@ -274,6 +280,11 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
                          [judge_zone(z, whole, days, snap.at, rows, truth, snap, read_side) for z, whole in zones.items()],
                          error_lost=snap.error_lost)
     usage, ok = seen.filter(pl.col("f") == "usage"), pl.col("outcome") == "ok"
+    for table, frame in snap.tables.items():  # further rollup tables: the truth summed at their grain
+        grain = snap.grains[table] * 60_000_000
+        rebucketed = rows.with_columns(bucket_hour=(pl.col("created_at") // grain) * grain)
+        result.tables[table] = hour_diff(oracle.hour_truth(rebucketed), frame)
+        result.grains[table] = snap.grains[table]
     result.truth_rows, result.usage_invoked, result.usage_applied = truth.height, usage.height, usage.filter(ok).height
     result.deletes_applied = seen.filter(pl.col("f").str.starts_with("delete_") & ok).height
     if snap.final:

@@ -167,6 +167,12 @@ def show_verdict(v: dict) -> None:
         zones.add_row(z["name"], "yes" if z["whole_hour"] else "no", str(z["pipeline_drift"]),
                       str(z["representation_error"]), f"{z['representation_error_share']:.2%}")
     console.print(zones)
+    if len(v.get("tables", [])) > 1:  # a target that keeps more than the hourly table: each judged at its grain
+        tables = Table("rollup table", "grain", "missing", "extra", "mismatched", title="rollup tables at the final check")
+        for t in v["tables"]:
+            tables.add_row(t["table"], f"{t['grain_minutes']} min", str(t["missing"]), str(t["extra"]),
+                           str(t["mismatched"]))
+        console.print(tables)
     a = v.get("attribution") or {}
     if a.get("keys"):
         by = Table("catalogue id", "bad keys it explains", title=f"attribution of {a['keys']} bad key(s)")

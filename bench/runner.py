@@ -270,7 +270,8 @@ class Run:
                   "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
         with self.db.connect() as conn:
             snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
-                                     self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost)
+                                     self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost,
+                                     self.target.rollups())
         self.snapshots.append(snap)
         snapshots.save(self.history_path, self.snapshots, {
             "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,

@@ -11,7 +11,7 @@ can judge a run again without a database, say after a fix to the checker.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +37,8 @@ class Snapshot:
     error_lost: bool  # a tick failed earlier and the state row did not say so (B8)
     raw: pl.DataFrame | None = None  # final check: the raw usage rows (checker.raw_rows)
     except_all: tuple[int, int] | None = None  # final check: (rollup rows not derivable, derivable rows missing)
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # further rollup tables, read like the hourly
+    grains: dict[str, int] = field(default_factory=dict)  # their grains, in minutes
 
     def zone_reports(self, zone: str, kind: str) -> pl.DataFrame:
         """One zone's report of one kind, with its own columns (the scope named as the report names it)."""
@@ -46,7 +48,7 @@ class Snapshot:
 
 
 def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bool, zones: list[str], days: int,
-            scopes: dict[str, list[str]], read_side: str, error_lost: bool) -> Snapshot:
+            scopes: dict[str, list[str]], read_side: str, error_lost: bool, rollups: list | None = None) -> Snapshot:
     """Read what a check needs from the database. Reports cover every workspace and runtime in `scopes` (those
     the history created, by column) or in the rollup."""
     rollup = checker.rollup_snapshot(conn)
@@ -64,6 +66,9 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
                                    for c, t in REPORT_SCHEMA.items()]) for f in frames]) if frames \
         else pl.DataFrame(schema=REPORT_SCHEMA)
     snap = Snapshot(op, at, final, rollup, reports, errors, error_lost)
+    for r in rollups or []:  # the target's further rollup tables (rollup.migrations.Target.rollups)
+        if r.table != "task_usage_hourly":
+            snap.tables[r.table], snap.grains[r.table] = checker.rollup_snapshot(conn, r), r.grain_minutes
     if final:
         snap.raw, snap.except_all = checker.raw_rows(conn), checker.except_all(conn)
     return snap
@@ -82,8 +87,11 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
     snap.reports.write_parquet(out / f"{snap.op}.reports.parquet")
     if snap.raw is not None:
         snap.raw.write_parquet(out / f"{snap.op}.raw.parquet")
+    for table, frame in snap.tables.items():
+        frame.write_parquet(out / f"{snap.op}.{table}.parquet")
     index = {**meta, "checks": [{"op": s.op, "at": s.at, "final": s.final, "errors": s.errors,
-                                 "error_lost": s.error_lost, "except_all": s.except_all} for s in snapshots]}
+                                 "error_lost": s.error_lost, "except_all": s.except_all,
+                                 **({"tables": s.grains} if s.grains else {})} for s in snapshots]}
     (out / INDEX).write_text(json.dumps(index, indent=1))
 
 
@@ -103,5 +111,7 @@ def load(history: Path) -> tuple[dict, list[Snapshot]]:
         snaps.append(Snapshot(c["op"], c["at"], c["final"], _categorical(pl.read_parquet(out / f"{c['op']}.rollup.parquet")),
                               pl.read_parquet(out / f"{c['op']}.reports.parquet"), c["errors"], c["error_lost"],
                               _categorical(pl.read_parquet(raw)) if raw.exists() else None,
-                              tuple(c["except_all"]) if c["except_all"] else None))
+                              tuple(c["except_all"]) if c["except_all"] else None,
+                              {t: _categorical(pl.read_parquet(out / f"{c['op']}.{t}.parquet")) for t in c.get("tables", {})},
+                              dict(c.get("tables", {}))))
     return index, snaps

@@ -25,6 +25,8 @@ def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
     checks = [
         _check("hour-grain drift", exp.hour_drift,
                f"{bad} bad key(s) over {len(result.checks)} check(s)", _meets(exp.hour_drift, bad)),
+        *[_check(f"{table} drift", exp.hour_drift, f"{n} bad key(s) over {len(result.checks)} check(s)",
+                 _meets(exp.hour_drift, n)) for table, n in _table_drift(result).items()],
         _check("report-grain pipeline drift", exp.report_drift,
                f"{drift_rows} report row(s) differ from hour-grain truth", _meets(exp.report_drift, drift_rows)),
     ]
@@ -38,6 +40,15 @@ def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
         checks.append(_check("representation error", level, f"{total} report row(s) over {len(zones)} zone(s)",
                              _meets(level, total)))
     return checks
+
+
+def _table_drift(result: RunResult) -> dict[str, int]:
+    """The further rollup tables' bad keys, summed over the checks, each judged at its own grain."""
+    out: dict[str, int] = {}
+    for c in result.checks:
+        for table, diff in c.tables.items():
+            out[table] = out.get(table, 0) + diff.rows.height
+    return out
 
 
 def _failure_checks(result: RunResult, exp) -> list[dict]:
@@ -162,6 +173,9 @@ def evaluate(result: RunResult) -> dict:
         "checks": checks,
         "ok": all(c["ok"] for c in checks),
         "drift": final.hour.summary if final else {"missing": 0, "extra": 0, "mismatched": 0},
+        "tables": [{"table": "task_usage_hourly", "grain_minutes": 60, **(final.hour.summary if final else {})}]
+                  + [{"table": t, "grain_minutes": g, **final.tables[t].summary}
+                     for t, g in (final.grains.items() if final else ())],
         "signature": observed,
         "repro": {"id": sc.repro.id, "summary": sc.repro.summary, "reachable": sc.repro.reachable,
                   "signature": list(sc.repro.signature)} if sc.repro else None,
@@ -206,6 +220,11 @@ def markdown(v: dict) -> str:
               "|---|---|---|---|---|"]
     lines += [f"| {z['name']} | {'yes' if z['whole_hour'] else 'no'} | {z['pipeline_drift']} | "
               f"{z['representation_error']} | {z['representation_error_share']:.2%} |" for z in v["zones"]]
+    if len(v.get("tables", [])) > 1:
+        lines += ["", "## Rollup tables (final check)", "", "| table | grain | missing | extra | mismatched |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {t['table']} | {t['grain_minutes']} min | {t['missing']} | {t['extra']} | {t['mismatched']} |"
+                  for t in v["tables"]]
     a = v.get("attribution") or {}
     if a.get("keys"):
         lines += ["", f"## Attribution: {a['keys']} bad key(s) over all checks", "", "| catalogue id | keys |", "|---|---|"]

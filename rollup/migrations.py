@@ -39,6 +39,20 @@ class Migration:
 
 
 READ_SIDE_NAMES = ("faithful", "hardened")
+ROLLUPS_FILE = "rollups.toml"  # beside a target's migrations: the further rollup tables it keeps
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table and its grain: each row sums the raw usage of one key in one bucket of `grain_minutes`
+    starting at `bucket` (UTC), with the hourly table's key and value columns otherwise."""
+
+    table: str
+    bucket: str
+    grain_minutes: int
+
+
+HOURLY = Rollup("task_usage_hourly", "bucket_hour", 60)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,28 @@ class Target:
         """'faithful' (the read side as upstream ships it) or 'hardened' (exact for every zone, safe names)."""
         return self.side or READ_SIDES.get(self.name, "faithful")
 
+    def rollups(self) -> list[Rollup]:
+        """The hourly table, and the further rollup tables the target's directories declare in rollups.toml:
+        [[rollup]] with table, bucket (its bucket-start column) and grain ("15m", "1h", …, dividing an hour or a
+        multiple of one)."""
+        import tomllib
+
+        found = {HOURLY.table: HOURLY}
+        for d in self.dirs:
+            path = d / ROLLUPS_FILE
+            if not path.is_file():
+                continue
+            try:
+                entries = tomllib.loads(path.read_text()).get("rollup", [])
+                for e in entries:
+                    minutes = _minutes(e["grain"])
+                    if not str(e["table"]).isidentifier() or not str(e["bucket"]).isidentifier():
+                        raise ValueError("table and bucket must be plain SQL names")
+                    found[e["table"]] = Rollup(e["table"], e["bucket"], minutes)
+            except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise TargetError(f"{path}: each [[rollup]] needs table, bucket and grain like '15m' ({exc})") from None
+        return list(found.values())
+
     def _files(self, suffix: str) -> dict[str, Path]:
         merged: dict[str, Path] = {}
         for d in self.dirs:
@@ -94,6 +130,14 @@ class Target:
             if ref in (m.version, m.number):
                 return m
         raise TargetError(f"target {self.name!r} has no migration {ref!r}")
+
+
+def _minutes(grain: str) -> int:
+    value, unit = int(grain[:-1]), grain[-1]
+    minutes = value * {"m": 1, "h": 60}[unit]
+    if minutes <= 0 or (60 % minutes and minutes % 60):
+        raise ValueError(f"grain {grain!r} neither divides an hour nor is a multiple of one")
+    return minutes
 
 
 class MigrationError(RuntimeError):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from bench import checker
 from bench.cli import app
+from bench.execute import rejudge
 from bench.generator import generate
 from bench.ops import Op
 from bench.runner import Run, prepare, run
@@ -201,3 +202,20 @@ def test_divergence_attributed(server, tmp_path):
     assert failed(v) == {"divergence attributed"}, v["checks"]
     a = v["attribution"]
     assert a["unexplained_keys"] == a["keys"] > 0 and a["unexplained"][0]["replay"].count("--only") == 1
+
+
+def test_every_rollup_table_is_judged_at_its_grain(server, tmp_path):
+    """Hardened keeps task_usage_quarter_hourly (declared in its rollups.toml): the verdict lists it beside the
+    hourly table, each with its own drift; a copy that never deletes emptied quarter-hour rows fails on that table
+    alone, and is judged the same offline."""
+    good = judge(server, tmp_path, "hardened")
+    assert [t["table"] for t in good["tables"]] == ["task_usage_hourly", "task_usage_quarter_hourly"]
+    assert good["tables"][1] == {"table": "task_usage_quarter_hourly", "grain_minutes": 15, "missing": 0, "extra": 0,
+                                 "mismatched": 0}
+    assert observed(good, "task_usage_quarter_hourly drift").startswith("0 bad key(s)") and not failed(good)
+    broken = f"{MIGRATIONS_ROOT / 'reference'},{MIGRATIONS_ROOT / 'hardened'},{TARGETS / 'keep_empty_quarters'}"
+    v = judge(server, tmp_path / "broken", broken)
+    assert failed(v) == {"task_usage_quarter_hourly drift"}, v["checks"]
+    assert v["tables"][0]["extra"] == 0 and v["tables"][1]["extra"] > 0
+    again = evaluate(rejudge(tmp_path / "broken" / "h.jsonl"))
+    assert again["tables"] == v["tables"] and again["checks"] == v["checks"]
