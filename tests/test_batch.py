@@ -5,6 +5,7 @@ the same as migrating afresh; and what CI reads from a batch (bench/ci.py): JUni
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,7 @@ def test_summary_puts_failures_first_with_their_replay():
     assert "`rollup-bench replay steady.history.jsonl --target reference`" in text
 
 
+@pytest.mark.skipif(not shutil.which("initdb"), reason="no local PostgreSQL: initdb is not on PATH")
 def test_run_seeds_across_servers_in_parallel_writes_junit_and_summary(mini, tmp_path):
     junit, summary, out = tmp_path / "j.xml", tmp_path / "s.md", tmp_path / "all.json"
     result = cli.invoke(app, ["run", str(mini), "--target", "hardened", "--seeds", "1-2", "--pg", "embedded,local",
