@@ -13,7 +13,8 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
       ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
 - L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
       touched after what the last good tick before it covered (a held transaction's writes touch when they
-      commit): its session-level lock stays with the pooled connection and every later tick finds it taken.
+      commit): its session-level lock stays with the pooled connection and every later tick on another
+      connection finds it taken (one on that connection takes it again, and may well do work).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ class Context:
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
         self.raced: set[int] = set()  # writes committed while background work waited at its waitpoint
-        # (index, the last good tick's time before it) of ticks cancelled or timed out with their session kept,
-        # as long as no later tick wrote anything (the proof of a leaked lock: every tick after it does nothing)
-        self.cancels: list[tuple[int, int | None]] = []
+        # (index, the last good tick's time before it, its connection) of ticks cancelled or timed out with their
+        # session kept, as long as no later tick on another connection wrote anything (the proof of a leaked lock:
+        # every tick elsewhere does nothing)
+        self.cancels: list[tuple[int, int | None, str]] = []
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
         self.backfills: list[int] = []  # times of successful backfills
         opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
@@ -69,10 +71,11 @@ class Context:
             elif racing and f in WRITES:
                 self.raced.add(r["i"])
             elif f == "tick" and (r["err"] or "").startswith("57014"):
-                self.cancels.append((r["i"], last_tick))  # (a terminated one took its session with it)
+                self.cancels.append((r["i"], last_tick, r["conn"]))  # (a terminated one took its session along)
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
-                if (r["r"] or 0) > 0:
-                    self.cancels = []  # a tick did work since: whatever those held was not leaked
+                if (r["r"] or 0) > 0 and all(conn != r["conn"] for _, _, conn in self.cancels):
+                    self.cancels = []  # a tick on another connection did work: what those held was not leaked
+                    # (one on the holding connection proves nothing: its session takes its own lock again)
                 if last_tick is not None and r["at"] - last_tick > RETENTION_US:
                     self.long_pauses.append((last_tick, r["at"]))
                 last_tick = r["at"]
@@ -84,7 +87,7 @@ class Context:
     def leaked(self, last_touch: int) -> bool:
         """A cancelled tick's lock is still held (no restart since), and the key's last touch came after what
         the last good tick before it covered: every tick that could have rolled the touch up found the lock taken."""
-        return any(good is None or last_touch >= good - LATE_US for _, good in self.cancels)
+        return any(good is None or last_touch >= good - LATE_US for _, good, _ in self.cancels)
 
 
 def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
