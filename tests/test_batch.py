@@ -21,13 +21,13 @@ from rollup.servers import start_server
 
 cli = CliRunner()
 
-# A day of a small generated workload with late commits and server restarts: each worker's own server restarts.
+# Half a day of a small generated workload with late commits and server restarts: each worker's own server restarts.
 # The reference may diverge on it (late commits are B4's mechanism); hardened converges.
 MINI = """
 [scenario]
 name = "mini"
 seed = 1
-duration = "1d"
+duration = "12h"
 [tenants]
 workspaces = 2
 issues = 4
@@ -36,12 +36,12 @@ tasks_per_hour = 4.0
 [operations]
 per_hour = 1.0
 [pipeline]
-check_every = "12h"
+check_every = "6h"
 [zones]
 view = ["UTC", "Asia/Kolkata"]
 [faults]
 late_commits = 6
-restarts = 3
+restarts = 4
 """
 
 
@@ -63,18 +63,17 @@ def test_parse_seeds():
 
 def test_verdicts_and_histories_do_not_depend_on_the_number_of_workers(mini, tmp_path):
     restart = SCENARIOS / "peer" / "restart.toml"
-    jobs = lambda d: [Job(mini, t, seed=s, report_dir=tmp_path / d) for t in ("reference", "hardened")  # noqa: E731
-                      for s in (1, 2)] + [Job(restart, "reference", report_dir=tmp_path / d)]
+    jobs = lambda d: [Job(mini, t, seed=2, report_dir=tmp_path / d) for t in ("reference", "hardened")  # noqa: E731
+                      ] + [Job(restart, "reference", report_dir=tmp_path / d)]
     one, two = run_jobs(jobs("one"), 1), run_jobs(jobs("two"), 2)
     assert not failed_jobs(jobs("one"), one) and not failed_jobs(jobs("two"), two)
     assert [v["history_sha256"] for v in one] == [v["history_sha256"] for v in two]
     assert [v["checks"] for v in one] == [v["checks"] for v in two]
-    assert [(v["scenario"], v["seed"], v["target"], v["server"], v["read_side"]) for v in two[:4]] == [
-        ("mini", 1, "reference", "embedded", "faithful"), ("mini", 2, "reference", "embedded", "faithful"),
-        ("mini", 1, "hardened", "embedded", "hardened"), ("mini", 2, "hardened", "embedded", "hardened")]
-    assert two[4]["scenario"] == "restart"  # in the order asked for, whichever finished first
-    assert all(v["ok"] for v in two[2:]), [c for v in two[2:] for c in v["checks"] if not c["ok"]]
-    assert sum(v["operations"]["by_kind"].get("restart", 0) for v in two[:4]) > 0  # the restarts happened
+    assert [(v["scenario"], v["seed"], v["target"], v["server"], v["read_side"]) for v in two[:2]] == [
+        ("mini", 2, "reference", "embedded", "faithful"), ("mini", 2, "hardened", "embedded", "hardened")]
+    assert two[2]["scenario"] == "restart"  # in the order asked for, whichever finished first
+    assert all(v["ok"] for v in two[1:]), [c for v in two[1:] for c in v["checks"] if not c["ok"]]
+    assert all(v["operations"]["by_kind"].get("restart", 0) for v in two)  # the restarts happened
 
 
 def test_a_clone_of_the_template_runs_as_a_fresh_migration(mini, tmp_path):

@@ -80,15 +80,21 @@ def test_bad_keys_name_the_file_the_key_and_the_line(tmp_path, body, key, line, 
         assert e.line == line
 
 
+CASES = ("B1", "B2", "B12", "B13", "L1")  # reproductions whose fixes are separate hardened files
+
+
 def scratch(tmp_path: Path, drop: str | None = None) -> Path:
     """A project with copies of the reference and hardened migrations (less `drop`), the hardened read side, and
-    the reproductions as its scenarios (the gate's set without the long steady workload)."""
+    some reproductions as its scenarios (the gate's whole set, steady's 14 days included, is measured by hand:
+    see the README)."""
     root = tmp_path / "theirs"
     for name in ("reference", "hardened"):
         shutil.copytree(MIGRATIONS_ROOT / name, root / "db" / name)
     if drop:
         (root / "db" / "hardened" / drop).unlink()
-    shutil.copytree(SCENARIOS / "repro", root / "cases")
+    (root / "cases").mkdir()
+    for case in CASES:
+        shutil.copy(SCENARIOS / "repro" / f"{case}.toml", root / "cases")
     write(root, """\
         [tool.rollup-bench]
         migrations = ["db/reference", "db/hardened"]
@@ -103,8 +109,8 @@ def test_the_gate_of_a_scratch_project_runs_what_its_file_says(tmp_path, monkeyp
     monkeypatch.chdir(scratch(tmp_path))
     result = cli.invoke(app, ["gate", "--jobs", "2", "--junit", "junit.xml"])
     assert result.exit_code == 0, result.output
-    assert "14 of 14 run(s) passed" in result.output and "project: " in result.output
-    assert Path("junit.xml").exists() and len(list(Path("reports").glob("*.history.jsonl"))) == 14
+    assert f"{len(CASES)} of {len(CASES)} run(s) passed" in result.output and "project: " in result.output
+    assert Path("junit.xml").exists() and len(list(Path("reports").glob("*.history.jsonl"))) == len(CASES)
 
 
 def test_with_a_fix_removed_the_gate_fails_and_names_what_broke(tmp_path, monkeypatch):
