@@ -141,8 +141,9 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
     into = ops.filter((pl.col("f") == "change_usage_key") & pl.col("task_id").is_in(ids)
                       & (pl.coalesce("new_provider", "provider").str.to_lowercase() == key["provider"])
                       & (pl.coalesce("new_model", "model") == key["model"]))
-    into = into.join(ops.filter((pl.col("f") == "usage") & in_hour).select("task_id", "provider", "model").unique(),
-                     on=["task_id", "provider", "model"], how="semi")
+    if into.height:  # (rare: only assumption breakers re-key)
+        into = into.join(ops.filter((pl.col("f") == "usage") & in_hour).select("task_id", "provider", "model"),
+                         on=["task_id", "provider", "model"], how="semi")
     tasks = pl.concat([ops.filter(pl.col("task_id").is_in(ids) & same_model & in_hour).get_column("task_id"),
                        into.get_column("task_id")]).unique().implode()
     issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \

@@ -239,14 +239,21 @@ class Templates:
     def __init__(self, server):
         self.server = server
         self.made: dict[tuple, str] = {}
+        self.failed: dict[tuple, MigrationError] = {}
 
     def fresh(self, target: Target, start, to: str | None = None) -> Database:
         """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
         key = (target.dirs, to, start)
+        if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
+            raise self.failed[key]
         if key not in self.made:
             db = Database(self.server, start)
             try:
                 Runner(db, target).up(to)
+            except MigrationError as exc:
+                db.drop()
+                self.failed[key] = exc
+                raise
             except BaseException:
                 db.drop()
                 raise
