@@ -369,15 +369,14 @@ def repro(
 
 
 def summary(verdicts: list[dict], title: str) -> None:
-    servers = len({v.get("server") for v in verdicts}) > 1
-    table = Table("scenario", *(["seed"] if len({v["seed"] for v in verdicts}) > 1 else []),
-                  *(["server"] if servers else []), "expected", "observed", "ok", title=title)
+    seeds, servers = len({v["seed"] for v in verdicts}) > 1, len({v.get("server") for v in verdicts}) > 1
+    table = Table("scenario", *(["seed"] if seeds else []), *(["server"] if servers else []), "expected", "observed",
+                  "ok", title=title)
     for v in verdicts:
         check = v["checks"][0]
         observed = ", ".join(c["observed"] for c in v["checks"] if not c["ok"]) or check["observed"]
-        seed = [str(v["seed"])] if len(table.columns) > 4 + servers else []
-        table.add_row(v["scenario"], *seed, *([v["server"]] if servers else []), check["expected"], observed,
-                      "[green]yes[/]" if v["ok"] else "[red]no[/]")
+        table.add_row(v["scenario"], *([str(v["seed"])] if seeds else []), *([v["server"]] if servers else []),
+                      check["expected"], observed, "[green]yes[/]" if v["ok"] else "[red]no[/]")
     console.print(table)
 
 
