@@ -7,7 +7,8 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
       too: ON DELETE SET NULL moves it to none);
 - B3  a write committed while a tick (or a backfill) waited at a waitpoint between its read and its write;
 - B4  a write in a transaction that committed more than 5 minutes after it began;
-- B5  a gap between ticks longer than the queue's 7-day retention (a pause), after the key was touched;
+- B5  a gap between ticks longer than the queue's 7-day retention (a pause, or a stall behind a leaked lock),
+      after the key was touched;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
 - B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
       ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
@@ -62,6 +63,7 @@ class Context:
             elif r["p"] in opened and f not in ("restart",):
                 opened[r["p"]][1].append(r["i"])
             if f == "restart":
+                self._stall_ends(r["at"])
                 self.cancels = []  # every session ended, and its locks with it
                 opened.clear()
             elif f == "wait_blocked":
@@ -74,6 +76,7 @@ class Context:
                 self.cancels.append((r["i"], last_tick, r["conn"]))  # (a terminated one took its session along)
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
                 if (r["r"] or 0) > 0 and all(conn != r["conn"] for _, _, conn in self.cancels):
+                    self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
                     # (one on the holding connection proves nothing: its session takes its own lock again)
                 if last_tick is not None and r["at"] - last_tick > RETENTION_US:
@@ -81,8 +84,18 @@ class Context:
                 last_tick = r["at"]
             elif f == "backfill" and r["outcome"] == "ok":
                 self.backfills.append(r["at"])
+        if rows:
+            self._stall_ends(rows[-1]["at"])
         issues = ops.filter(pl.col("f") == "issue").select("id", "workspace_id")
         self.issue_workspace = dict(zip(issues.get_column("id").to_list(), issues.get_column("workspace_id").to_list()))
+
+    def _stall_ends(self, at: int) -> None:
+        """A leaked lock stalls the pipeline like a pause (ticks on the holding connection still catch up a day
+        each and prune the queue behind them): past the retention, it counts as a long pause (B5)."""
+        if self.cancels:
+            began = self.cancels[0][1]
+            if began is not None and at - began > RETENTION_US:
+                self.long_pauses.append((began, at))
 
     def leaked(self, last_touch: int) -> bool:
         """A cancelled tick's lock is still held (no restart since), and the key's last touch came after what
