@@ -20,6 +20,19 @@ TEMPLATE_AT = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 BACKENDS = [pytest.param("embedded", id="pg18"), pytest.param("local", id="pg15")]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `one_server` time the bench's own machinery against synthetic targets; what they check does
+    not depend on the server's version, so the default run takes them on the embedded server only (the capacity
+    report runs every server)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (drop if item.get_closest_marker("one_server") and params.get("server") == "local" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(request):
     if request.param == "local" and not shutil.which("initdb"):

@@ -1,4 +1,4 @@
--- Synthetic cost: 2 ms per rollup bucket the tick writes with new totals. The tick is recognised by its
+-- Synthetic cost: 5 ms per rollup bucket the tick writes with new totals. The tick is recognised by its
 -- advisory lock 4246 (session-scoped in the reference, transaction-scoped in hardened), so the bench's own bulk
 -- fill costs nothing; rewrites that leave the totals as they were (a target recomputing a key twice) are free.
 CREATE FUNCTION bench_sleep_per_bucket() RETURNS TRIGGER
@@ -12,7 +12,7 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM pg_locks
                 WHERE locktype = 'advisory' AND objid = 4246 AND pid = pg_backend_pid() AND granted) THEN
-        PERFORM pg_sleep(0.002);
+        PERFORM pg_sleep(0.005);
     END IF;
     RETURN NULL;
 END;
