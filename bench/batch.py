@@ -57,10 +57,8 @@ class Worker:
 
     def run(self, job: Job) -> dict:
         """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
-        from bench.execute import ServerLost, run_scenario
-        from bench.scenario import ScenarioError, load
-        from rollup.migrations import MigrationError, TargetError
-        from rollup.servers import ProvisionError
+        from bench.execute import failure, run_scenario
+        from bench.scenario import load
 
         try:
             sc = load(job.scenario)
@@ -72,12 +70,9 @@ class Worker:
                              hint=job.hint, templates=templates, read_side=job.read_side, expect=job.expect)
             v["wall_seconds"] = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
             return v
-        except MigrationError as exc:
-            return {"error": f"migration failed: {exc}", "code": 1}
-        except (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError) as exc:
-            return {"error": str(exc), "code": 2}
-        except Exception:  # a bug: its traceback, so it can be reported
-            return {"error": traceback.format_exc(), "code": 2}
+        except Exception as exc:
+            error, code = failure(exc) or (traceback.format_exc(), 2)  # a bug: its traceback, to be reported
+            return {"error": error, "code": code}
 
     def close(self) -> None:
         for server, templates in self.servers.values():

@@ -23,8 +23,8 @@ from rich.table import Table
 from rollup import clock
 from rollup.clock import from_us, to_us
 from rollup.database import Database
-from rollup.migrations import MigrationError, Runner, Target, TargetError
-from rollup.servers import BACKENDS, ProvisionError, start_server
+from rollup.migrations import Runner, Target
+from rollup.servers import BACKENDS, start_server
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulation and verification bench for the task_usage_hourly rollup.")
@@ -53,18 +53,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 @contextmanager
 def guarded():
-    """The one mapping from what can go wrong to exit codes, for every command: a failed migration is the
-    target's failure (1); bad input (a scenario, spec, target or history) or environment (a server that cannot
-    start, or that went away mid-run) is 2. Either way one line, never a traceback."""
-    from bench.execute import ServerLost
-    from bench.scenario import ScenarioError
+    """Errors to exit codes for every command (`bench.execute.failure`): one line, never a traceback."""
+    from bench.execute import failure
 
     try:
         yield
-    except MigrationError as exc:
-        raise fail(f"migration failed: {exc}", code=1)
-    except (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError) as exc:
-        raise fail(str(exc))
+    except Exception as exc:
+        known = failure(exc)
+        if known is None:
+            raise
+        raise fail(known[0], code=known[1])
 
 
 def parse_instant(text: str | None) -> datetime:

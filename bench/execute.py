@@ -16,15 +16,27 @@ from bench.generator import generate
 from bench.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.ops import WORKLOAD, Op
 from bench.runner import RunResult, run, scripted_ops, whole_hours
-from bench.scenario import Scenario, load, loads
+from bench.scenario import Scenario, ScenarioError, load, loads
 from bench.verdict import evaluate, markdown
-from rollup.migrations import MIGRATIONS_ROOT, Target, Templates
+from rollup.migrations import MIGRATIONS_ROOT, MigrationError, Target, TargetError, Templates
+from rollup.servers import ProvisionError
 
 SCENARIOS = MIGRATIONS_ROOT.parent / "scenarios"
 
 
 class ServerLost(RuntimeError):
     """The server went away in the middle of a run (the environment's failure, not the target's)."""
+
+
+def failure(exc: BaseException) -> tuple[str, int] | None:
+    """What went wrong and its exit code, the one mapping for the CLI and the batch workers: a failed migration
+    is the target's failure (1); bad input (a scenario, spec, target or history) or the environment (a server
+    that cannot start, or went away mid-run) is 2. None for anything else: a bug, to be reported whole."""
+    if isinstance(exc, MigrationError):
+        return f"migration failed: {exc}", 1
+    if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError)):
+        return str(exc), 2
+    return None
 
 
 def reachable(server) -> bool:

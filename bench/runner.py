@@ -107,6 +107,7 @@ class Run:
         self.checks: list[CheckResult] = []
         self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
+        self.rollups = target.rollups()  # read once: every check snapshots the same tables
         self.whole = whole_hours(sc, self.zones)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
@@ -271,7 +272,7 @@ class Run:
         with self.db.connect() as conn:
             snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
                                      self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost,
-                                     self.target.rollups())
+                                     self.rollups)
         self.snapshots.append(snap)
         snapshots.save(self.history_path, self.snapshots, {
             "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,

@@ -20,6 +20,7 @@ import psycopg
 
 from bench import checker
 from bench.oracle import REPORT_GROUPS, TOKENS
+from rollup.migrations import HOURLY
 
 INDEX = "index.json"
 REPORT_SCHEMA = {"zone": pl.String, "kind": pl.String, "scope": pl.String, "date": pl.Date, "agent_id": pl.String,
@@ -67,7 +68,7 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
         else pl.DataFrame(schema=REPORT_SCHEMA)
     snap = Snapshot(op, at, final, rollup, reports, errors, error_lost)
     for r in rollups or []:  # the target's further rollup tables (rollup.migrations.Target.rollups)
-        if r.table != "task_usage_hourly":
+        if r.table != HOURLY.table:
             snap.tables[r.table], snap.grains[r.table] = checker.rollup_snapshot(conn, r), r.grain_minutes
     if final:
         snap.raw, snap.except_all = checker.raw_rows(conn), checker.except_all(conn)
