@@ -7,9 +7,11 @@ A kind declares its fields (the history's columns), its group, and as far as it 
 defaults and how a step becomes the operation's value; its weight in generated workloads (with its former weight
 name, still accepted); what the generator does when it draws the kind; the catalogue ids it explains on any key
 it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
-actions and faults are carried out by the runner and its nemesis (bench/runner.py, bench/nemesis.py), by name.
+actions are the runner's; each fault kind's action is a method of the runner registered under its name
+(`@action` in bench/runner.py, carried out through bench/nemesis.py).
 
-Adding a write means one entry here and its test; tests/test_kinds.py holds every entry to its declaration.
+Adding a write means one entry here and its test; a fault, one entry, its action and its test.
+tests/test_kinds.py holds every entry to its declaration, and the fault kinds and the actions to each other.
 """
 
 from __future__ import annotations

@@ -36,6 +36,20 @@ from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
 
+# What the runner does for each fault kind (bench.kinds declares them; tests/test_kinds.py holds the two to
+# each other): Run methods, registered by kind name with @action.
+ACTIONS: dict[str, Callable] = {}
+PENDING = object()  # an action that started work in the background: its `await` completes it
+
+
+def action(*names: str) -> Callable:
+    def register(fn: Callable) -> Callable:
+        for name in names:
+            ACTIONS[name] = fn
+        return fn
+
+    return register
+
 
 @dataclass
 class RunResult:
@@ -176,66 +190,91 @@ class Run:
     # ------------------------------------------------------------------ faults
 
     def fault(self, op: Op) -> None:
+        """A fault or nemesis step: its action (ACTIONS, one per fault kind of bench.kinds), recorded."""
         self.client.flush()
         self.history.invoke(op)
-        name, result, error = op.name, None, None
+        result, error = None, None
         try:
-            if name == "await":
-                started = self.pending.pop(op.get("conn"))
-                try:
-                    value, failure = self.nemesis.wait(op.get("conn")), None
-                except psycopg.Error as exc:
-                    value, failure = None, describe(exc)
-                if started.name == "tick":
-                    self._tick_done(started, value, failure)
-                else:
-                    self.history.complete(started, "fail" if failure else "ok", error=failure)
-            elif name == "wait_blocked":
-                self.nemesis.wait_blocked(op.get("conn"))
-            elif name == "cancel":
-                result = int(self.nemesis.signal(op.get("conn"), op.get("how")))
-            elif name == "begin":
-                self.nemesis.begin(op.session, op.at)
-            elif name in ("commit", "rollback"):
-                try:
-                    self.nemesis.end(op.session, commit=name == "commit")
-                except psycopg.Error as exc:
-                    self.client.resolve(op.session, False, error=describe(exc))
-                    raise
-                self.client.resolve(op.session, name == "commit")
-            elif name == "lock":
-                result = self.nemesis.lock(op.session, op.at, op.get("target"), op.get("task_id"))
-            elif name == "backfill":
-                self.db.clock.set(from_us(op.at))
-                conn = self.db.connect(role="backfill")
-                work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
-                                                 force=bool(op.get("force")), conn=conn)
-                if op.get("wait") is False:
-                    self.nemesis.start(op.get("conn"), conn, work)
-                    self.pending[op.get("conn")] = op
-                    return
-                result = sum(work().rows)  # the backfill closes its connection
-            elif name == "migrate":
-                self.db.clock.set(from_us(op.at))
-                result = len(Runner(self.db, self.target).up(op.get("to")))
-            elif name == "pause":  # replays tick where the history says: nothing to do
-                until = op.get("until")
-                if self.scheduler:
-                    self.scheduler.pause(from_us(until))
-                while self.next_tick < until:
-                    self.next_tick += self.every
-            elif name == "restart":  # every session dies with the server: reconnect what the run holds
-                if self.restarts:
-                    self.server.restart()
-                self.nemesis.close()
-                self.client.abandon("the server restarted before the commit")
-                self.client.reconnect()
-                for pipeline in self.pipelines.values():
-                    pipeline.close()
-                self.db.clock.close()
+            result = ACTIONS[op.name](self, op)
         except (psycopg.Error, RuntimeError) as exc:
             error = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        if result is PENDING:  # completed by the `await` that collects it
+            return
         self.history.complete(op, "fail" if error else "ok", result=result, error=error)
+
+    @action("await")
+    def _await(self, op: Op) -> None:
+        started = self.pending.pop(op.get("conn"))
+        try:
+            value, failure = self.nemesis.wait(op.get("conn")), None
+        except psycopg.Error as exc:
+            value, failure = None, describe(exc)
+        if started.name == "tick":
+            self._tick_done(started, value, failure)
+        else:
+            self.history.complete(started, "fail" if failure else "ok", error=failure)
+
+    @action("wait_blocked")
+    def _wait_blocked(self, op: Op) -> None:
+        self.nemesis.wait_blocked(op.get("conn"))
+
+    @action("cancel")
+    def _cancel(self, op: Op) -> int:
+        return int(self.nemesis.signal(op.get("conn"), op.get("how")))
+
+    @action("begin")
+    def _begin(self, op: Op) -> None:
+        self.nemesis.begin(op.session, op.at)
+
+    @action("commit", "rollback")
+    def _end(self, op: Op) -> None:
+        commit = op.name == "commit"
+        try:
+            self.nemesis.end(op.session, commit=commit)
+        except psycopg.Error as exc:
+            self.client.resolve(op.session, False, error=describe(exc))
+            raise
+        self.client.resolve(op.session, commit)
+
+    @action("lock")
+    def _lock(self, op: Op):
+        return self.nemesis.lock(op.session, op.at, op.get("target"), op.get("task_id"))
+
+    @action("backfill")
+    def _backfill(self, op: Op):
+        self.db.clock.set(from_us(op.at))
+        conn = self.db.connect(role="backfill")
+        work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
+                                         force=bool(op.get("force")), conn=conn)
+        if op.get("wait") is False:
+            self.nemesis.start(op.get("conn"), conn, work)
+            self.pending[op.get("conn")] = op
+            return PENDING
+        return sum(work().rows)  # the backfill closes its connection
+
+    @action("migrate")
+    def _migrate(self, op: Op) -> int:
+        self.db.clock.set(from_us(op.at))
+        return len(Runner(self.db, self.target).up(op.get("to")))
+
+    @action("pause")
+    def _pause(self, op: Op) -> None:  # replays tick where the history says: nothing to do
+        until = op.get("until")
+        if self.scheduler:
+            self.scheduler.pause(from_us(until))
+        while self.next_tick < until:
+            self.next_tick += self.every
+
+    @action("restart")
+    def _restart(self, op: Op) -> None:  # every session dies with the server: reconnect what the run holds
+        if self.restarts:
+            self.server.restart()
+        self.nemesis.close()
+        self.client.abandon("the server restarted before the commit")
+        self.client.reconnect()
+        for pipeline in self.pipelines.values():
+            pipeline.close()
+        self.db.clock.close()
 
     # ------------------------------------------------------------------ the stream
 

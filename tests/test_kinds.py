@@ -12,7 +12,7 @@ import pytest
 from bench.execute import ops_for
 from bench.kinds import KINDS, OLD_NAMES, WEIGHTED, Refs
 from bench.ops import CATALOG, FIELDS
-from bench.runner import run
+from bench.runner import ACTIONS, run
 from bench.scenario import loads
 from bench.steps import STEPS, uid
 from bench.verdict import evaluate
@@ -44,6 +44,7 @@ def test_each_entry_is_consistent(name):
     if k.weight is not None:
         assert k.mutate is not None and k.group in ("write", "breaker")
     assert k.same_as is None or set(k.fields) <= set(KINDS[k.same_as].fields)
+    assert (name in ACTIONS) == (k.group == "fault"), "each fault kind, and only a fault kind, has a runner action"
 
 
 def test_one_vocabulary():
