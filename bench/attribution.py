@@ -8,7 +8,8 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
 - B3  a write committed while a tick (or a backfill) waited at a waitpoint between its read and its write;
 - B4  a write in a transaction that committed more than 5 minutes after it began;
 - B5  a gap between ticks longer than the queue's 7-day retention (a pause, or a stall behind a leaked lock),
-      after the key was touched;
+      and a write the triggers enqueue touching the key within it, a day or more after the gap began and 7 days
+      or more before it ended: the first tick after it catches up one day, then prunes that dirty row unread;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
 - B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
       ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
@@ -28,6 +29,8 @@ from bench.ops import WRITES
 MINUTE = 60_000_000
 LATE_US = 5 * MINUTE  # the watermark's allowance
 RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
+DAY_US = 24 * 60 * MINUTE  # how far one tick catches up
+QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
 IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B12", "B13", "L1")
 
 
@@ -118,7 +121,9 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
     if touched & ctx.late:
         ids.append("B4")
     first = hit.get_column("at").min() if hit.height else None
-    if first is not None and any(first < until for _, until in ctx.long_pauses):
+    queued = hit.filter(pl.col("f").is_in(QUEUED)).get_column("at").to_list()
+    if any(began + DAY_US - LATE_US <= t <= ended - RETENTION_US + LATE_US
+           for t in queued for began, ended in ctx.long_pauses):
         ids.append("B5")
     if ctx.backfills and first is not None and max(ctx.backfills) > first:
         month = lambda c: pl.from_epoch(c, time_unit="us").dt.truncate("1mo")  # noqa: E731

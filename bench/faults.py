@@ -17,7 +17,7 @@ from bench.ops import Op
 FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
 NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing
 TIMEOUT_MS = 300  # the statement_timeout of a tick that is to time out at its waitpoint
-KINDS = ("late", "cancel", "race", "restart", "backfill", "pause")
+KINDS = ("late", "cancel", "race", "restart", "backfill", "pause", "long_pause")
 RACE_CONN = "race"  # the pooled connection a raced tick runs on (its outcome counts: it is an ordinary tick)
 ROLLED_UP = 30 * 60 * 1_000_000  # a raced key was first reported this long before: its rollup row exists
 US = 1_000_000
@@ -31,6 +31,8 @@ class Schedule:
         self.rng = random.Random(f"{sc.seed}:faults")
         rates = dict(zip(KINDS, f.rates()))
         self.events: list[tuple[int, str, object]] = []
+        long_: tuple[int, int] | None = None
+        self.tick_every = int(sc.pipeline.tick_every.total_seconds() * US)
         for kind in KINDS:  # a Poisson process per kind, each from a stream of its own: dropping one kind from a
             times = random.Random(f"{sc.seed}:faults:{kind}")  # scenario leaves the others' times as they were
             t = start
@@ -40,11 +42,19 @@ class Schedule:
                     break
                 if kind == "pause":
                     self.events.append((t, kind, t + self._span(f.pause_length, times)))
+                elif kind == "long_pause":  # moved earlier, not cut short, where it would end too late; one a run
+                    length = self._span(f.long_pause_length, times)
+                    at = max(start, min(t, end - quiet_before - self.catch_up(length) - length))
+                    long_ = (at, at + length)
+                    self.events.append((at, "pause", at + length))
+                    break
                 else:
                     self.events.append((t, kind, None))
+        if long_:  # the long pause alone: shorter ones overlapping it would only lengthen it past its range
+            self.events = [e for e in self.events if e[1] != "pause" or (e[0], e[2]) == long_
+                           or e[2] <= long_[0] or e[0] >= long_[1]]
         self.events.sort(key=lambda e: (e[0], KINDS.index(e[1])))
         self.quiet_before, self.quiet_after = quiet_before, quiet_after
-        self.tick_every = int(sc.pipeline.tick_every.total_seconds() * US)
         # Pauses (and overlapping runs of them) end early enough for the ticks to catch up before the last check.
         for t0, t1 in self.stops():
             latest = end - quiet_before - self.catch_up(t1 - t0)
@@ -52,6 +62,10 @@ class Schedule:
                 self.events = [(t, k, min(u, latest) if k == "pause" and t0 <= t < t1 else u)
                                for t, k, u in self.events]
         self.events = [e for e in self.events if e[1] != "pause" or e[2] > e[0]]
+        # Nothing ticks while the scheduler is paused: the nemesis's own ticks (cancels, races) wait with it.
+        stops = self.stops()
+        self.events = [e for e in self.events
+                       if e[1] not in ("cancel", "race") or not any(a <= e[0] < b for a, b in stops)]
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
 
     def _span(self, span, rng: random.Random | None = None) -> int:

@@ -142,11 +142,16 @@ class Faults:
     pauses: float = 0.0  # the scheduler stops ticking; a pause swallows the checks it spans
     pause_length: tuple[timedelta, timedelta] = (timedelta(minutes=10), timedelta(hours=6))
     backfills: float = 0.0  # the standalone backfill, between the writes, late transactions open
+    # Pauses past the dirty queue's 7-day retention and the day a tick catches up (B5's ground), placed early
+    # enough for the ticks to catch up before the last check.
+    long_pauses: float = 0.0
+    long_pause_length: tuple[timedelta, timedelta] = (timedelta(days=9), timedelta(days=10))
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
 
     def rates(self) -> tuple[float, ...]:
         """Each kind's rate per day, in the order of bench.faults.KINDS."""
-        return self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses
+        return (self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses,
+                self.long_pauses)
 
     def any(self) -> bool:
         return any(self.rates())
@@ -243,7 +248,10 @@ class Scenario:
 # Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
 # default renders without it, so its digest (and its histories) stay what they were.
 FIRST_NAMES = {new: old for old, new in OLD_NAMES.items()}
-LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc", ("faults",): asdict(Faults())}
+_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length}
+LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc",
+         **{("faults", key): default for key, default in _FAULTS_LATER.items()},
+         ("faults",): {k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER}}
 
 
 def _canonical(value: Any) -> Any:
@@ -591,6 +599,7 @@ def _faults(root: _Table, t: _Table) -> Faults:
                rollback_share=t.number("rollback_share", d.rollback_share, float, lo=0, hi=1),
                cancels=rate("cancels"), races=rate("races"), restarts=rate("restarts"), pauses=rate("pauses"),
                pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
+               long_pauses=rate("long_pauses"), long_pause_length=t.span("long_pause_length", d.long_pause_length),
                lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
     if f.any() and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")

@@ -147,6 +147,18 @@ def test_a_pause_stops_the_ticks_and_swallows_the_checks_it_spans(server, tmp_pa
         db.drop()
 
 
+def test_long_pauses_outlast_the_queue_retention_and_end_in_time_to_catch_up():
+    text = scenario('long_pauses = 0.3\nlong_pause_length = ["9d", "10d"]', seed=2, duration="14d")
+    ops = generate(loads(text))
+    pauses = [o for o in ops if o.name == "pause"]
+    checks = [o.at for o in ops if o.name == "check"]
+    assert pauses, "no long pause drawn"
+    for p in pauses:
+        assert 9 * 24 * HOUR <= p.get("until") - p.at <= 10 * 24 * HOUR  # past 7 days' retention and a day's catch-up
+        days = -(-(p.get("until") - p.at) // (24 * HOUR))
+        assert checks[-1] - p.get("until") >= (days + 2) * 5 * 60 * US  # a tick a day's catch-up, before the end
+
+
 def test_a_backfill_runs_between_the_writes(server, tmp_path):
     r, db, h = run_open(server, scenario("backfills = 12\nlate_commits = 12", seed=4), tmp_path)
     try:
