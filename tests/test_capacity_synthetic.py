@@ -74,6 +74,20 @@ def test_fitted_per_key_cost_recovers_an_injected_sleep(server, tmp_path):
             assert p["upserts_per_key"] == pytest.approx(1.0), (label, p)  # one bucket per dirty key
 
 
+@pytest.mark.one_server
+def test_a_point_predicted_past_max_tick_is_skipped_and_a_fixed_cost_is_not_taken_for_a_per_key_one(server, tmp_path):
+    # 5 ms a key: k = 30 takes ~150 ms beyond the fixed cost, k = 100 at least 500 ms. In proportion to k = 1's
+    # whole tick (fixed cost included), k = 30 would be predicted past 400 ms and skipped; the line through the
+    # tick with nothing dirty predicts it right and measures it.
+    path = spec_file(tmp_path, "\n[sweep.keys]\npoints = [1, 30, 100]\nexplain = false\n")
+    path.write_text(path.read_text().replace("repetitions = 3", "repetitions = 3\nmax_tick = \"400ms\""))
+    results, _ = run(server, path, [overlay("reference", "sleep_per_bucket")])
+    (keys,) = results["keys"].values()
+    assert [p["k"] for p in keys["points"]] == [1, 30], keys
+    (skipped,) = keys["skipped"]
+    assert skipped["k"] == 100 and skipped["predicted_ms"] >= 100 * BUCKET_SLEEP_MS, skipped
+
+
 def test_queue_grows_by_exactly_the_keys_written_when_the_tick_does_nothing(server, tmp_path):
     spec = load(spec_file(tmp_path, ""))
     db, world = prepare(server, Target.resolve(overlay("reference", "noop_tick")), spec, 3000)
