@@ -67,6 +67,12 @@ class Server(ABC):
         with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
             return int(conn.execute("show server_version_num").fetchone()[0])
 
+    def jit(self) -> str:
+        """"on", "off", or "unavailable" (on, but the build has no LLVM): it can weigh on big statements' cost."""
+        with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
+            setting, usable = conn.execute("SELECT current_setting('jit'), pg_jit_available()").fetchone()
+        return "unavailable" if setting == "on" and not usable else setting
+
     def restart(self, mode: str = "fast") -> None:
         """Stop and start the server, data kept (a fault); only servers the bench runs itself can."""
         raise ProvisionError(self.backend, "this backend cannot be restarted by the bench")

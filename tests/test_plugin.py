@@ -21,7 +21,7 @@ T0 = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
 def test_migrations_apply(rollup_db):
     with rollup_db.connect() as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
-    assert versions[0] == "000_base_schema" and versions[-1].startswith("113_")
+    assert versions[0] == "000_base_schema" and versions[-1].startswith("114_")
 
 
 @pytest.mark.rollup_target("hardened")

@@ -77,6 +77,16 @@ def test_started_server_runs_unprivileged_on_a_socket_and_leaves_nothing(server)
     assert not other_dir.exists()
 
 
+def test_jit_reported_is_what_a_costly_query_gets(server):
+    # Capacity results record it: on a build with LLVM, the hardened window compiled its plan on every tick.
+    state = server.jit()
+    assert state in ("on", "off", "unavailable")
+    with psycopg.connect(server.admin_conninfo, autocommit=True) as conn:
+        conn.execute("SET jit_above_cost = 0")
+        plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) SELECT sum(g) FROM generate_series(1, 10) g").fetchone()[0]
+    assert ("JIT" in plan[0]) == (state == "on"), (state, plan[0].keys())
+
+
 def test_restart_keeps_data(server):
     if not isinstance(server, ProcessServer):
         pytest.skip("only servers the bench starts itself")

@@ -382,7 +382,8 @@ CSS = ("body{font:14px sans-serif;margin:2em;max-width:1200px}table{border-colla
 
 def _intro(r: dict) -> list[str]:
     m = r.get("machine") or {}
-    configs = ", ".join(f"{c['label']} ({c.get('server_version', '?')})" for c in r.get("configs") or [])
+    configs = ", ".join(f"{c['label']} ({c.get('server_version', '?')}, JIT {c.get('jit', '?')})"
+                        for c in r.get("configs") or [])
     return [r.get("description") or "",
             f"Started {r.get('started', '?')}, {_f(r.get('elapsed_s'))} s{' (quick)' if r.get('quick') else ''}; "
             f"{m.get('cores', '?')} cores, Python {m.get('python', '?')}; tick period T = {_f(r.get('period_s'))} s.",

@@ -104,7 +104,8 @@ class CapacityRun:
             self.configs = [Config(t, pg, servers[pg]) for pg in self.pgs for t in self.targets]
             stack.callback(self._drop_templates)
             results = self.results = {"configs": [{"label": c.label, "target": c.target, "pg": c.pg,
-                                                   "server_version": c.server.version()} for c in self.configs]}
+                                                   "server_version": c.server.version(), "jit": c.server.jit()}
+                                                  for c in self.configs]}
             s, timings = self.spec, {}
             sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
