@@ -135,7 +135,7 @@ def no_wait_connection(db: Database) -> psycopg.Connection:
 def test_hardened_migrations_read_only_the_simulated_clock():
     assert clock.scan(Target.resolve("hardened").sql_files()) == []
     numbers = [m.number for m in Target.resolve("hardened").migrations()]
-    assert numbers[-9:] == [str(n) for n in range(105, 114)]
+    assert numbers[-10:] == [str(n) for n in range(105, 115)]
 
 
 def test_hardened_state_has_a_snapshot_baseline_and_the_window_keeps_two_arguments(db, pipeline):
@@ -615,7 +615,7 @@ def test_hardened_migrations_on_a_live_reference_database_fill_the_quarter_table
             p.tick(at=H(12))
             w.usage(t, H(12, 1), input=120)  # pending when the hardened migrations arrive
             applied = Runner(db, Target.resolve("hardened"), hooks={}).up()
-            assert [v.split("_")[0] for v in applied] == [str(n) for n in range(105, 114)]
+            assert [v.split("_")[0] for v in applied] == [str(n) for n in range(105, 115)]
             assert quarter_full(db) == quarter_truth(db)  # built from the raw rows at once
             p.tick(at=H(12, 10))
             assert_converged(db)
