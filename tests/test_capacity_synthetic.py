@@ -208,12 +208,12 @@ def test_capacity_bad_spec_names_file_line_and_key(tmp_path):
 
 @pytest.mark.one_server
 def test_live_mode_keeps_the_open_loop_rate_and_judges_ticks_on_the_wall_clock(server, tmp_path):
-    # 2 ms a write: at 0.2 s a tick, 10 writes a tick keep up (ρ ≈ 0.1), 400 cannot (ρ ≈ 4).
-    body = RATE.format(ladder="[10, 400]", cap=400) + 'modes = ["live"]\nlive_period = "200ms"\n'
+    # 2 ms a write: at 0.2 s a tick, 10 writes a tick keep up (ρ ≈ 0.1), 200 cannot (ρ ≈ 2).
+    body = RATE.format(ladder="[10, 200]", cap=200) + 'modes = ["live"]\nlive_period = "200ms"\n'
     results, _ = run(server, spec_file(tmp_path, body), [overlay("reference", "known_capacity")])
     (live,) = [v["live"] for v in results["rate"].values()]
     low, high = live["points"]
     assert low["write_errors"] == 0 and high["write_errors"] == 0, live["points"]
     assert low["writes_done"] > 0 and low["writer_p99_ms"] > 0
     assert low["sustainable"] and not high["sustainable"], (low, high)
-    assert live["limits"]["hard"]["bracket"] == [10, 400]  # live limits come from the ladder, not bisection
+    assert live["limits"]["hard"]["bracket"] == [10, 200]  # live limits come from the ladder, not bisection
