@@ -159,6 +159,19 @@ def test_long_pauses_outlast_the_queue_retention_and_end_in_time_to_catch_up():
         assert checks[-1] - p.get("until") >= (days + 2) * 5 * 60 * US  # a tick a day's catch-up, before the end
 
 
+def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_says_b5(server, tmp_path):
+    from bench.execute import run_scenario
+
+    text = scenario('long_pauses = 1\nlong_pause_length = ["9d", "9d"]', seed=5, duration="11d")
+    text = text.replace("per_hour = 1.0", "per_hour = 1.0\n[operations.weights]\ndelete_usage = 5")
+    verdict = run_scenario(server, None, "reference", tmp_path, sc=loads(text), text=text)
+    h = History.load(next(tmp_path.glob("*.history.jsonl")))
+    (pause,) = ops_of(h, "pause")
+    assert not [o for o in ops_of(h, "tick") if pause["at"] < o["at"] < pause["until"]]  # nothing ticked
+    assert verdict["attribution"]["by_id"].get("B5"), verdict["attribution"]  # stale rows only B5 explains
+    assert verdict["attribution"]["unexplained_keys"] == 0
+
+
 def test_a_backfill_runs_between_the_writes(server, tmp_path):
     r, db, h = run_open(server, scenario("backfills = 12\nlate_commits = 12", seed=4), tmp_path)
     try:
