@@ -146,8 +146,10 @@ class Run:
             self.history.tally(op, TICK_RETURNED_FAILURE)
         self.ticks += 1
         self.tick_failures += failed
-        cancelled = error is not None and error.startswith("57014")  # a cancel is not an error to record
-        if failed and not cancelled and not self.error_lost:  # did the failure leave a trace in the state row? (B8)
+        # A cancel, a terminated backend, a server going down or a lost connection (SQLSTATE classes 57 and 08) end
+        # the statement before any handler runs: no target could record them. Any other error it could.
+        unrecordable = error is not None and error[:2] in ("57", "08")
+        if failed and not unrecordable and not self.error_lost:  # did the failure leave a trace in the state row? (B8)
             with self.db.connect() as conn:
                 self.error_lost = conn.execute(
                     "SELECT last_error IS NULL FROM task_usage_hourly_rollup_state WHERE id = 1").fetchone()[0]

@@ -172,6 +172,19 @@ def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_
     assert verdict["attribution"]["unexplained_keys"] == 0
 
 
+def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tmp_path):
+    # No handler runs when a backend is cancelled or terminated: an empty last_error then is no target's fault (B8
+    # is an error the tick caught and lost).
+    from bench.execute import run_scenario
+
+    text = scenario("cancels = 16", seed=2, duration="12h")
+    verdict = run_scenario(server, None, "hardened", tmp_path, sc=loads(text), text=text)
+    h = History.load(next(tmp_path.glob("*.history.jsonl")))
+    errors = {(o["err"] or "")[:5] for o in ops_of(h, "tick") if o["outcome"] == "fail"}
+    assert {"57P01", "57014"} <= errors, errors  # both kinds happened
+    assert "B8" not in verdict["attribution"]["state"], verdict["attribution"]
+
+
 def test_a_backfill_runs_between_the_writes(server, tmp_path):
     r, db, h = run_open(server, scenario("backfills = 12\nlate_commits = 12", seed=4), tmp_path)
     try:
