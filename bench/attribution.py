@@ -14,7 +14,8 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
 - B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
       ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
 - L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
-      touched after what the last good tick before it covered (a held transaction's writes touch when they
+      touched after what the ticks before it covered — the watermark they left, which trails their times by more
+      than 5 minutes while they catch up a day each after a stall (a held transaction's writes touch when they
       commit): its session-level lock stays with the pooled connection and every later tick on another
       connection finds it taken (one on that connection takes it again, and may well do work).
 """
@@ -42,15 +43,16 @@ class Context:
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
         self.raced: set[int] = set()  # writes committed while background work waited at its waitpoint
-        # (index, the last good tick's time before it, its connection) of ticks cancelled or timed out with their
+        # (index, what the ticks before it had covered, its connection) of ticks cancelled or timed out with their
         # session kept, as long as no later tick on another connection wrote anything (the proof of a leaked lock:
-        # every tick elsewhere does nothing)
+        # every tick elsewhere does nothing). What they covered is the watermark, 5 minutes added: a tick moves it
+        # to 5 minutes before its time, but a day at most, so after a stall the ticks cover less than their times.
         self.cancels: list[tuple[int, int | None, str]] = []
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
         self.backfills: list[int] = []  # times of successful backfills
         opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
         racing: set[str] = set()  # background work seen waiting at its waitpoint, until it is awaited
-        last_tick = None
+        last_tick = watermark = None
         for r in rows:
             f = r["f"]
             if f in ("begin", "lock") and r["p"] not in opened:
@@ -76,8 +78,12 @@ class Context:
             elif racing and f in WRITES:
                 self.raced.add(r["i"])
             elif f == "tick" and (r["err"] or "").startswith("57014"):
-                self.cancels.append((r["i"], last_tick, r["conn"]))  # (a terminated one took its session along)
+                covered = None if watermark is None else watermark + LATE_US
+                self.cancels.append((r["i"], covered, r["conn"]))  # (a terminated one took its session along)
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
+                if (r["r"] or 0) > 0 or not any(conn != r["conn"] for _, _, conn in self.cancels):  # not stalled
+                    to = r["at"] - LATE_US
+                    watermark = to if watermark is None else max(watermark, min(to, watermark + DAY_US))
                 if (r["r"] or 0) > 0 and all(conn != r["conn"] for _, _, conn in self.cancels):
                     self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
@@ -87,6 +93,7 @@ class Context:
                 last_tick = r["at"]
             elif f == "backfill" and r["outcome"] == "ok":
                 self.backfills.append(r["at"])
+                watermark = r["at"] - LATE_US  # its stamp
         if rows:
             self._stall_ends(rows[-1]["at"])
         issues = ops.filter(pl.col("f") == "issue").select("id", "workspace_id")
