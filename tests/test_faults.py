@@ -168,7 +168,7 @@ def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_
     h = History.load(next(tmp_path.glob("*.history.jsonl")))
     (pause,) = ops_of(h, "pause")
     assert not [o for o in ops_of(h, "tick") if pause["at"] < o["at"] < pause["until"]]  # nothing ticked
-    assert verdict["attribution"]["by_id"].get("B5"), verdict["attribution"]  # stale rows only B5 explains
+    assert verdict["attribution"]["by_id"].get("B5"), verdict["attribution"]  # keys whose dirty rows were pruned
     assert verdict["attribution"]["unexplained_keys"] == 0
 
 

@@ -144,6 +144,14 @@ def test_hardened_state_has_a_snapshot_baseline_and_the_window_keeps_two_argumen
     assert pipeline.window(H(0), H(12)) == 0  # the two-argument call the backfill makes still resolves
 
 
+def test_the_window_runs_without_jit(db):
+    # 114: on a server built with LLVM the window compiled its plan on every tick (see the migration); a function's
+    # own setting holds whatever the server's or the session's is.
+    with db.connect() as c:
+        config = c.execute("SELECT proconfig FROM pg_proc WHERE proname = 'rollup_task_usage_hourly_window'").fetchone()[0]
+    assert config == ["jit=off"]
+
+
 def test_usage_writes_stamp_their_transaction_id(db):
     w = World(db)
     t = w.task()
