@@ -81,10 +81,12 @@ class Context:
                 covered = None if watermark is None else watermark + LATE_US
                 self.cancels.append((r["i"], covered, r["conn"]))  # (a terminated one took its session along)
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
-                if (r["r"] or 0) > 0 or not any(conn != r["conn"] for _, _, conn in self.cancels):  # not stalled
+                worked = (r["r"] or 0) > 0
+                holders = {conn for _, _, conn in self.cancels}
+                if worked or holders <= {r["conn"]}:  # not stalled: no lock held elsewhere keeps it from working
                     to = r["at"] - LATE_US
                     watermark = to if watermark is None else max(watermark, min(to, watermark + DAY_US))
-                if (r["r"] or 0) > 0 and all(conn != r["conn"] for _, _, conn in self.cancels):
+                if worked and r["conn"] not in holders:
                     self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
                     # (one on the holding connection proves nothing: its session takes its own lock again)
