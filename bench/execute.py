@@ -12,6 +12,7 @@ import polars as pl
 import psycopg
 
 from bench import checker, snapshots
+from bench.faults import NEMESIS_CONN
 from bench.generator import generate
 from bench.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.ops import WORKLOAD, Op
@@ -114,7 +115,8 @@ def rejudge(history_path: Path) -> RunResult:
     ops = h.ops
     work = ops.filter(pl.col("f").is_in(WORKLOAD))
     ticks = ops.filter(pl.col("f") == "tick")
-    lost = ticks.filter((pl.col("outcome") == "ok") & (pl.col("r") < 0)).with_columns(err=pl.lit(TICK_RETURNED_FAILURE))
+    lost = ticks.filter((pl.col("outcome") == "ok") & (pl.col("r") < 0) & pl.col("conn").ne_missing(NEMESIS_CONN))
+    lost = lost.with_columns(err=pl.lit(TICK_RETURNED_FAILURE))  # (the nemesis's own ticks fail by its doing)
     failed = pl.concat([ops.filter((pl.col("outcome") == "fail") & pl.col("cause").is_null()), lost]).sort("done")
     failures: dict[str, dict] = {}
     for name, i, at, err in failed.select("f", "i", "at", "err").iter_rows():  # in the order they were recorded

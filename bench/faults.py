@@ -17,10 +17,13 @@ from bench.ops import Op
 FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
 NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing
 TIMEOUT_MS = 300  # the statement_timeout of a tick that is to time out at its waitpoint
-KINDS = ("late", "cancel", "race", "restart", "backfill", "pause", "long_pause")
+KINDS = ("late", "cancel", "race", "restart", "backfill", "pause", "long_pause", "lock_wait")
+NEMESIS_TICKS = ("cancel", "race", "lock_wait")  # kinds that run a tick of their own: none while paused
 RACE_CONN = "race"  # the pooled connection a raced tick runs on (its outcome counts: it is an ordinary tick)
 ROLLED_UP = 30 * 60 * 1_000_000  # a raced key was first reported this long before: its rollup row exists
 US = 1_000_000
+LOCK_WAIT_AFTER = 5 * 60 * US + 1_000  # a lock wait's tick comes this long after its first report: the window
+# of a tick then reaches past that report (it ends 5 minutes before the tick's time)
 DAY = 86_400 * US
 
 
@@ -62,10 +65,10 @@ class Schedule:
                 self.events = [(t, k, min(u, latest) if k == "pause" and t0 <= t < t1 else u)
                                for t, k, u in self.events]
         self.events = [e for e in self.events if e[1] != "pause" or e[2] > e[0]]
-        # Nothing ticks while the scheduler is paused: the nemesis's own ticks (cancels, races) wait with it.
+        # Nothing ticks while the scheduler is paused: the nemesis's own ticks wait with it.
         stops = self.stops()
-        self.events = [e for e in self.events
-                       if e[1] not in ("cancel", "race") or not any(a <= e[0] < b for a, b in stops)]
+        self.events = [e for e in self.events if e[1] not in NEMESIS_TICKS or not any(
+            a <= e[0] + (LOCK_WAIT_AFTER if e[1] == "lock_wait" else 0) and e[0] < b for a, b in stops)]
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
 
     def _span(self, span, rng: random.Random | None = None) -> int:
@@ -137,6 +140,10 @@ class Schedule:
             out.append(Op("rollback", at, s, {}))
         elif kind == "race":
             self._race(gen, at)
+        elif kind == "lock_wait":
+            self._lock_wait(gen, at)
+        elif kind == "lock_wait_tick":
+            self._lock_wait_tick(gen, at, payload)
         elif kind == "restart":
             out.append(Op("restart", at, 0, {}))
             self.open.clear()  # every held transaction died with the server
@@ -172,18 +179,43 @@ class Schedule:
         self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}
         gen.schedule(at + self._span(self.f.commit_latency), "fault", ("late_end", s))
 
+    def _rolled_up(self, gen, at: int) -> tuple | None:
+        """A usage key first reported long enough ago for its rollup rows to exist (20 draws, else none)."""
+        for _ in range(20):
+            k = gen.usage.choice(self.rng)
+            if k and at - gen.first_report.get(k, at) >= ROLLED_UP:
+                return k
+        return None
+
+    def _lock_wait(self, gen, at: int) -> None:
+        """A tick whose upsert waits out its lock_timeout on rollup rows a writer holds, and fails with an error
+        (55P03) the tick's own handler catches: a target that records its failures says so in the state row (B8's
+        ground; a cancel or a terminated backend runs no handler). The key is reported now and the tick comes
+        just past the 5 minutes a tick leaves uncovered, so the report's write time lies inside its window: the
+        bucket is its work on a target that finds work by write time (the reference) and by what committed
+        alike. (Reported again at the tick, its write time would move past the window.)"""
+        key = self._rolled_up(gen, at)
+        if key is not None:
+            gen.out.append(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
+            gen.schedule(at + LOCK_WAIT_AFTER, "fault", ("lock_wait_tick", key))
+
+    def _lock_wait_tick(self, gen, at: int, key: tuple) -> None:
+        if key not in gen.usage:  # deleted meanwhile
+            return
+        s, out = self._session(), gen.out
+        out.append(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
+        out.append(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False, "timeout_ms": None}))
+        out.append(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
+        out.append(Op("await", at, 0, {"conn": NEMESIS_CONN}))
+        out.append(Op("rollback", at, s, {}))
+
     def _race(self, gen, at: int) -> None:
         """Writers touch a task's keys while a tick that has read them waits to write: a re-report makes the
         bucket part of the tick's work, a lock on its rollup rows holds the tick at its upsert (seen waiting),
         then the key is re-reported again (a re-enqueue of a queued key), a new row is written and another
         deleted, and the lock goes."""
         rng, r = self.rng, self.sc.rates
-        key = None
-        for _ in range(20):
-            k = gen.usage.choice(rng)
-            if k and at - gen.first_report.get(k, at) >= ROLLED_UP:
-                key = k
-                break
+        key = self._rolled_up(gen, at)
         if key is None:
             return
         task, out = gen.tasks[key[0]], gen.out

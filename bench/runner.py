@@ -142,7 +142,7 @@ class Run:
         caused = error is not None and (op.get("conn") == NEMESIS_CONN or
                                         (error.startswith("55P03") and bool(self.nemesis.held)))
         self.history.complete(op, "fail" if error else "ok", result=rows, error=error, tally=not caused)
-        if failed and error is None:
+        if failed and error is None and op.get("conn") != NEMESIS_CONN:
             self.history.tally(op, TICK_RETURNED_FAILURE)
         self.ticks += 1
         self.tick_failures += failed

@@ -146,12 +146,15 @@ class Faults:
     # enough for the ticks to catch up before the last check.
     long_pauses: float = 0.0
     long_pause_length: tuple[timedelta, timedelta] = (timedelta(days=9), timedelta(days=10))
+    # A tick whose upsert waits out lock_timeout on rollup rows a writer holds: it fails with an error its handler
+    # can record (B8's ground).
+    lock_waits: float = 0.0
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
 
     def rates(self) -> tuple[float, ...]:
         """Each kind's rate per day, in the order of bench.faults.KINDS."""
         return (self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses,
-                self.long_pauses)
+                self.long_pauses, self.lock_waits)
 
     def any(self) -> bool:
         return any(self.rates())
@@ -248,7 +251,7 @@ class Scenario:
 # Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
 # default renders without it, so its digest (and its histories) stay what they were.
 FIRST_NAMES = {new: old for old, new in OLD_NAMES.items()}
-_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length}
+_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length, "lock_waits": 0.0}
 LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc",
          **{("faults", key): default for key, default in _FAULTS_LATER.items()},
          ("faults",): {k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER}}
@@ -600,6 +603,7 @@ def _faults(root: _Table, t: _Table) -> Faults:
                cancels=rate("cancels"), races=rate("races"), restarts=rate("restarts"), pauses=rate("pauses"),
                pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
                long_pauses=rate("long_pauses"), long_pause_length=t.span("long_pause_length", d.long_pause_length),
+               lock_waits=rate("lock_waits"),
                lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
     if f.any() and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")

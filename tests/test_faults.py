@@ -185,6 +185,28 @@ def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tm
     assert "B8" not in verdict["attribution"]["state"], verdict["attribution"]
 
 
+@pytest.mark.parametrize("target", ["reference", "hardened"])
+def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_record_it(server, tmp_path, target):
+    # 55P03 is caught by WHEN OTHERS: the reference's re-raise loses the handler's write (B8), hardened keeps it.
+    from bench.execute import run_scenario
+
+    text = scenario("lock_waits = 16", seed=3, duration="12h")
+    verdict = run_scenario(server, None, target, tmp_path, sc=loads(text), text=text)
+    h = History.load(next(tmp_path.glob("*.history.jsonl")))
+    ops = h.ops.to_dicts()
+    waited = [o for o in ops if o["f"] == "wait_blocked" and o["conn"] == NEMESIS_CONN]
+    missed = [(o["at"], o["err"]) for o in waited if o["outcome"] != "ok"]
+    assert waited and not missed  # seen waiting on the rollup rows' lock
+    ticks = [o for o in ops if o["f"] == "tick" and o["conn"] == NEMESIS_CONN]
+    assert len(ticks) == len(waited)
+    if target == "reference":
+        assert all(o["outcome"] == "fail" and o["err"].startswith("55P03") for o in ticks), ticks
+        assert "B8" in verdict["attribution"]["state"], verdict["attribution"]
+    else:  # the failure returned as -1, recorded: nothing lost, nothing counted against the target
+        assert all(o["outcome"] == "ok" and o["r"] == -1 for o in ticks), ticks
+        assert "B8" not in verdict["attribution"]["state"] and verdict["ok"], verdict
+
+
 def test_a_backfill_runs_between_the_writes(server, tmp_path):
     r, db, h = run_open(server, scenario("backfills = 12\nlate_commits = 12", seed=4), tmp_path)
     try:
@@ -253,7 +275,7 @@ def test_faults_are_refused_in_a_scripted_scenario():
 def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
     from bench.runner import run
 
-    text = scenario("late_commits = 20\ncancels = 8\nraces = 8\nrestarts = 4\npauses = 2\n"
+    text = scenario("late_commits = 20\ncancels = 8\nraces = 8\nlock_waits = 4\nrestarts = 4\npauses = 2\n"
                     "pause_length = [\"30m\", \"1h\"]\nbackfills = 4", seed=8, duration="12h")
     text = text.replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
     sc, tgt = loads(text), Target.resolve("reference")
