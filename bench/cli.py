@@ -681,12 +681,13 @@ def capacity_diff(
     for r in rows:
         table.add_row(r["config"], r["point"], f"{r['first_ms']:.3g}", f"{r['second_ms']:.3g}",
                       f"{r['ratio']:.2f}" if r["ratio"] is not None else "—",
-                      "noise floor" if r["under_floor"] else "ok" if r["ok"] else "[red]differs[/]")
+                      "noise floor" if r["under_floor"] else "ok" if r["ok"] else
+                      "[red]differs[/] (ranges overlap)" if r["overlap"] else "[red]differs[/]")
     console.print(table)
     bad = [r for r in rows if not r["ok"]]
     worst = max((abs(r["ratio"] - 1) for r in rows if r["ratio"] and not r["under_floor"]), default=0)
-    console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%}; largest difference {worst:.1%}",
-                  highlight=False)
+    console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%} ({sum(bool(r['overlap']) for r in bad)} "
+                  f"of them with overlapping min–max ranges); largest difference {worst:.1%}", highlight=False)
     if bad:
         raise typer.Exit(1)
 

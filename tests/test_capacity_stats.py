@@ -98,6 +98,22 @@ def test_run_to_run_comparison_flags_a_point_beyond_tolerance_and_ignores_noise(
     assert rows["history 1,000 rows: idle tick"]["ok"] and rows["history 1,000 rows: idle tick"]["under_floor"]
     assert rows["history 1,000 rows: change tick"]["ok"]
     assert all(r["ok"] for r in compare(_result(100.0, 0.4), _result(110.0, 0.4), 0.15))
+    assert rows["keys k=1000"]["overlap"] is None  # no range kept: nothing claimed about the spread
+
+
+def test_run_to_run_comparison_says_whether_the_runs_ranges_overlap():
+    from bench.capacity.compare import compare
+
+    def ranged(median, lo, hi):
+        r = _result(median, 0.4)
+        r["keys"]["r@pg18"]["points"][0] |= {"min_ms": lo, "max_ms": hi}
+        return r
+
+    scattered = compare(ranged(100.0, 60.0, 130.0), ranged(125.0, 110.0, 180.0))[-1]
+    moved = compare(ranged(100.0, 95.0, 105.0), ranged(125.0, 120.0, 130.0))[-1]
+    assert scattered["point"] == moved["point"] == "keys k=1000"
+    assert not scattered["ok"] and scattered["overlap"] is True
+    assert not moved["ok"] and moved["overlap"] is False
 
 
 def test_capacity_diff_exit_codes(tmp_path):
