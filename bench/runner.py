@@ -139,10 +139,10 @@ class Run:
         failed = error is not None or (rows is not None and rows < 0)  # a hardened tick reports failure as -1
         # The scenario's doing, not the target's: a tick the fault schedule started in order to cancel it, and one
         # that waited out lock_timeout on a lock a transaction of the nemesis held.
-        caused = error is not None and (op.get("conn") == NEMESIS_CONN or
-                                        (error.startswith("55P03") and bool(self.nemesis.held)))
+        nemesis = op.get("conn") == NEMESIS_CONN
+        caused = error is not None and (nemesis or (error.startswith("55P03") and bool(self.nemesis.held)))
         self.history.complete(op, "fail" if error else "ok", result=rows, error=error, tally=not caused)
-        if failed and error is None and op.get("conn") != NEMESIS_CONN:
+        if failed and error is None and not nemesis:
             self.history.tally(op, TICK_RETURNED_FAILURE)
         self.ticks += 1
         self.tick_failures += failed
