@@ -15,13 +15,19 @@ from rollup.servers import Server
 class Database:
     """A database the bench created on `server`; dropped by `drop()` or at the end of a `with` block."""
 
-    def __init__(self, server: Server, start: datetime, name: str | None = None, template: str | None = None):
+    def __init__(self, server: Server, start: datetime, name: str | None = None, template: str | None = None,
+                 file_copy: bool = False):
+        """`file_copy`: clone the template by copying its files (PostgreSQL 15+) rather than block by block
+        through the WAL, PostgreSQL's default: for a big template, a fraction of the time and no WAL, at the
+        price of two checkpoints (which flush the server's dirty pages, not only the copy's)."""
         self.server = server
         self.name = name or f"rollup_bench_{secrets.token_hex(6)}"
         with psycopg.connect(server.admin_conninfo, autocommit=True) as admin:
             create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name))
             if template:
                 create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                if file_copy and server.version_num() >= 150000:
+                    create += sql.SQL(" STRATEGY FILE_COPY")
             admin.execute(create)
         with self.connect() as conn:
             if template is None:

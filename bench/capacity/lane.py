@@ -20,7 +20,7 @@ WRITE_OFFSET = timedelta(seconds=1)
 
 class Lane:
     def __init__(self, server, template: str, world: World, seed: int, mix: dict[str, float] | None = None):
-        self.db = Database(server, world.end, template=template)
+        self.db = Database(server, world.end, template=template, file_copy=True)
         try:
             self.probe = Probe(self.db)
             self.work = Workload(world, seed, mix)

@@ -358,7 +358,7 @@ def upgrade(server, base: str, world: World, target: Target) -> tuple[Database, 
     """A template for `target` made the way the change would land in production: a copy of the base target's
     loaded template (`world` as it stands there), with the target's further migrations applied to it. Much
     cheaper than a second bulk load, and the history is the very same."""
-    db = Database(server, world.end, template=base)
+    db = Database(server, world.end, template=base, file_copy=True)
     stages, stage = _stages()
     try:
         Runner(db, target).up()

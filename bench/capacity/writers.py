@@ -173,7 +173,7 @@ def templates(server: Server, target: str, seed: int, ops: int) -> Iterator[tupl
             world = build_world(conn, seed, world_tasks(ops), ops)
             conn.execute("VACUUM (ANALYZE)")  # stats and hint bits now, not by autovacuum mid-run
         absent.clock.close()  # a template must have no sessions
-        installed = Database(server, START, template=absent.name)
+        installed = Database(server, START, template=absent.name, file_copy=True)
         Runner(installed, Target.resolve(target)).up()
         with installed.connect() as conn:
             conn.execute("VACUUM (ANALYZE)")
@@ -357,7 +357,7 @@ class Handle:
 def open_state(server: Server, names: dict[str, str], state: str,
                tick_cpus: set[int] | None = None) -> Iterator[Handle]:
     """A fresh copy of the state's template (the tick loop running in 'active'); dropped at the end."""
-    db = Database(server, START, template=names[state])
+    db = Database(server, START, template=names[state], file_copy=True)
     loop = None
     try:
         loop = TickLoop(db, tick_cpus).start() if state == "active" else None
