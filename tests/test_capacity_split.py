@@ -33,6 +33,9 @@ issues = 3
 
 [sweep.keys]
 points = [1, 4]
+
+[sweep.history]
+change_keys = 2
 """
 
 
@@ -65,6 +68,9 @@ def test_each_server_runs_pinned_to_its_own_core_and_the_results_merge(tmp_path)
     for pg in ("embedded", "local"):  # the postmaster really runs on its driver's core alone
         assert split[pg]["postmaster_cores"] == [split[pg]["core"]]
     assert set(out["sweep_seconds"]) == {"embedded", "local"} and not out["failed_sweeps"]
+    for sweep in ("keys", "history"):  # in step: no process starts a sweep before both have reached it
+        arrived = max(split[pg]["synced"][sweep][0] for pg in ("embedded", "local"))
+        assert all(split[pg]["synced"][sweep][1] >= arrived for pg in ("embedded", "local"))
     assert any(w.startswith("local: ") for w in seen) and any(w.startswith("embedded: ") for w in seen)
 
 

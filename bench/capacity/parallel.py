@@ -5,6 +5,10 @@ one backend's work. Pinning the driver before it starts its server pins the post
 (affinity is inherited), so the two servers never compete for a core and their measurements stay comparable run
 to run. Processes, not threads: a thread of the other server's driver holding the GIL would add its switch
 interval to a 2 ms tick.
+
+The processes start each sweep together. Left to drift, one server's sweep would share the disk with whatever
+the other was doing at that moment (a 10M-row bulk load one run, a writer sweep the next): the same point then
+measures differently run to run. In step, each sweep meets the same neighbour every run.
 """
 
 from __future__ import annotations
@@ -25,15 +29,31 @@ def splittable(pgs: list[str]) -> bool:
     return 1 < len(pgs) <= cores and all(p in SPLITTABLE for p in pgs)
 
 
-def _one_server(spec, targets, pg, baseline, pg_bin, core, progress) -> tuple[dict, list[dict], dict]:
+def _one_server(spec, targets, pg, baseline, pg_bin, core, progress, barrier) -> tuple[dict, list[dict], dict]:
     from bench.capacity.run import CapacityRun
 
     os.sched_setaffinity(0, {core})
     run = CapacityRun(spec, targets, [pg], baseline, pg_bin=pg_bin,
                       on_progress=lambda what, units: progress.put((pg, what, units)))
     run.on_server = lambda server: progress.put((pg, None, sorted(_postmaster_cores(server))))
-    results = run.execute()
-    return results, run.ticks, {"core": core}
+    synced: dict[str, tuple[float, float]] = {}  # sweep -> wall times at the barrier: arrived, left
+
+    def sync(sweep: str) -> None:
+        arrived = time.time()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:  # another server's process failed: go on alone
+            pass
+        synced[sweep] = (arrived, time.time())
+
+    run.sync = sync
+    try:
+        results = run.execute()
+    except BaseException:
+        barrier.abort()  # never leave the others waiting for a process that is gone
+        raise
+    barrier.abort()  # done: a sweep the others still start has no one left to wait for
+    return results, run.ticks, {"core": core, "synced": synced}
 
 
 def _postmaster_cores(server) -> set[int]:
@@ -53,6 +73,7 @@ def run_split(run) -> dict:
     t0 = time.perf_counter()
     with ctx.Manager() as manager:
         progress = manager.Queue()
+        barrier = manager.Barrier(len(run.pgs))
         pinned: dict[str, list[int]] = {}
         stop = threading.Event()
 
@@ -75,7 +96,8 @@ def run_split(run) -> dict:
             service_account()  # created here once: drivers creating it at the same time race on /etc/passwd
             with ProcessPoolExecutor(len(run.pgs), mp_context=ctx) as pool:
                 futures = {pg: pool.submit(_one_server, run.spec, run.targets, pg, run.baseline, run.pg_bin,
-                                           cores[i % len(cores)], progress) for i, pg in enumerate(run.pgs)}
+                                           cores[i % len(cores)], progress, barrier)
+                           for i, pg in enumerate(run.pgs)}
                 parts = {pg: f.result() for pg, f in futures.items()}
         finally:
             time.sleep(0.3)  # the last progress messages
@@ -93,7 +115,8 @@ def merge(run, parts: dict[str, tuple[dict, list[dict], dict]], pinned: dict, el
     out["sweep_seconds"] = {pg: r["sweep_seconds"] for pg, (r, _, _) in parts.items()}
     out["failed_sweeps"] = {f"{name} ({pg})": why for pg, (r, _, _) in parts.items()
                             for name, why in (r.get("failed_sweeps") or {}).items()}
-    out["machine"] = {**first["machine"], "split": {pg: {"core": meta["core"], "postmaster_cores": pinned.get(pg)}
+    out["machine"] = {**first["machine"], "split": {pg: {"core": meta["core"], "postmaster_cores": pinned.get(pg),
+                                                         "synced": meta.get("synced", {})}
                                                     for pg, (_, _, meta) in parts.items()}}
     for name in SWEEPS:
         if not any(name in r for r, _, _ in parts.values()):

@@ -67,6 +67,8 @@ class CapacityRun:
         self.loads: dict[tuple[str, int], dict] = {}
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
+        # Called before each sweep with its name; a split run waits there for the other servers' processes.
+        self.sync: Callable[[str], None] = lambda sweep: None
 
     # ------------------------------------------------------------ plan
 
@@ -113,6 +115,7 @@ class CapacityRun:
             failed = {}
             for name, (declared, sweep) in sweeps.items():
                 if declared:
+                    self.sync(name)
                     t = time.perf_counter()
                     try:
                         results[name] = sweep()
