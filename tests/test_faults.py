@@ -188,11 +188,13 @@ def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tm
 @pytest.mark.parametrize("target", ["reference", "hardened"])
 def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_record_it(server, tmp_path, target):
     # 55P03 is caught by WHEN OTHERS: the reference's re-raise loses the handler's write (B8), hardened keeps it.
-    from bench.execute import run_scenario
+    from bench.execute import rejudge, run_scenario
+    from bench.verdict import evaluate
 
     text = scenario("lock_waits = 16", seed=3, duration="12h")
     verdict = run_scenario(server, None, target, tmp_path, sc=loads(text), text=text)
-    h = History.load(next(tmp_path.glob("*.history.jsonl")))
+    path = next(tmp_path.glob("*.history.jsonl"))
+    h = History.load(path)
     ops = h.ops.to_dicts()
     waited = [o for o in ops if o["f"] == "wait_blocked" and o["conn"] == NEMESIS_CONN]
     missed = [(o["at"], o["err"]) for o in waited if o["outcome"] != "ok"]
@@ -205,6 +207,10 @@ def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_reco
     else:  # the failure returned as -1, recorded: nothing lost, nothing counted against the target
         assert all(o["outcome"] == "ok" and o["r"] == -1 for o in ticks), ticks
         assert "B8" not in verdict["attribution"]["state"] and verdict["ok"], verdict
+    # `rollup-bench check` rebuilds the tally from the history: the nemesis's ticks count no more there than live
+    again = evaluate(rejudge(path))
+    assert (again["failures"], again["ok"], again["attribution"]) == (
+        verdict["failures"], verdict["ok"], verdict["attribution"])
 
 
 def test_a_backfill_runs_between_the_writes(server, tmp_path):
