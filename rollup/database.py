@@ -26,7 +26,7 @@ class Database:
             create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name))
             if template:
                 create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-                if file_copy and server.version_num() >= 150000:
+                if file_copy and admin.info.server_version >= 150000:
                     create += sql.SQL(" STRATEGY FILE_COPY")
             admin.execute(create)
         with self.connect() as conn:

@@ -49,10 +49,8 @@ def _one_server(spec, targets, pg, baseline, pg_bin, core, progress, barrier) ->
     run.sync = sync
     try:
         results = run.execute()
-    except BaseException:
-        barrier.abort()  # never leave the others waiting for a process that is gone
-        raise
-    barrier.abort()  # done: a sweep the others still start has no one left to wait for
+    finally:
+        barrier.abort()  # done or failed: never leave the others waiting for this process
     return results, run.ticks, {"core": core, "synced": synced}
 
 
