@@ -6,19 +6,25 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from bench.capacity.lane import Lane
 from bench.capacity.spec import loads
-from bench.capacity.world import START, extends, prepare, upgrade, verify
+from bench.capacity.sweeps import full_rebuild_ms
+from bench.capacity.world import START, bulk_fill, extends, prepare, upgrade, verify
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 
 SPEC = loads('[capacity]\nname = "w"\nseed = 5\n[history]\nrows = [2000]\ndays = 2\n'
              '[tenants]\nworkspaces = 2\nruntimes = 2\nagents = 2\nprojects = 1\nissues = 3\n', "w.toml")
-SCHEMA = """SELECT 'index ' || indexrelid::regclass::text || ': ' || pg_get_indexdef(indexrelid) FROM pg_index
-             WHERE indrelid IN ('task_usage'::regclass, 'agent_task_queue'::regclass)
-            UNION ALL
-            SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
-             WHERE conrelid IN ('task_usage'::regclass, 'agent_task_queue'::regclass)
-            ORDER BY 1"""
+TABLES = "('task_usage'::regclass, 'agent_task_queue'::regclass, 'task_usage_hourly'::regclass)"
+SCHEMA = f"""SELECT 'index ' || indexrelid::regclass::text || ': ' || pg_get_indexdef(indexrelid) FROM pg_index
+              WHERE indrelid IN {TABLES}
+             UNION ALL
+             SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+              WHERE conrelid IN {TABLES}
+             ORDER BY 1"""
+KEY = "bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model"
+ROLLUP = (f"SELECT count(*), md5(string_agg(row({KEY}, input_tokens, output_tokens, cache_read_tokens,"
+          f" cache_write_tokens, task_count, event_count)::text, ',' ORDER BY {KEY})) FROM task_usage_hourly")
 
 
 def schema(db: Database) -> list[str]:
@@ -37,7 +43,7 @@ def test_preload_leaves_the_targets_own_indexes_and_constraints(server, target):
     db, world = prepare(server, Target.resolve(target), SPEC, 2000)
     try:
         assert schema(db) == expected
-        assert len(expected) >= 6  # the comparison compared something
+        assert len(expected) >= 11  # the comparison compared something: the rollup's 5 included
         assert "rollup per-hour sums equal" in world.verified, world.verified
     finally:
         db.drop()
@@ -99,3 +105,27 @@ def test_a_file_copy_clone_holds_the_template_and_writes_next_to_no_wal(server, 
     assert rows_logged == rows_copied == 20000
     assert wal_logged > 4_000_000  # the ~5 MB table and the catalogs, page by page
     assert wal_copied < wal_logged / 10
+
+
+def test_the_full_rebuild_recomputes_the_rollup_and_leaves_the_lane_as_it_was(server):
+    """The crossover's full side: the bulk fill (indexes dropped, rows inserted, indexes rebuilt) yields the rows
+    the target's ticks maintain, and the timed rebuild is rolled back, schema included."""
+    db, world = prepare(server, Target.resolve("reference"), SPEC, 2000)
+    try:
+        with Lane(server, db.name, world, SPEC.seed) as lane:
+            with lane.db.connect() as conn:
+                rows, digest = conn.execute(ROLLUP).fetchone()
+            shape = schema(lane.db)
+            assert rows > 100
+            with lane.db.connect(autocommit=False) as conn:
+                conn.execute("TRUNCATE task_usage_hourly")
+                assert conn.execute(ROLLUP).fetchone()[0] == 0  # the comparison below can fail
+                bulk_fill(conn)
+                assert conn.execute(ROLLUP).fetchone() == (rows, digest)
+                conn.rollback()
+            assert full_rebuild_ms(lane) > 0
+            with lane.db.connect() as conn:
+                assert conn.execute(ROLLUP).fetchone() == (rows, digest)
+            assert schema(lane.db) == shape
+    finally:
+        db.drop()

@@ -293,6 +293,17 @@ FULL_SQL = ("INSERT INTO task_usage_hourly (bucket_hour, workspace_id, runtime_i
             + DEFINING_SQL)
 
 
+def bulk_fill(conn) -> None:
+    """Fill the (empty) rollup from FULL_SQL as a bulk build, in the caller's transaction: its indexes and unique
+    key dropped, the rows inserted, each index then built in one sorted pass, as REFRESH MATERIALIZED VIEW and
+    pg_restore do. A third cheaper than maintaining five indexes row by row (10 s against 14 s at 1M rows here),
+    so the crossover weighs the incremental tick against the full rebuild a DBA would actually run."""
+    rebuild = _drop_access_paths(conn, "task_usage_hourly")
+    conn.execute(FULL_SQL)
+    for statement in rebuild:
+        conn.execute(statement)
+
+
 
 def _settle(db: Database, world: World, stages: dict, stage) -> World:
     """After the data is in: the target's ticks, statistics, and the check of raw and rolled-up sums."""
@@ -338,7 +349,7 @@ def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World 
         # sets the watermark, as a finished backfill leaves them. The target's backfill would do the same work
         # key by key (the reference's takes ~0.9 ms a key: 80 s for 100k rows), which is not what is measured.
         with db.connect() as conn, conn.transaction():
-            conn.execute(FULL_SQL)
+            bulk_fill(conn)
             conn.execute(STAMP_SQL)
         stage("rollup")
         return db, _settle(db, world, stages, stage)
