@@ -8,6 +8,7 @@ discover rows by transaction id (hardened) pick them up one tick earlier.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from bench.capacity.probe import Probe
@@ -21,6 +22,9 @@ WRITE_OFFSET = timedelta(seconds=1)
 class Lane:
     def __init__(self, server, template: str, world: World, seed: int, mix: dict[str, float] | None = None):
         self.db = Database(server, world.end, template=template, file_copy=True)
+        # The servers run with fsync off, so the clone's files (gigabytes at 10M rows) and a preload's writes sit
+        # dirty in the page cache; flushed now, the kernel does not write them back during the measurements.
+        os.sync()
         try:
             self.probe = Probe(self.db)
             self.work = Workload(world, seed, mix)
