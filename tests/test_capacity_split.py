@@ -68,6 +68,10 @@ def test_each_server_runs_pinned_to_its_own_core_and_the_results_merge(tmp_path)
     for pg in ("embedded", "local"):  # the postmaster really runs on its driver's core alone
         assert split[pg]["postmaster_cores"] == [split[pg]["core"]]
     assert set(out["sweep_seconds"]) == {"embedded", "local"} and not out["failed_sweeps"]
+    for pg in ("embedded", "local"):  # each process's lanes flushed the page cache, and the time is its own
+        flushed = out["flush_seconds"][pg]
+        assert set(flushed) == set(out["sweep_seconds"][pg]) and flushed["keys"] > 0
+        assert all(flushed[s] <= out["sweep_seconds"][pg][s] for s in flushed)
     for sweep in ("keys", "history"):  # in step: no process starts a sweep before both have reached it
         arrived = max(split[pg]["synced"][sweep][0] for pg in ("embedded", "local"))
         assert all(split[pg]["synced"][sweep][1] >= arrived for pg in ("embedded", "local"))

@@ -9,6 +9,7 @@ discover rows by transaction id (hardened) pick them up one tick earlier.
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 from bench.capacity.probe import Probe
@@ -17,6 +18,7 @@ from bench.capacity.world import TICK, World
 from rollup.database import Database
 
 WRITE_OFFSET = timedelta(seconds=1)
+FLUSHED = [0.0]  # seconds this process has spent flushing the page cache for its lanes (the run reports it)
 
 
 class Lane:
@@ -24,7 +26,9 @@ class Lane:
         self.db = Database(server, world.end, template=template, file_copy=True)
         # The servers run with fsync off, so the clone's files (gigabytes at 10M rows) and a preload's writes sit
         # dirty in the page cache; flushed now, the kernel does not write them back during the measurements.
+        t = time.perf_counter()
         os.sync()
+        FLUSHED[0] += time.perf_counter() - t
         try:
             self.probe = Probe(self.db)
             self.work = Workload(world, seed, mix)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bench.capacity import stats
-from bench.capacity.lane import Lane
+from bench.capacity.lane import FLUSHED, Lane
 from bench.capacity.parallel import run_split, splittable
 from bench.capacity.spec import CapacitySpec, RateSweep
 from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
@@ -112,18 +112,20 @@ class CapacityRun:
             sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
                       "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
-            failed = {}
+            failed, flushed = {}, {}
             for name, (declared, sweep) in sweeps.items():
                 if declared:
                     self.sync(name)
-                    t = time.perf_counter()
+                    t, f = time.perf_counter(), FLUSHED[0]
                     try:
                         results[name] = sweep()
                     except Exception as exc:  # a finding (or a bench bug): reported, and the other sweeps run
                         failed[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"
                         self.progress(f"{name} failed: {failed[name][:120]}", 0)
                     timings[name] = round(time.perf_counter() - t, 1)
+                    flushed[name] = round(FLUSHED[0] - f, 3)
             results["sweep_seconds"], results["failed_sweeps"] = timings, failed
+            results["flush_seconds"] = flushed  # of sweep_seconds: the lanes' page-cache flushes
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,
