@@ -21,9 +21,10 @@ BACKENDS = [pytest.param("embedded", id="pg18"), pytest.param("local", id="pg15"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `one_server` time the bench's own machinery against synthetic targets; what they check does
-    not depend on the server's version, so the default run takes them on the embedded server only (the capacity
-    report runs every server)."""
+    """Tests marked `one_server` check the bench's own machinery (capacity timing against synthetic targets, the
+    stateful search, a generated fault's reach); what they check does not depend on the server's version, and
+    the target's behaviour under them is covered on both servers elsewhere, so the default run takes them on the
+    embedded server only."""
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})

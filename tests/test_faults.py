@@ -159,6 +159,9 @@ def test_long_pauses_outlast_the_queue_retention_and_end_in_time_to_catch_up():
         assert checks[-1] - p.get("until") >= (days + 2) * 5 * 60 * US  # a tick a day's catch-up, before the end
 
 
+# The generator's long pause reaching B5's ground is the bench's: B5 itself is reproduced on both servers by
+# scenarios/repro/B5.toml.
+@pytest.mark.one_server
 def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_says_b5(server, tmp_path):
     from bench.execute import run_scenario
 

@@ -161,6 +161,9 @@ def machine(server, tmp_path):
         db.drop()
 
 
+# The search and the shrinker are the bench's: the divergences it finds are reproduced on both servers by
+# scenarios/repro (tests/test_repro.py), and hardened passes the same search on both below.
+@pytest.mark.one_server
 def test_reference_divergence_is_found_and_shrunk(machine):
     cls = machine("reference")
     # No example database: the failure is expected here, and a stored example (say, one saved while the
