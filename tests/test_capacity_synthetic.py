@@ -129,6 +129,9 @@ def test_bisection_finds_a_known_capacity(server, tmp_path):
     (compressed,) = [v["compressed"] for v in results["rate"].values()]
     probes = [t for t in r.ticks if t["sweep"].startswith("rate-bisection")]
     assert probes, "the limits came from the ladder alone"
+    # One run answers for both limits: the planning search never re-runs a rate the hard search measured.
+    runs = {(t["sweep"], t["point"]) for t in probes}
+    assert len({point for _, point in runs}) == len(runs), sorted(runs)
     # The worst a tick cost beyond its sleep, in every run of the search: more on a busy machine than on an idle
     # one. Any rate whose sleep and that overhead fit the budget kept up in each tick measured, so a correct
     # search brackets the limit above it, whatever the machine's load.

@@ -33,7 +33,15 @@ def _combine(verdicts: list[dict], w: int, period: float) -> dict:
             "writer_p99_ms": None}  # fmt: skip
 
 
-def _limit(points: list[dict], key: str, probe, period: float, cap: int, fraction: float, records: list[dict]) -> dict:
+def _narrow(lo: float, hi: float, known: dict[int, bool]) -> tuple[float, float]:
+    """The bracket tightened by runs already judged (every probe run answers for both limits)."""
+    hi = min([w for w, ok in known.items() if lo < w < hi and not ok], default=hi)
+    lo = max([w for w, ok in known.items() if lo < w < hi and ok], default=lo)
+    return lo, hi
+
+
+def _limit(points: list[dict], key: str, probe, period: float, cap: int, fraction: float, records: list[dict],
+           known: dict[int, bool] | None = None) -> dict:
     ok = sorted(p["writes_per_tick"] for p in points if p[key])
     bad = sorted(p["writes_per_tick"] for p in points if not p[key])
     largest = max(p["writes_per_tick"] for p in points)
@@ -42,7 +50,8 @@ def _limit(points: list[dict], key: str, probe, period: float, cap: int, fractio
         return {"writes_per_tick": below[-1], "rate_per_s": below[-1] / period, "measured": True,
                 "largest_measured": largest, "bracket": [below[-1], bad[0]]}
     if bad and below:
-        lo, hi, _ = stats.bisect_limit(probe, below[-1], bad[0], rel=0.10)
+        lo, hi = _narrow(below[-1], bad[0], known or {})
+        lo, hi, _ = stats.bisect_limit(probe, lo, hi, rel=0.10)
         return {"writes_per_tick": lo, "rate_per_s": lo / period, "measured": True, "largest_measured": largest,
                 "bracket": [lo, hi]}
     if bad and probe is not None:  # even the ladder's first point is beyond: look below it, then bisect
@@ -124,24 +133,25 @@ def rate_sweep(run) -> dict:
             measure(w, keeping_up)
         for c in run.configs:
             label = c.label
+            judged: dict[int, dict] = {}  # writes a tick → the verdict of the probe run there
 
             def probe(w: float, key: str) -> bool:
-                run.progress(f"rate bisection {key} {int(w)} · {label}", 0)
-                recs = once(fresh[label], int(w))
-                run._keep(f"rate-bisection-{key}", label, int(w), 0, recs)
-                run.progress("", r.ticks + r.warmup)
-                v = judge(recs, T)
-                return v["sustainable"] if key == "sustainable" else _planning(v)
+                w = int(w)
+                if w not in judged:
+                    run.progress(f"rate bisection {key} {w} · {label}", 0)
+                    recs = once(fresh[label], w)
+                    run._keep(f"rate-bisection-{key}", label, w, 0, recs)
+                    run.progress("", r.ticks + r.warmup)
+                    judged[w] = judge(recs, T)
+                return judged[w]["sustainable"] if key == "sustainable" else _planning(judged[w])
 
             pts = points[label]
-            out[label]["compressed"] = {
-                "points": pts,
-                "limits": {"hard": _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T,
-                                          r.max_writes_per_tick, 1.0, records[label]),
-                           "planning": _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T,
-                                              r.max_writes_per_tick, 0.5, records[label])},
-                "series": _series(shown[label]),
-            }  # fmt: skip
+            hard = _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T, r.max_writes_per_tick, 1.0,
+                          records[label])
+            planning = _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T, r.max_writes_per_tick, 0.5,
+                              records[label], {w: _planning(v) for w, v in judged.items()})
+            out[label]["compressed"] = {"points": pts, "limits": {"hard": hard, "planning": planning},
+                                        "series": _series(shown[label])}
     if "live" in r.modes:
         P, rows = r.live_period, spec.history.rows[0]
         fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
