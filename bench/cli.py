@@ -647,9 +647,13 @@ def capacity(
         raise typer.Exit(1)
     if verdict and not verdict["ok"]:
         for c in [c for c in verdict["checks"] if not c["ok"]][:10]:
-            console.print(f"[red]over budget[/] {c['target']} on {c['pg']}: {c['figure']} at {c['point']}: "
-                          f"{c['observed']:.3g} against {c['baseline'] if c['baseline'] is not None else '-'} "
-                          f"(limit {c['limit']:g}{'×' if c['baseline'] is not None else ''})", highlight=False)
+            unit = "" if c["figure"].startswith("ρ") else " ms"
+            ratio = f"{c['ratio']:.2f}×" if c["ratio"] is not None else "no ratio"
+            figures = (c.get("why") or f"{c['observed']:,.2f}{unit} (limit {c['limit']:g})" if c["baseline"] is None
+                       else f"{c['observed']:,.1f}{unit} against {c['baseline']:,.1f}{unit}: {ratio} "
+                            f"(limit {c['limit']:g}×)")
+            console.print(f"[red]over budget[/] {c['target']} on {c['pg']}: {c['figure']} at {c['point']}: {figures}",
+                          highlight=False)
         raise typer.Exit(1)
 
 
