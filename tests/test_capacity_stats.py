@@ -47,7 +47,7 @@ def test_gate_spec_loads():
     from pathlib import Path
 
     spec = loads(Path("scenarios/capacity/gate.toml").read_text(), "gate.toml")
-    assert spec.keys and spec.rate and spec.budget and math.isclose(spec.period, 0.2)
+    assert spec.keys and spec.rate and spec.budget and math.isclose(spec.period, 0.1)
 
 
 def _point(w: int, ok: bool) -> dict:
