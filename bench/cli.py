@@ -666,7 +666,7 @@ def capacity_diff(
 ) -> None:
     """Run-to-run agreement of two capacity results: every point's median, second ÷ first. Exit 1 when a
     point disagrees by more than the tolerance."""
-    from bench.capacity.compare import compare
+    from bench.capacity.compare import compare, paired
 
     runs = []
     for path in (first, second):
@@ -690,8 +690,21 @@ def capacity_diff(
     console.print(table)
     bad = [r for r in rows if not r["ok"]]
     worst = max((abs(r["ratio"] - 1) for r in rows if r["ratio"] and not r["under_floor"]), default=0)
+    pairs = paired(runs[0], runs[1], tolerance, floor_ms)
+    if pairs:
+        table = Table(title="paired: each target ÷ its baseline in the same run, second run ÷ first")
+        for h in ("config", "point", "first", "second", "drift", ""):
+            table.add_column(h, justify="left" if h in ("config", "point", "") else "right")
+        for r in pairs:
+            table.add_row(r["config"], r["point"], f"{r['first']:.3g}", f"{r['second']:.3g}", f"{r['drift']:.2f}",
+                          "ok" if r["ok"] else "[red]differs[/]")
+        console.print(table)
     console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%} ({sum(bool(r['overlap']) for r in bad)} "
                   f"of them with overlapping min–max ranges); largest difference {worst:.1%}", highlight=False)
+    if pairs:
+        moved = [r for r in pairs if not r["ok"]]
+        console.print(f"{len(pairs)} paired ratios (what the budgets judge), {len(moved)} beyond ±{tolerance:.0%}; "
+                      f"largest drift {max(abs(r['drift'] - 1) for r in pairs):.1%}", highlight=False)
     if bad:
         raise typer.Exit(1)
 

@@ -116,6 +116,34 @@ def test_run_to_run_comparison_says_whether_the_runs_ranges_overlap():
     assert not moved["ok"] and moved["overlap"] is False
 
 
+def test_paired_ratios_hold_under_a_uniform_drift_and_flag_a_pair_that_moved(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.capacity.compare import paired
+    from bench.cli import app
+
+    def two(ref_ms: float, hard_ms: float) -> dict:
+        return {"spec": "s", "period_s": 0.2, "baseline": "r",
+                "configs": [{"label": "r@pg18", "target": "r", "pg": "embedded"},
+                            {"label": "h@pg18", "target": "h", "pg": "embedded"}],
+                "keys": {"r@pg18": {"points": [{"k": 10, "median_ms": ref_ms}]},
+                         "h@pg18": {"points": [{"k": 10, "median_ms": hard_ms}]}}}
+
+    (drifted,) = paired(two(100.0, 50.0), two(130.0, 65.0))  # the machine 30 % slower: both sides alike
+    assert drifted["config"] == "h@pg18" and drifted["baseline"] == "r@pg18" and drifted["ok"]
+    assert drifted["drift"] == pytest.approx(1.0)
+    (moved,) = paired(two(100.0, 50.0), two(100.0, 65.0))  # only the target slower: the gate's judgment moved
+    assert not moved["ok"] and moved["drift"] == pytest.approx(1.3)
+    assert paired(two(100.0, 0.5), two(100.0, 0.9)) == []  # a side under the noise floor: not compared
+    paths = [tmp_path / "1.json", tmp_path / "2.json"]
+    paths[0].write_text(json.dumps(two(100.0, 50.0)))
+    paths[1].write_text(json.dumps(two(100.0, 65.0)))
+    out = CliRunner().invoke(app, ["capacity-diff", *map(str, paths)])
+    assert out.exit_code == 1 and "1 paired ratios (what the budgets judge), 1 beyond ±15%" in out.output, out.output
+
+
 def test_capacity_diff_exit_codes(tmp_path):
     import json
 

@@ -2,7 +2,11 @@
 run as a ratio to the first; a point whose ratio leaves 1 ± tolerance disagrees, unless both medians are under
 the noise floor. This is how "the same spec gives medians within 15 %" is checked, not assumed. Beside each
 ratio goes whether the two runs' min–max ranges overlap: medians apart while ranges overlap is repetitions
-scattered wider than the tolerance; disjoint ranges are a figure that moved."""
+scattered wider than the tolerance; disjoint ranges are a figure that moved.
+
+The budgets judge targets against the baseline within one run, so `paired` checks that too: each target's median
+÷ its server's baseline median at the same point, second run against first. A machine that drifts between runs
+moves both sides of a pair alike; a paired ratio that moves is the comparison itself being unstable."""
 
 from __future__ import annotations
 
@@ -58,4 +62,32 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         ranged = None not in (xlo, xhi, ylo, yhi)
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
                      "under_floor": noise, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None})
+    return rows
+
+
+def _baselines(results: dict) -> dict[str, str]:
+    """Each non-baseline configuration's label -> the label of the baseline target on its server."""
+    configs = results.get("configs") or []
+    base = {c["pg"]: c["label"] for c in configs if c["target"] == results.get("baseline")}
+    return {c["label"]: base[c["pg"]] for c in configs if c["pg"] in base and c["label"] != base[c["pg"]]}
+
+
+def paired(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 1.0) -> list[dict]:
+    """Every (target, point) both runs measured on the target and its baseline: target ÷ baseline in each run,
+    and the second's ratio over the first's. Pairs with a median under the noise floor are left out."""
+    a, b = medians(first), medians(second)
+    pairs, both = _baselines(first), a.keys() & b.keys()
+    rows = []
+    for label, point in sorted(both):
+        base = pairs.get(label)
+        if base is None or _baselines(second).get(label) != base or (base, point) not in both:
+            continue
+        if a[(label, point)] == a[(base, point)] and b[(label, point)] == b[(base, point)]:
+            continue  # one measurement the two share (the crossover's full rebuild): no comparison in it
+        figures = [a[(label, point)][0], a[(base, point)][0], b[(label, point)][0], b[(base, point)][0]]
+        if min(figures) < floor_ms:
+            continue
+        r1, r2 = figures[0] / figures[1], figures[2] / figures[3]
+        rows.append({"config": label, "baseline": base, "point": point, "first": r1, "second": r2,
+                     "drift": r2 / r1, "ok": abs(r2 / r1 - 1) <= tolerance})
     return rows
