@@ -649,7 +649,7 @@ def capacity(
         for c in [c for c in verdict["checks"] if not c["ok"]][:10]:
             unit = "" if c["figure"].startswith("ρ") else " ms"
             ratio = f"{c['ratio']:.2f}×" if c["ratio"] is not None else "no ratio"
-            figures = (c.get("why") or f"{c['observed']:,.2f}{unit} (limit {c['limit']:g})" if c["baseline"] is None
+            figures = ((c.get("why") or f"{c['observed']:,.2f}{unit} (limit {c['limit']:g})") if c["baseline"] is None
                        else f"{c['observed']:,.1f}{unit} against {c['baseline']:,.1f}{unit}: {ratio} "
                             f"(limit {c['limit']:g}×)")
             console.print(f"[red]over budget[/] {c['target']} on {c['pg']}: {c['figure']} at {c['point']}: {figures}",

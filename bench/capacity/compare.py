@@ -76,11 +76,11 @@ def paired(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float =
     """Every (target, point) both runs measured on the target and its baseline: target ÷ baseline in each run,
     and the second's ratio over the first's. Pairs with a median under the noise floor are left out."""
     a, b = medians(first), medians(second)
-    pairs, both = _baselines(first), a.keys() & b.keys()
+    pairs, again, both = _baselines(first), _baselines(second), a.keys() & b.keys()
     rows = []
     for label, point in sorted(both):
         base = pairs.get(label)
-        if base is None or _baselines(second).get(label) != base or (base, point) not in both:
+        if base is None or again.get(label) != base or (base, point) not in both:
             continue
         if a[(label, point)] == a[(base, point)] and b[(label, point)] == b[(base, point)]:
             continue  # one measurement the two share (the crossover's full rebuild): no comparison in it
