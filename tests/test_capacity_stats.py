@@ -161,3 +161,16 @@ def test_capacity_diff_exit_codes(tmp_path):
     assert out.exit_code == 1 and "differs" in out.output
     (tmp_path / "bad.json").write_text("{")
     assert runner.invoke(app, ["capacity-diff", str(paths[0]), str(tmp_path / "bad.json")]).exit_code == 2
+
+
+def test_a_shared_full_rebuild_is_one_point_under_the_configuration_that_measured_it():
+    from bench.capacity.compare import medians
+
+    def crossover(full_from: str) -> dict:
+        return {"1000": {"full_from": full_from, "full_ms": {"median": 40.0, "min": 38.0, "max": 45.0},
+                         "points": [{"fraction": 0.01, "incremental_ms": {"median": 5.0}}]}}
+
+    got = medians({"crossover": {"r@pg18": crossover("r@pg18"), "h@pg18": crossover("r@pg18")}})
+    full = [key for key in got if key[1].endswith("full rebuild")]
+    assert full == [("r@pg18", "crossover 1,000 rows: full rebuild")]
+    assert ("h@pg18", "crossover 1,000 rows: incremental at 1.00%") in got  # its own measurements stay

@@ -31,7 +31,7 @@ def medians(results: dict) -> dict[tuple[str, str], Figure]:
             out[(label, f"history {h['rows']:,} rows: idle tick")] = _t(h["idle_ms"])
     for label, by_rows in (results.get("crossover") or {}).items():
         for rows, c in by_rows.items():
-            if c.get("full_ms"):
+            if c.get("full_ms") and c.get("full_from", label) == label:  # measured once, on the base template
                 out[(label, f"crossover {int(rows):,} rows: full rebuild")] = _t(c["full_ms"])
             for p in c.get("points") or []:
                 out[(label, f"crossover {int(rows):,} rows: incremental at {p['fraction']:.2%}")] = \
@@ -82,8 +82,6 @@ def paired(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float =
         base = pairs.get(label)
         if base is None or again.get(label) != base or (base, point) not in both:
             continue
-        if a[(label, point)] == a[(base, point)] and b[(label, point)] == b[(base, point)]:
-            continue  # one measurement the two share (the crossover's full rebuild): no comparison in it
         figures = [a[(label, point)][0], a[(base, point)][0], b[(label, point)][0], b[(base, point)][0]]
         if min(figures) < floor_ms:
             continue
