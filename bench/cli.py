@@ -662,11 +662,11 @@ def capacity_diff(
     first: Annotated[Path, typer.Argument(help="a capacity result (capacity --json, or a report's results.json)")],
     second: Annotated[Path, typer.Argument(help="another result of the same spec")],
     tolerance: Annotated[float, typer.Option("--tolerance", help="allowed |ratio - 1| of medians")] = 0.15,
-    floor_ms: Annotated[float, typer.Option("--floor-ms", help="medians both under this are noise")] = 1.0,
+    floor_ms: Annotated[float, typer.Option("--floor-ms", help="medians both under this are noise (default: none)")] = 0.0,
 ) -> None:
     """Run-to-run agreement of two capacity results: every point's median, second ÷ first. Exit 1 when a
     point disagrees by more than the tolerance."""
-    from bench.capacity.compare import compare, paired
+    from bench.capacity.compare import compare, machine, paired
 
     runs = []
     for path in (first, second):
@@ -680,11 +680,12 @@ def capacity_diff(
     if not rows:
         raise fail("the two results have no point in common", code=1)
     table = Table(title=f"capacity {runs[0]['spec']}: second run ÷ first (tolerance ±{tolerance:.0%})")
-    for h in ("config", "point", "first (ms)", "second (ms)", "ratio", ""):
+    for h in ("config", "point", "first (ms)", "second (ms)", "ratio", "÷ machine", ""):
         table.add_column(h, justify="left" if h in ("config", "point", "") else "right")
     for r in rows:
         table.add_row(r["config"], r["point"], f"{r['first_ms']:.3g}", f"{r['second_ms']:.3g}",
                       f"{r['ratio']:.2f}" if r["ratio"] is not None else "—",
+                      f"{r['scaled']:.2f}" if r["scaled"] is not None else "—",
                       "noise floor" if r["under_floor"] else "ok" if r["ok"] else
                       "[red]differs[/] (ranges overlap)" if r["overlap"] else "[red]differs[/]")
     console.print(table)
@@ -701,6 +702,15 @@ def capacity_diff(
         console.print(table)
     console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%} ({sum(bool(r['overlap']) for r in bad)} "
                   f"of them with overlapping min–max ranges); largest difference {worst:.1%}", highlight=False)
+    drift = machine(runs[0], runs[1])
+    if drift:
+        scaled_bad = sum(not r["scaled_ok"] for r in rows if r["scaled"] is not None)
+        console.print("the machine's fixed work, second run ÷ first: " + "; ".join(
+            f"{pg} {m['ratio']:.2f}" + (f", by sweep {min(m['by_sweep'].values()):.2f}–{max(m['by_sweep'].values()):.2f}"
+                                        if m["by_sweep"] else "")
+            + f" (its scatter within each run {m['spreads'][0]:.0%}, {m['spreads'][1]:.0%})"
+            for pg, m in drift.items()) + f"; scaled by it, {scaled_bad} points beyond ±{tolerance:.0%}",
+            highlight=False)
     if pairs:
         moved = [r for r in pairs if not r["ok"]]
         console.print(f"{len(pairs)} paired ratios (what the budgets judge), {len(moved)} beyond ±{tolerance:.0%}; "

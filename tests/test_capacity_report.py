@@ -132,3 +132,11 @@ def test_a_live_mode_that_never_keeps_up_says_below_its_smallest_point(tmp_path)
     write_report(results, tmp_path)
     md = (tmp_path / "report.md").read_text()
     assert "| reference@pg18 | live | hard | < 10 | < 10.00 | measured: no point measured keeps up | 40 |" in md
+
+
+def test_the_machines_own_speed_is_in_the_report(tmp_path):
+    r = _results() | {"fixed_work": {"embedded": {"median": 5.0, "min": 4.0, "max": 8.5, "n": 99, "spread": 0.9,
+                                                  "by_sweep": {"keys": 5.0}}}}
+    write_report(r, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "fixed piece of CPU work took 5.00 ms (4.00–8.50, 99 samples" in md and "by 90% of its median" in md

@@ -136,7 +136,8 @@ def test_paired_ratios_hold_under_a_uniform_drift_and_flag_a_pair_that_moved(tmp
     assert drifted["drift"] == pytest.approx(1.0)
     (moved,) = paired(two(100.0, 50.0), two(100.0, 65.0))  # only the target slower: the gate's judgment moved
     assert not moved["ok"] and moved["drift"] == pytest.approx(1.3)
-    assert paired(two(100.0, 0.5), two(100.0, 0.9)) == []  # a side under the noise floor: not compared
+    assert paired(two(100.0, 0.5), two(100.0, 0.9), floor_ms=1.0) == []  # a side under the floor: not compared
+    assert not paired(two(100.0, 0.5), two(100.0, 0.9))[0]["ok"]  # no floor unless one is given
     paths = [tmp_path / "1.json", tmp_path / "2.json"]
     paths[0].write_text(json.dumps(two(100.0, 50.0)))
     paths[1].write_text(json.dumps(two(100.0, 65.0)))
@@ -174,3 +175,53 @@ def test_a_shared_full_rebuild_is_one_point_under_the_configuration_that_measure
     full = [key for key in got if key[1].endswith("full rebuild")]
     assert full == [("r@pg18", "crossover 1,000 rows: full rebuild")]
     assert ("h@pg18", "crossover 1,000 rows: incremental at 1.00%") in got  # its own measurements stay
+
+
+def test_a_point_is_also_judged_against_the_machines_own_drift(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.capacity.compare import compare, machine
+    from bench.cli import app
+
+    def run(k1000_ms: float, work_ms: float) -> dict:
+        r = _result(k1000_ms, k1000_ms / 250) | {"configs": [{"label": "r@pg18", "target": "r", "pg": "embedded"}]}
+        r["history"]["r@pg18"][0]["change_ms"]["median"] = k1000_ms / 2  # every timed point moves with the machine
+        r["fixed_work"] = {"embedded": {"median": work_ms, "min": work_ms * 0.8, "max": work_ms * 1.2, "n": 9,
+                                        "spread": 0.4}}
+        return r
+
+    slower = {r["point"]: r for r in compare(run(100.0, 5.0), run(130.0, 6.5))}["keys k=1000"]
+    assert not slower["ok"] and slower["scaled"] == pytest.approx(1.0) and slower["scaled_ok"]  # the machine's 1.3
+    moved = {r["point"]: r for r in compare(run(100.0, 5.0), run(130.0, 5.0))}["keys k=1000"]
+    assert not moved["scaled_ok"] and moved["scaled"] == pytest.approx(1.3)  # the point moved, the machine did not
+    assert compare(_result(100.0, 0.4), _result(130.0, 0.4))[-1]["scaled"] is None  # runs that sampled nothing
+    # the machine slowed during the keys sweep only: the history's unmoved change tick is not scaled by it
+    first, second = run(100.0, 5.0), run(130.0, 6.5)
+    first["history"]["r@pg18"][0]["change_ms"]["median"] = second["history"]["r@pg18"][0]["change_ms"]["median"] = 50
+    first["fixed_work"]["embedded"]["by_sweep"] = {"keys": 5.0, "history": 5.0}
+    second["fixed_work"]["embedded"]["by_sweep"] = {"keys": 6.5, "history": 5.0}
+    rows = {r["point"]: r for r in compare(first, second)}
+    assert rows["keys k=1000"]["scaled"] == pytest.approx(1.0)
+    assert rows["history 1,000 rows: change tick"]["scaled"] == pytest.approx(1.0)
+    assert machine(run(100.0, 5.0), run(100.0, 6.0))["embedded"]["ratio"] == pytest.approx(1.2)
+    paths = [tmp_path / "1.json", tmp_path / "2.json"]
+    paths[0].write_text(json.dumps(run(100.0, 5.0)))
+    paths[1].write_text(json.dumps(run(130.0, 6.5)))
+    out = CliRunner().invoke(app, ["capacity-diff", *map(str, paths)], env={"COLUMNS": "200"})
+    assert out.exit_code == 1, out.output  # the verdict stays on the medians themselves
+    assert "fixed work, second run ÷ first: embedded 1.30" in out.output, out.output
+    assert "3 beyond ±15%" in out.output and "scaled by it, 0 points beyond ±15%" in out.output, out.output
+
+
+def test_the_fixed_work_meter_summarises_its_samples():
+    from bench.capacity.noise import BURST, Meter
+
+    m = Meter()
+    assert m.summary() is None
+    for sweep in ("keys", "keys", "rate"):
+        m.sample(sweep)
+    s = m.summary()
+    assert s["n"] == 3 * BURST and 0 < s["min"] <= s["median"] <= s["max"] and s["spread"] >= 0
+    assert set(s["by_sweep"]) == {"keys", "rate"}

@@ -1,12 +1,17 @@
 """Run-to-run agreement: two capacity results of the same spec, point by point. Each point's median in the second
 run as a ratio to the first; a point whose ratio leaves 1 ± tolerance disagrees, unless both medians are under
-the noise floor. This is how "the same spec gives medians within 15 %" is checked, not assumed. Beside each
+a noise floor, if one is given (none by default: a writer's median of a few hundred sub-millisecond operations is
+a measurement like any other). This is how "the same spec gives medians within 15 %" is checked, not assumed. Beside each
 ratio goes whether the two runs' min–max ranges overlap: medians apart while ranges overlap is repetitions
 scattered wider than the tolerance; disjoint ranges are a figure that moved.
 
 The budgets judge targets against the baseline within one run, so `paired` checks that too: each target's median
 ÷ its server's baseline median at the same point, second run against first. A machine that drifts between runs
-moves both sides of a pair alike; a paired ratio that moves is the comparison itself being unstable."""
+moves both sides of a pair alike; a paired ratio that moves is the comparison itself being unstable.
+
+Each run also times a fixed piece of CPU work before every repetition (`noise.py`): `machine` gives its median
+ratio per server and sweep, second run over first, and each point's ratio is also shown scaled by its sweep's —
+how far a point moved beyond what the machine itself did meanwhile."""
 
 from __future__ import annotations
 
@@ -49,10 +54,36 @@ def medians(results: dict) -> dict[tuple[str, str], Figure]:
     return out
 
 
-def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 1.0) -> list[dict]:
+def machine(first: dict, second: dict) -> dict[str, dict]:
+    """Per server both runs sampled: the fixed work's median in each (ms), the ratio, the ratio during each sweep
+    both sampled, and each run's own spread."""
+    a, b = first.get("fixed_work") or {}, second.get("fixed_work") or {}
+    out = {}
+    for pg in sorted(a.keys() & b.keys()):
+        if a[pg] and b[pg]:
+            x, y = a[pg].get("by_sweep") or {}, b[pg].get("by_sweep") or {}
+            out[pg] = {"first_ms": a[pg]["median"], "second_ms": b[pg]["median"],
+                       "ratio": b[pg]["median"] / a[pg]["median"], "spreads": (a[pg]["spread"], b[pg]["spread"]),
+                       "by_sweep": {sw: y[sw] / x[sw] for sw in x.keys() & y.keys()}}
+    return out
+
+
+def _sweep(point: str) -> str:
+    """The sweep (as the run tags its samples) a point of `medians` was measured in."""
+    if point.startswith("crossover"):
+        return "crossover-full" if point.endswith("full rebuild") else "crossover"
+    if point.startswith("rate"):
+        return "rate-live" if point.startswith("rate live") else "rate"
+    return point.split(" ")[0]
+
+
+def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 0.0) -> list[dict]:
     """Every point both results measured: the medians, their ratio, whether they agree, and whether the two
-    runs' ranges overlap (None where a result keeps no range)."""
+    runs' ranges overlap (None where a result keeps none); `scaled` is the ratio over the machine's own during
+    the point's sweep (over the whole run's where the sweep took no samples; None where a run took none)."""
     a, b = medians(first), medians(second)
+    drift = machine(first, second)
+    server = {c["label"]: c["pg"] for c in first.get("configs") or []}
     rows = []
     for key in sorted(a.keys() & b.keys()):
         (x, xlo, xhi), (y, ylo, yhi) = a[key], b[key]
@@ -60,8 +91,12 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         noise = max(x, y) < floor_ms
         ok = noise or (ratio is not None and abs(ratio - 1) <= tolerance)
         ranged = None not in (xlo, xhi, ylo, yhi)
+        m = drift.get(server.get(key[0]))
+        m = m and m["by_sweep"].get(_sweep(key[1]), m["ratio"])
+        scaled = ratio / m if ratio is not None and m else None
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
-                     "under_floor": noise, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None})
+                     "under_floor": noise, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
+                     "scaled": scaled, "scaled_ok": noise or (scaled is not None and abs(scaled - 1) <= tolerance)})
     return rows
 
 
@@ -72,7 +107,7 @@ def _baselines(results: dict) -> dict[str, str]:
     return {c["label"]: base[c["pg"]] for c in configs if c["pg"] in base and c["label"] != base[c["pg"]]}
 
 
-def paired(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 1.0) -> list[dict]:
+def paired(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 0.0) -> list[dict]:
     """Every (target, point) both runs measured on the target and its baseline: target ÷ baseline in each run,
     and the second's ratio over the first's. Pairs with a median under the noise floor are left out."""
     a, b = medians(first), medians(second)

@@ -107,12 +107,13 @@ def run_split(run) -> dict:
 def merge(run, parts: dict[str, tuple[dict, list[dict], dict]], pinned: dict, elapsed: float) -> dict:
     first = next(iter(parts.values()))[0]
     out = {k: v for k, v in first.items()
-           if k not in ("configs", "preload", "sweep_seconds", "flush_seconds", "failed_sweeps")}
+           if k not in ("configs", "preload", "sweep_seconds", "flush_seconds", "failed_sweeps", "fixed_work")}
     out["elapsed_s"] = elapsed
     out["configs"] = [c for r, _, _ in parts.values() for c in r["configs"]]
     out["preload"] = {k: v for r, _, _ in parts.values() for k, v in (r.get("preload") or {}).items()}
     out["sweep_seconds"] = {pg: r["sweep_seconds"] for pg, (r, _, _) in parts.items()}
     out["flush_seconds"] = {pg: r.get("flush_seconds", {}) for pg, (r, _, _) in parts.items()}
+    out["fixed_work"] = {pg: (r.get("fixed_work") or {}).get(pg) for pg, (r, _, _) in parts.items()}
     out["failed_sweeps"] = {f"{name} ({pg})": why for pg, (r, _, _) in parts.items()
                             for name, why in (r.get("failed_sweeps") or {}).items()}
     out["machine"] = {**first["machine"], "split": {pg: {"core": meta["core"], "postmaster_cores": pinned.get(pg),

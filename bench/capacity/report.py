@@ -389,6 +389,10 @@ def _intro(r: dict) -> list[str]:
             f"{m.get('cores', '?')} cores, Python {m.get('python', '?')}; tick period T = {_f(r.get('period_s'))} s.",
             f"Configurations: {configs or DASH}. Baseline: {r.get('baseline') or DASH}.",
             "Timings are medians with their min–max range in parentheses: the report shows the spread.",
+            *(f"The machine's own speed on {pg}: a fixed piece of CPU work took {_f(w['median'])} ms "
+              f"({_f(w['min'])}–{_f(w['max'])}, {w['n']} samples, one before every repetition): identical work scattered "
+              f"by {w['spread']:.0%} of its median, the yardstick for the ranges below."
+              for pg, w in (r.get("fixed_work") or {}).items() if w),
             *(f"FAILED sweep {name}: {why}" for name, why in (r.get("failed_sweeps") or {}).items())]
 
 

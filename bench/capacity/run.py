@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from bench.capacity import stats
 from bench.capacity.lane import FLUSHED, Lane
+from bench.capacity.noise import Meter
 from bench.capacity.parallel import run_split, splittable
 from bench.capacity.spec import CapacitySpec, RateSweep
 from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
@@ -65,6 +66,7 @@ class CapacityRun:
         self.worlds: dict[int, World] = {}  # drawn, per size
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
+        self.meter = Meter()  # the machine's own speed, sampled before every repetition
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
         # Called before each sweep with its name; a split run waits there for the other servers' processes.
@@ -126,6 +128,7 @@ class CapacityRun:
                     flushed[name] = round(FLUSHED[0] - f, 3)
             results["sweep_seconds"], results["failed_sweeps"] = timings, failed
             results["flush_seconds"] = flushed  # of sweep_seconds: the lanes' page-cache flushes
+            results["fixed_work"] = {pg: self.meter.summary() for pg in self.pgs}  # one core for them all
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,
@@ -196,6 +199,7 @@ class CapacityRun:
         out: dict[str, list[list[dict]]] = {label: [] for label in lanes}
         configs = [c for c in self.configs if c.label in lanes]
         for rep in range(self.spec.repetitions):
+            self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
                 records = fn(lanes[c.label], rep)
