@@ -343,7 +343,8 @@ class TickLoop:
         self._stop.set()
         self._thread.join()
         if self._error is not None:
-            raise RuntimeError(f"the tick loop failed after {self.ticks} ticks") from self._error
+            e = self._error
+            raise RuntimeError(f"the tick loop failed after {self.ticks} ticks: {type(e).__name__}: {e}") from e
 
 
 @dataclass
