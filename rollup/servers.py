@@ -8,6 +8,7 @@ a private unix socket only and are stopped, their data removed, when the `with` 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import pwd
 import shutil
@@ -106,14 +107,21 @@ def service_account() -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             if name == SERVICE_USER:
-                subprocess.run(
-                    ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                    capture_output=True,
-                )
-                try:
-                    return pwd.getpwnam(name)
-                except KeyError:
-                    continue
+                # One creator at a time: parallel test workers racing useradd on a fresh machine saw an account
+                # that a failed useradd then rolled back (initdb: "could not look up effective user ID").
+                with open(Path(tempfile.gettempdir()) / "rollupbench-useradd.lock", "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    try:
+                        return pwd.getpwnam(name)
+                    except KeyError:
+                        subprocess.run(
+                            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                            capture_output=True,
+                        )
+                    try:
+                        return pwd.getpwnam(name)
+                    except KeyError:
+                        continue
     raise ProvisionError("local", "running as root and no unprivileged account could be found or created")
 
 
