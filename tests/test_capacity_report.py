@@ -140,3 +140,15 @@ def test_the_machines_own_speed_is_in_the_report(tmp_path):
     write_report(r, tmp_path)
     md = (tmp_path / "report.md").read_text()
     assert "fixed piece of CPU work took 5.00 ms (4.00–8.50, 99 samples" in md and "by 90% of its median" in md
+
+
+def test_a_failed_tick_in_the_writers_tick_loop_is_shown_as_a_finding(tmp_path):
+    r = _results()
+    loops = [{"ticks": 40, "rows": 900, "failed": 0, "first_failure": None},
+             {"ticks": 41, "rows": 800, "failed": 2, "first_failure": "DeadlockDetected: deadlock detected"}]
+    for lb, loop in zip(LABELS, loops):
+        r["writers"][lb]["tick_loop"] = loop
+    write_report(r, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert f"| {LABELS[0]} | 40 | 900 | 0 |" in md
+    assert f"| {LABELS[1]} | 41 | 800 | FAILED 2: DeadlockDetected: deadlock detected |" in md

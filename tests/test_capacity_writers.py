@@ -7,8 +7,10 @@ import math
 
 import pytest
 
-from bench.capacity.writers import (KINDS, STATES, WriterSweep, apply, drive, measure_writers, open_state, plan,
-                                    step_count, templates, time_ops, trigger_names, zipf_cum_weights)
+from bench.capacity.writers import (KINDS, MAX_TRANSIENT_IN_A_ROW, START, STATES, TickLoop, WriterSweep, apply, drive,
+                                    measure_writers, open_state, plan, step_count, templates, time_ops, trigger_names,
+                                    zipf_cum_weights)
+from rollup.database import Database
 
 TINY = WriterSweep(ops=20, warmup=2, repetitions=1, concurrency=(1, 2), concurrent_seconds=0.5)
 N = TINY.ops + TINY.warmup
@@ -29,7 +31,8 @@ def dirty(conn) -> int:
 def test_every_kind_and_state_has_finite_positive_figures(server):
     steps = []
     result = measure_writers(server, "reference", TINY, on_step=steps.append)
-    assert set(result) == {"ops", "concurrency"}
+    assert set(result) == {"ops", "concurrency", "tick_loop"}
+    assert result["tick_loop"]["ticks"] > 0 and result["tick_loop"]["failed"] == 0, result["tick_loop"]
     assert set(result["ops"]) == set(KINDS)
     for kind, by_state in result["ops"].items():
         assert set(by_state) == set(STATES), kind
@@ -130,3 +133,36 @@ def test_a_transient_failure_is_counted_not_fatal_and_other_errors_still_raise(s
         assert len(failures) == 3 and failures[0].startswith("DeadlockDetected: simulated")
         with pytest.raises(Exception, match="simulated"):
             time_ops(conn, "usage_delete", deletes, warmup=0)  # without a list to count in, it raises
+
+
+def failing_ticks(conn, updates: int) -> None:
+    """The tick's first `updates` updates of its state row raise a deadlock: a test-only trigger on this copy,
+    counting in a sequence (which a rollback does not undo)."""
+    conn.execute("CREATE SEQUENCE bench_fail")
+    conn.execute("CREATE FUNCTION bench_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                 f" IF nextval('bench_fail') <= {updates} THEN"
+                 " RAISE EXCEPTION 'simulated' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$")
+    conn.execute("CREATE TRIGGER bench_fail BEFORE UPDATE ON task_usage_hourly_rollup_state"
+                 " FOR EACH ROW EXECUTE FUNCTION bench_fail()")
+
+
+@pytest.mark.parametrize("updates", [4, 10_000])
+def test_a_tick_that_deadlocks_is_counted_and_the_loop_goes_on_until_it_only_fails(server, world, updates):
+    names, _ = world
+    db = Database(server, START, template=names["installed"], file_copy=True)
+    try:
+        with db.connect() as conn:
+            failing_ticks(conn, updates)
+        loop = TickLoop(db).start()
+        if updates == 4:  # the first two ticks fail (each raises twice: its update, then its handler's)
+            assert loop.wait(5)
+            loop.stop()
+            summary = loop.summary()
+            assert summary["failed"] == 2 and summary["ticks"] >= 5, summary
+            assert summary["first_failure"].startswith("DeadlockDetected: simulated")
+        else:
+            assert not loop.wait(MAX_TRANSIENT_IN_A_ROW + 1, timeout=10)  # it stopped by itself
+            with pytest.raises(RuntimeError, match="tick loop failed after .*DeadlockDetected: simulated"):
+                loop.stop()
+    finally:
+        db.drop()

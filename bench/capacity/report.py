@@ -251,6 +251,14 @@ def _plot_crossover(results, st):
     return fig
 
 
+def _failed_ticks(t: dict) -> str:
+    """A failed tick is a finding: its count, and the first error a tick raised (a hardened tick persists its
+    error and returns -1 instead)."""
+    if not t.get("failed"):
+        return "0"
+    return f"FAILED {t['failed']}: {t['first_failure'] or 'the tick persisted its error (returned -1)'}"
+
+
 def _plot_writers(results, st):
     writers = {lb: w["concurrency"] for lb, w in _sec(results, "writers").items() if w.get("concurrency")}
     if not writers:
@@ -347,7 +355,10 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
                ("concurrency", ["config", "state", "writers", "TPS", "p50 (ms)", "p99 (ms)", "failed (retryable)"],
                 [[lb, c["state"], _f(c["writers"]), _f(c["tps"]), _f(c["p50_ms"]), _f(c["p99_ms"]),
                   f"{c['failures']}: {c['first_failure']}" if c.get("failures") else "0"]
-                 for lb, w in _sec(r, "writers").items() for c in w.get("concurrency") or []])]
+                 for lb, w in _sec(r, "writers").items() for c in w.get("concurrency") or []]),
+               ("the tick loop in 'active', all repetitions", ["config", "ticks", "rows rolled up", "failed ticks"],
+                [[lb, _f(t["ticks"]), _f(t["rows"]), _failed_ticks(t)]
+                 for lb, w in _sec(r, "writers").items() for t in [w.get("tick_loop")] if t])]
     faults = [("", ["config", "fault", "fault ticks", "recovery (ticks)", "recovery (wall s)"],
                [[lb, n, "–".join(map(str, f.get("fault_ticks") or [])) or DASH, _f(f.get("recovery_ticks")),
                  _f(f.get("recovery_wall_s"))] for lb, fs in _sec(r, "faults").items() for n, f in fs.items()])]

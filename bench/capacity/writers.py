@@ -299,6 +299,9 @@ def pinned(conn: psycopg.Connection, cpus: set[int] | None) -> Iterator[bool]:
             os.sched_setaffinity(0, before)
 
 
+MAX_TRANSIENT_IN_A_ROW = 5  # then the loop is not ticking but failing: it stops, and stop() says why
+
+
 class TickLoop:
     """Ticks back to back on its own connection, advancing simulated time 5 minutes before each; on `cpus`
     when given, so the tick competes with a pinned writer for locks and buffers but not for its CPU."""
@@ -306,6 +309,7 @@ class TickLoop:
     def __init__(self, db: Database, cpus: set[int] | None = None):
         self.db, self.pipeline, self.cpus = db, Pipeline(db), cpus
         self.ticks = self.rows = self.failed = 0
+        self.errors: list[str] = []  # ticks that raised a TRANSIENT error, counted in `ticks`
         self._stop = threading.Event()
         self._done = threading.Condition()
         self._error: BaseException | None = None
@@ -319,12 +323,22 @@ class TickLoop:
         try:
             if self.cpus:
                 pin(self.pipeline.conn, self.cpus)
+            in_a_row = 0
             while not self._stop.is_set():
-                rows = self.pipeline.tick(at=self.db.clock.advance(TICK_STEP))
+                try:
+                    rows = self.pipeline.tick(at=self.db.clock.advance(TICK_STEP))
+                    in_a_row = 0
+                except TRANSIENT as exc:  # e.g. a deadlock with a writer's trigger: counted, the next tick retries
+                    in_a_row += 1
+                    if in_a_row >= MAX_TRANSIENT_IN_A_ROW:
+                        raise
+                    self.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                    rows = None
                 with self._done:
                     self.ticks += 1
-                    self.rows += max(rows, 0)
-                    self.failed += rows < 0  # a hardened tick reports its persisted error as -1
+                    self.rows += max(rows or 0, 0)
+                    # a hardened tick reports its persisted error as -1
+                    self.failed += rows is not None and rows < 0
                     self._done.notify_all()
         except BaseException as exc:  # surfaced by stop()
             self._error = exc
@@ -338,6 +352,12 @@ class TickLoop:
         with self._done:
             return self._done.wait_for(lambda: self.ticks >= ticks or not self._thread.is_alive(), timeout) \
                 and self.ticks >= ticks
+
+    def summary(self) -> dict:
+        """What the loop did: ticks, rows rolled up, ticks that failed (persisted -1 or raised) and the first
+        error raised."""
+        return {"ticks": self.ticks, "rows": self.rows, "failed": self.failed + len(self.errors),
+                "first_failure": (self.errors or [None])[0]}
 
     def stop(self) -> None:
         self._stop.set()
@@ -485,12 +505,13 @@ def measure_writers(server: Server, target: str, sweep: WriterSweep, seed: int =
     """Per-op latency of each kind in each state, and writer throughput and latency under concurrency.
 
     ops[kind][state]: median_us is the median over repetitions of each repetition's median; min_us and max_us
-    the smallest and largest repetition median."""
+    the smallest and largest repetition median. tick_loop: the 'active' state's ticks over all repetitions,
+    with those that failed (a finding: the report shows them)."""
     step = on_step or (lambda _: None)
     n = sweep.warmup + sweep.ops
     medians = {k: {s: [] for s in STATES} for k in KINDS}
     failures: dict[str, dict[str, list[str]]] = {k: {s: [] for s in STATES} for k in KINDS}
-    concurrency = []
+    concurrency, loops = [], []
     measuring, ticking = cpu_split(server)
     with templates(server, target, seed, n) as (names, world):
         plans = {k: plan(world, k, n, seed) for k in KINDS}
@@ -502,6 +523,8 @@ def measure_writers(server: Server, target: str, sweep: WriterSweep, seed: int =
                         step(f"writer cost: {kind}, {state}, repetition {rep + 1}/{sweep.repetitions}")
                         medians[kind][state].append(statistics.median(time_ops(
                             conn, kind, plans[kind], sweep.warmup, failures[kind][state])) / 1000)
+                if h.ticks is not None:
+                    loops.append(h.ticks.summary())
         for state in STATES:
             for writers in sweep.concurrency:
                 step(f"writer cost: {writers} concurrent writer(s), {state}")
@@ -511,4 +534,6 @@ def measure_writers(server: Server, target: str, sweep: WriterSweep, seed: int =
     ops = {k: {s: {"median_us": statistics.median(v), "min_us": min(v), "max_us": max(v),
                    "failures": len(failures[k][s]), "first_failure": (failures[k][s] or [None])[0]}
                for s, v in by_state.items()} for k, by_state in medians.items()}
-    return {"ops": ops, "concurrency": concurrency}
+    tick_loop = {k: sum(x[k] for x in loops) for k in ("ticks", "rows", "failed")}
+    tick_loop["first_failure"] = next((x["first_failure"] for x in loops if x["first_failure"]), None)
+    return {"ops": ops, "concurrency": concurrency, "tick_loop": tick_loop}
