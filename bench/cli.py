@@ -662,7 +662,8 @@ def capacity_diff(
     first: Annotated[Path, typer.Argument(help="a capacity result (capacity --json, or a report's results.json)")],
     second: Annotated[Path, typer.Argument(help="another result of the same spec")],
     tolerance: Annotated[float, typer.Option("--tolerance", help="allowed |ratio - 1| of medians")] = 0.15,
-    floor_ms: Annotated[float, typer.Option("--floor-ms", help="medians both under this are noise (default: none)")] = 0.0,
+    floor_ms: Annotated[float, typer.Option(
+        "--floor-ms", help="ms; points whose medians are both under it are not judged (0: every point is)")] = 0.0,
 ) -> None:
     """Run-to-run agreement of two capacity results: every point's median, second ÷ first. Exit 1 when a
     point disagrees by more than the tolerance."""
