@@ -236,6 +236,11 @@ def apply(conn: psycopg.Connection, kind: str, params: dict) -> None:
 TRANSIENT = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
+def failure_text(exc: BaseException) -> str:
+    """A transient failure as the report lists it: its type and the first line of its message."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
 def time_ops(conn: psycopg.Connection, kind: str, params: list[dict], warmup: int,
              failures: list[str] | None = None) -> list[int]:
     """Apply every parameter set in turn; the latencies (ns) of all but the first `warmup`. With `failures`,
@@ -248,7 +253,7 @@ def time_ops(conn: psycopg.Connection, kind: str, params: list[dict], warmup: in
         except TRANSIENT as exc:
             if failures is None:
                 raise
-            failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            failures.append(failure_text(exc))
             continue
         if i >= warmup:
             out.append(time.perf_counter_ns() - started)
@@ -332,13 +337,12 @@ class TickLoop:
                     in_a_row += 1
                     if in_a_row >= MAX_TRANSIENT_IN_A_ROW:
                         raise
-                    self.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-                    rows = None
+                    self.errors.append(failure_text(exc))
+                    rows = 0  # counted in `errors`, not in `failed`
                 with self._done:
                     self.ticks += 1
-                    self.rows += max(rows or 0, 0)
-                    # a hardened tick reports its persisted error as -1
-                    self.failed += rows is not None and rows < 0
+                    self.rows += max(rows, 0)
+                    self.failed += rows < 0  # a hardened tick reports its persisted error as -1
                     self._done.notify_all()
         except BaseException as exc:  # surfaced by stop()
             self._error = exc
@@ -461,7 +465,7 @@ def run_concurrent(db: Database, world: World, writers: int, sweep: WriterSweep,
                                             "created_at": None, **values})
             except TRANSIENT as exc:
                 with lock:
-                    failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                    failures.append(failure_text(exc))
 
         try:
             barrier.wait()
