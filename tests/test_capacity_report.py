@@ -13,7 +13,7 @@ ALLOWED_URLS = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
 def _t(median, spread=0.2):
-    return {"median": median, "min": median * (1 - spread), "max": median * (1 + spread)}
+    return {"median": median, "min": median * (1 - spread), "max": median * (1 + spread), "p95": median * (1 + spread)}
 
 
 def _limits(hard_measured: bool) -> dict:

@@ -13,11 +13,11 @@ def _points(results: dict, label: str) -> dict[tuple[str, str], tuple[str, float
     for p in results.get("keys", {}).get(label, {}).get("points", []):
         out[("tick p95", f"keys k={p['k']}")] = ("tick_p95", p["p95_ms"])
     for h in results.get("history", {}).get(label, []):
-        out[("tick p95", f"history {h['rows']:,} rows, {h['change_keys']} keys")] = ("tick_p95", h["change_ms"]["max"])
+        out[("tick p95", f"history {h['rows']:,} rows, {h['change_keys']} keys")] = ("tick_p95", h["change_ms"]["p95"])
         out[("idle tick", f"history {h['rows']:,} rows")] = ("idle_tick", h["idle_ms"]["median"])
     for rows, c in results.get("crossover", {}).get(label, {}).items():
         for p in c["points"]:
-            out[("tick p95", f"crossover {int(rows):,} rows, {p['fraction']:.2%}")] = ("tick_p95", p["incremental_ms"]["max"])
+            out[("tick p95", f"crossover {int(rows):,} rows, {p['fraction']:.2%}")] = ("tick_p95", p["incremental_ms"]["p95"])
     for p in results.get("rate", {}).get(label, {}).get("compressed", {}).get("points", []):
         out[("tick p95", f"rate {p['writes_per_tick']} writes/tick")] = ("tick_p95", p["p95_ms"])
     for p in results.get("writers", {}).get(label, {}).get("concurrency", []):

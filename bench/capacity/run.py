@@ -46,6 +46,9 @@ class Config:
         self.label = f"{name}@pg{self.server.version().split('.')[0]}"
 
 
+MORE_REPETITIONS = 5  # a cheap point's repetitions go up to this many times the spec's
+
+
 def rotate(items: list, n: int) -> list:
     n %= max(len(items), 1)
     return items[n:] + items[:n]
@@ -194,18 +197,25 @@ class CapacityRun:
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
 
     def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
-                units: float) -> dict[str, list[list[dict]]]:
-        """fn on every lane, `repetitions` times, the configurations' order rotated each time."""
+                units: float, timed: bool = False) -> dict[str, list[list[dict]]]:
+        """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
+        of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
+        records' d_ms) add up to the spec's point_time."""
         out: dict[str, list[list[dict]]] = {label: [] for label in lanes}
+        spent = dict.fromkeys(lanes, 0.0)
         configs = [c for c in self.configs if c.label in lanes]
-        for rep in range(self.spec.repetitions):
+        R = self.spec.repetitions
+        rep = 0
+        while rep < R or (timed and rep < R * MORE_REPETITIONS and min(spent.values()) < self.spec.point_time * 1000):
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
                 records = fn(lanes[c.label], rep)
                 out[c.label].append(records)
+                spent[c.label] += sum(r.get("d_ms") or 0.0 for r in records)
                 self._keep(sweep, c.label, point, rep, records)
-                self.progress("", units)
+                self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
+            rep += 1
         return out
 
     # ------------------------------------------------------------ sweeps
@@ -236,14 +246,14 @@ class CapacityRun:
                         run[label] = lane
                 if not run:
                     break
-                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2)
+                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True)
                 for label, reps in runs.items():
                     d = [r[0]["d_ms"] for r in reps]
                     sp = stats.spread(d)
                     result[label]["points"].append({
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
-                        "p95_ms": max(d), "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
+                        "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
             for label, res in result.items():
                 pts = res["points"]
@@ -271,16 +281,18 @@ class CapacityRun:
             lanes = self.lanes(rows)
             try:
                 def point(lane: Lane, rep: int) -> list[dict]:
-                    return [idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
+                    return [*idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
 
-                runs = self._paired(lanes, point, "history", rows, 4 * rows / big)
+                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True)
                 for label, reps in runs.items():
                     last = reps[-1][0]
+                    idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
+                    change = [x["d_ms"] for r in reps for x in r if x["role"] == "work"]
+
                     result[label].append({
                         "rows": rows, "prepare_s": self.loads[(label, rows)]["prepare_s"],
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
-                        "change_ms": stats.spread([r[1]["d_ms"] for r in reps]),
-                        "idle_ms": stats.spread([r[0]["d_ms"] for r in reps]),
+                        "change_ms": stats.spread(change), "idle_ms": stats.spread(idle),
                         "sizes": {key[5:]: v for key, v in last.items() if key.startswith("size_")}})
             finally:
                 for lane in lanes.values():
@@ -327,7 +339,7 @@ class CapacityRun:
                     if not run:
                         break
                     runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "crossover",
-                                        f"{rows}:{f}", 2 * rows / big)
+                                        f"{rows}:{f}", 2 * rows / big, timed=True)
                     for label, reps in runs.items():
                         res = result[label][str(rows)]
                         inc = stats.spread([r[0]["d_ms"] for r in reps])

@@ -83,6 +83,10 @@ class CapacitySpec:
     period: float = 300.0  # T, wall seconds: ρ = D / T
     repetitions: int = 3
     max_tick: float | None = None  # seconds: sweep points predicted to take longer are skipped, and say so
+    # Seconds of ticks each configuration gathers at a tick point (keys, history, crossover) before its median
+    # counts: a cheap point repeats beyond `repetitions` (up to 5×), since a median of 3 ms-long ticks is at the
+    # mercy of a few scheduling hiccups.
+    point_time: float = 0.5
     history: History = field(default_factory=History)
     tenants: Tenants = field(default_factory=Tenants)
     rates: Rates = field(default_factory=Rates)
@@ -131,7 +135,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         line = re.search(r"at line (\d+)", str(e))
         raise ScenarioError(source, "syntax", int(line.group(1)) if line else None, str(e)) from None
     root = _Table(_Context(source, _Locator(text)), (), data, _SECTIONS)
-    c = root.table("capacity", ("name", "description", "seed", "period", "repetitions", "max_tick"))
+    c = root.table("capacity", ("name", "description", "seed", "period", "repetitions", "max_tick", "point_time"))
     if not c.get("name", "", str).strip():
         c.fail("name", "required (e.g. [capacity] name = \"gate\")")
     sweep = root.table("sweep", ("keys", "history", "rate", "crossover", "writers", "faults"), what="sweep")
@@ -140,6 +144,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         seed=c.number("seed", 1, int, lo=0), period=_seconds(c, "period", "300s"),
         repetitions=c.number("repetitions", 3, int, lo=3, hi=50),
         max_tick=_seconds(c, "max_tick", "0s") if "max_tick" in c.data else None,
+        point_time=_seconds(c, "point_time", "500ms"),
         history=_history(root.table("history", [f.name for f in fields(History)])),
         tenants=_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
         rates=_rates(root.table("rates", [f.name for f in fields(Rates)])),

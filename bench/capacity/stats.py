@@ -20,11 +20,17 @@ def t95(df: int) -> float:
     return _T95[df - 1] if df <= len(_T95) else 1.96
 
 
+def p95(values: Sequence[float]) -> float:
+    """Nearest rank: an observed value, the largest of up to 20."""
+    return sorted(values)[max(0, math.ceil(0.95 * len(values)) - 1)]
+
+
 def spread(values: Sequence[float]) -> dict:
-    """Median with its range: what a point reports (never a mean that one outlier can drag)."""
+    """Median with its range and p95: what a point reports (never a mean that one outlier can drag)."""
     if not values:
         raise ValueError("no values to summarise")
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "p95": p95(values),
+            "n": len(values)}
 
 
 @dataclass(frozen=True)

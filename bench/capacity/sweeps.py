@@ -10,7 +10,7 @@ import time
 import psycopg
 
 from bench.capacity.lane import Lane
-from bench.capacity.stats import slope_ci
+from bench.capacity.stats import p95, slope_ci
 from bench.capacity.world import TICK, bulk_fill
 from rollup.pipeline import TICK_LOCK_KEY
 
@@ -26,12 +26,16 @@ def keys_point(lane: Lane, k: int, rep: int, explain: bool = False) -> list[dict
     return [work, other]
 
 
-def idle_point(lane: Lane) -> dict:
-    """A tick with nothing written since the last one absorbed everything."""
+IDLE_TICKS = 5  # an idle tick takes milliseconds: one a repetition would leave its median to 3 hiccup-prone samples
+
+
+def idle_point(lane: Lane) -> list[dict]:
+    """IDLE_TICKS ticks with nothing written since the tick before them absorbed everything."""
     lane.tick()
-    record = lane.tick()
-    record["role"] = "idle"
-    return record
+    records = [lane.tick() for _ in range(IDLE_TICKS)]
+    for r in records:
+        r["role"] = "idle"
+    return records
 
 
 def full_rebuild_ms(lane: Lane) -> float:
@@ -89,7 +93,7 @@ def judge(records: list[dict], period_s: float) -> dict:
     ok = not stopped and rhos[-1] <= 1.0 and lo <= 0 <= hi and max_lag <= NORMAL_LAG
     return {"rho_max": rhos[-1], "rho_median": rhos[len(rhos) // 2], "queue_slope": slope, "slope_ci": [lo, hi],
             "max_lag_s": max_lag, "sustainable": ok, "stopped_after": len(records) if stopped else None,
-            "p95_ms": sorted(r["d_ms"] for r in steady_)[max(0, math.ceil(0.95 * len(steady_)) - 1)]}
+            "p95_ms": p95([r["d_ms"] for r in steady_])}
 
 
 # ---------------------------------------------------------------- faults
