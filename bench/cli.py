@@ -703,13 +703,19 @@ def capacity_diff(
         console.print(table)
     console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%} ({sum(bool(r['overlap']) for r in bad)} "
                   f"of them with overlapping min–max ranges); largest difference {worst:.1%}", highlight=False)
+    mins = [r["min_ratio"] for r in rows if r["min_ratio"] is not None and not r["under_floor"]]
+    if mins:
+        console.print(f"the fastest repetitions' ratios (minima) at the {len(mins)} points with ranges: "
+                      f"{sum(abs(m - 1) > tolerance for m in mins)} beyond ±{tolerance:.0%}", highlight=False)
     drift = machine(runs[0], runs[1])
     if drift:
         scaled_bad = sum(not r["scaled_ok"] for r in rows if r["scaled"] is not None)
         console.print("the machine's fixed work, second run ÷ first: " + "; ".join(
             f"{pg} {m['ratio']:.2f}" + (f", by sweep {min(m['by_sweep'].values()):.2f}–{max(m['by_sweep'].values()):.2f}"
                                         if m["by_sweep"] else "")
-            + f" (its scatter within each run {m['spreads'][0]:.0%}, {m['spreads'][1]:.0%})"
+            + f" (its scatter within each run {m['spreads'][0]:.0%}, {m['spreads'][1]:.0%}"
+            + (f"; slow spells in {m['slow'][0]:.0%}, {m['slow'][1]:.0%} of its samples" if None not in m["slow"]
+               else "") + ")"
             for pg, m in drift.items()) + f"; scaled by it, {scaled_bad} points beyond ±{tolerance:.0%}",
             highlight=False)
     if pairs:

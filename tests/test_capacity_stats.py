@@ -225,3 +225,19 @@ def test_the_fixed_work_meter_summarises_its_samples():
     s = m.summary()
     assert s["n"] == 3 * BURST and 0 < s["min"] <= s["median"] <= s["max"] and s["spread"] >= 0
     assert set(s["by_sweep"]) == {"keys", "rate"}
+    assert 0 <= s["slow"] <= 1
+    m.samples = [("keys", 4.0), ("keys", 4.2), ("rate", 7.0), ("rate", 6.9)]  # the machine's two speeds
+    assert m.summary()["slow"] == pytest.approx(0.5)
+
+
+def test_the_fastest_repetitions_are_compared_beside_the_medians(tmp_path):
+    from bench.capacity.compare import compare
+
+    def ranged(median, lo):
+        r = _result(median, 0.4)
+        r["keys"]["r@pg18"]["points"][0] |= {"min_ms": lo, "max_ms": median * 2}
+        return r
+
+    row = compare(ranged(100.0, 80.0), ranged(140.0, 84.0))[-1]  # a slow spell moved the median, not the fastest
+    assert row["point"] == "keys k=1000" and not row["ok"] and row["min_ratio"] == pytest.approx(1.05)
+    assert compare(_result(100.0, 0.4), _result(100.0, 0.4))[-1]["min_ratio"] is None  # no range kept

@@ -64,6 +64,7 @@ def machine(first: dict, second: dict) -> dict[str, dict]:
             x, y = a[pg].get("by_sweep") or {}, b[pg].get("by_sweep") or {}
             out[pg] = {"first_ms": a[pg]["median"], "second_ms": b[pg]["median"],
                        "ratio": b[pg]["median"] / a[pg]["median"], "spreads": (a[pg]["spread"], b[pg]["spread"]),
+                       "slow": (a[pg].get("slow"), b[pg].get("slow")),
                        "by_sweep": {sw: y[sw] / x[sw] for sw in x.keys() & y.keys()}}
     return out
 
@@ -80,7 +81,9 @@ def _sweep(point: str) -> str:
 def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float = 0.0) -> list[dict]:
     """Every point both results measured: the medians, their ratio, whether they agree, and whether the two
     runs' ranges overlap (None where a result keeps none); `scaled` is the ratio over the machine's own during
-    the point's sweep (over the whole run's where the sweep took no samples; None where a run took none)."""
+    the point's sweep (over the whole run's where the sweep took no samples; None where a run took none);
+    `min_ratio` the fastest repetitions' ratio, which a slow spell of the machine moves least (None without
+    ranges)."""
     a, b = medians(first), medians(second)
     drift = machine(first, second)
     server = {c["label"]: c["pg"] for c in first.get("configs") or []}
@@ -96,7 +99,8 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         scaled = ratio / m if ratio is not None and m else None
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
                      "under_floor": noise, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
-                     "scaled": scaled, "scaled_ok": noise or (scaled is not None and abs(scaled - 1) <= tolerance)})
+                     "scaled": scaled, "scaled_ok": noise or (scaled is not None and abs(scaled - 1) <= tolerance),
+                     "min_ratio": ylo / xlo if ranged and xlo else None})
     return rows
 
 

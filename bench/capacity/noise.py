@@ -13,6 +13,7 @@ import time
 
 from bench.capacity import stats
 
+SLOW = 1.3  # a sample this many times the run's fastest fell in one of the machine's slow spells
 LOOP = 100_000  # about 5 ms here: short beside a sweep point, long beside the timer's resolution
 BURST = 3  # samples a call: one is at the mercy of a single scheduling hiccup
 
@@ -33,13 +34,15 @@ class Meter:
         self.samples += [(sweep, fixed_work_ms()) for _ in range(BURST)]
 
     def summary(self) -> dict | None:
-        """{median, min, max, n, spread, by_sweep} in ms: spread is (max − min) ÷ median, the fixed work's own
-        scatter; by_sweep the median during each sweep."""
+        """{median, min, max, n, spread, slow, by_sweep} in ms: spread is (max − min) ÷ median, the fixed work's
+        own scatter; slow the share of samples over SLOW × the fastest (this machine's vCPUs run the same work
+        at two speeds about 1.7× apart, switching within seconds); by_sweep the median during each sweep."""
         if not self.samples:
             return None
         s = stats.spread([ms for _, ms in self.samples])
         by: dict[str, list[float]] = {}
         for sweep, ms in self.samples:
             by.setdefault(sweep, []).append(ms)
-        return s | {"spread": (s["max"] - s["min"]) / s["median"],
+        slow = sum(ms > SLOW * s["min"] for _, ms in self.samples) / len(self.samples)
+        return s | {"spread": (s["max"] - s["min"]) / s["median"], "slow": slow,
                     "by_sweep": {sweep: stats.spread(v)["median"] for sweep, v in by.items()}}

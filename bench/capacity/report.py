@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.capacity.noise import SLOW  # noqa: E402
+
 DASH = "—"
 MODES = ("live", "compressed")  # headline limits: a measured one first, live before compressed
 LINE = {"compressed": "-", "live": ":"}
@@ -402,7 +404,9 @@ def _intro(r: dict) -> list[str]:
             "Timings are medians with their min–max range in parentheses: the report shows the spread.",
             *(f"The machine's own speed on {pg}: a fixed piece of CPU work took {_f(w['median'])} ms "
               f"({_f(w['min'])}–{_f(w['max'])}, {w['n']} samples, one before every repetition): identical work scattered "
-              f"by {w['spread']:.0%} of its median, the yardstick for the ranges below."
+              f"by {w['spread']:.0%} of its median, the yardstick for the ranges below"
+              + (f"; {w['slow']:.0%} of the samples took over {SLOW:g}× the fastest (the machine's slow spells)."
+                 if "slow" in w else ".")
               for pg, w in (r.get("fixed_work") or {}).items() if w),
             *(f"FAILED sweep {name}: {why}" for name, why in (r.get("failed_sweeps") or {}).items())]
 
