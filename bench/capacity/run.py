@@ -288,7 +288,6 @@ class CapacityRun:
                     last = reps[-1][0]
                     idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
                     change = [x["d_ms"] for r in reps for x in r if x["role"] == "work"]
-
                     result[label].append({
                         "rows": rows, "prepare_s": self.loads[(label, rows)]["prepare_s"],
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
