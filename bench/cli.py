@@ -687,11 +687,13 @@ def capacity_diff(
         table.add_row(r["config"], r["point"], f"{r['first_ms']:.3g}", f"{r['second_ms']:.3g}",
                       f"{r['ratio']:.2f}" if r["ratio"] is not None else "—",
                       f"{r['scaled']:.2f}" if r["scaled"] is not None else "—",
-                      "noise floor" if r["under_floor"] else "ok" if r["ok"] else
+                      "[red]verdict differs[/]" if r["verdict_moved"] else "noise floor" if r["under_floor"] else
+                      "overloaded in both" if r["overloaded"] else "ok" if r["ok"] else
                       "[red]differs[/] (ranges overlap)" if r["overlap"] else "[red]differs[/]")
     console.print(table)
     bad = [r for r in rows if not r["ok"]]
-    worst = max((abs(r["ratio"] - 1) for r in rows if r["ratio"] and not r["under_floor"]), default=0)
+    judged = [r for r in rows if not r["under_floor"] and not r["overloaded"]]
+    worst = max((abs(r["ratio"] - 1) for r in judged if r["ratio"]), default=0)
     pairs = paired(runs[0], runs[1], tolerance, floor_ms)
     if pairs:
         table = Table(title="paired: each target ÷ its baseline in the same run, second run ÷ first")
@@ -702,8 +704,10 @@ def capacity_diff(
                           "ok" if r["ok"] else "[red]differs[/]")
         console.print(table)
     console.print(f"{len(rows)} points, {len(bad)} beyond ±{tolerance:.0%} ({sum(bool(r['overlap']) for r in bad)} "
-                  f"of them with overlapping min–max ranges); largest difference {worst:.1%}", highlight=False)
-    mins = [r["min_ratio"] for r in rows if r["min_ratio"] is not None and not r["under_floor"]]
+                  f"of them with overlapping min–max ranges); largest difference {worst:.1%}"
+                  + (f"; {sum(r['overloaded'] for r in rows)} rate points unsustainable in both runs, held to the "
+                     "verdict" if any(r["overloaded"] for r in rows) else ""), highlight=False)
+    mins = [r["min_ratio"] for r in judged if r["min_ratio"] is not None]
     if mins:
         console.print(f"the fastest repetitions' ratios (minima) at the {len(mins)} points with ranges: "
                       f"{sum(abs(m - 1) > tolerance for m in mins)} beyond ±{tolerance:.0%}", highlight=False)

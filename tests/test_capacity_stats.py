@@ -241,3 +241,18 @@ def test_the_fastest_repetitions_are_compared_beside_the_medians(tmp_path):
     row = compare(ranged(100.0, 80.0), ranged(140.0, 84.0))[-1]  # a slow spell moved the median, not the fastest
     assert row["point"] == "keys k=1000" and not row["ok"] and row["min_ratio"] == pytest.approx(1.05)
     assert compare(_result(100.0, 0.4), _result(100.0, 0.4))[-1]["min_ratio"] is None  # no range kept
+
+
+def test_a_rate_unsustainable_in_both_runs_is_held_to_its_verdict_not_the_tolerance():
+    from bench.capacity.compare import compare
+
+    def run(rho: float, sustainable: bool) -> dict:
+        return {"period_s": 0.1, "rate": {"r@pg18": {"compressed": {"points": [
+            {"writes_per_tick": 100, "rho_median": rho, "sustainable": sustainable}]}}}}
+
+    spiral = compare(run(2.0, False), run(3.0, False))[0]  # a backlog's D, 1.5× apart
+    assert spiral["overloaded"] and spiral["ok"] and not spiral["verdict_moved"]
+    moved = compare(run(0.9, True), run(0.95, False))[0]  # D within 15 %, but one run kept up and one did not
+    assert moved["verdict_moved"] and not moved["ok"] and not moved["overloaded"]
+    kept_up = compare(run(0.3, True), run(0.4, True))[0]
+    assert not kept_up["overloaded"] and not kept_up["ok"]  # a sustainable rate's D is held to the tolerance

@@ -54,6 +54,13 @@ def medians(results: dict) -> dict[tuple[str, str], Figure]:
     return out
 
 
+def verdicts(results: dict) -> dict[tuple[str, str], bool]:
+    """(configuration, point) -> sustainable, for every rate point (its key as in `medians`)."""
+    return {(label, f"rate {mode} {p['writes_per_tick']} writes/tick: median D"): bool(p.get("sustainable"))
+            for label, modes in (results.get("rate") or {}).items() for mode, s in modes.items()
+            for p in s.get("points") or []}
+
+
 def machine(first: dict, second: dict) -> dict[str, dict]:
     """Per server both runs sampled: the fixed work's median in each (ms), the ratio, the ratio during each sweep
     both sampled, and each run's own spread."""
@@ -83,8 +90,13 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
     runs' ranges overlap (None where a result keeps none); `scaled` is the ratio over the machine's own during
     the point's sweep (over the whole run's where the sweep took no samples; None where a run took none);
     `min_ratio` the fastest repetitions' ratio, which a slow spell of the machine moves least (None without
-    ranges)."""
+    ranges).
+
+    A rate both runs found unsustainable is `overloaded`: its D measures a backlog that grows by the periods each
+    overrun skipped (a step function of D ÷ T) and a run that stops after a few ticks, so its agreement is the
+    verdict, not the tolerance. A rate point whose verdict differs between the runs disagrees whatever its D."""
     a, b = medians(first), medians(second)
+    va, vb = verdicts(first), verdicts(second)
     drift = machine(first, second)
     server = {c["label"]: c["pg"] for c in first.get("configs") or []}
     rows = []
@@ -92,14 +104,17 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         (x, xlo, xhi), (y, ylo, yhi) = a[key], b[key]
         ratio = y / x if x else None
         noise = max(x, y) < floor_ms
-        ok = noise or (ratio is not None and abs(ratio - 1) <= tolerance)
+        same_verdict = va.get(key) == vb.get(key)
+        overloaded = same_verdict and va.get(key) is False
+        ok = same_verdict and (noise or overloaded or (ratio is not None and abs(ratio - 1) <= tolerance))
         ranged = None not in (xlo, xhi, ylo, yhi)
         m = drift.get(server.get(key[0]))
         m = m and m["by_sweep"].get(_sweep(key[1]), m["ratio"])
         scaled = ratio / m if ratio is not None and m else None
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
-                     "under_floor": noise, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
-                     "scaled": scaled, "scaled_ok": noise or (scaled is not None and abs(scaled - 1) <= tolerance),
+                     "under_floor": noise, "overloaded": overloaded, "verdict_moved": not same_verdict, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
+                     "scaled": scaled, "scaled_ok": same_verdict and (
+                         noise or overloaded or (scaled is not None and abs(scaled - 1) <= tolerance)),
                      "min_ratio": ylo / xlo if ranged and xlo else None})
     return rows
 
