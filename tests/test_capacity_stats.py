@@ -256,3 +256,26 @@ def test_a_rate_unsustainable_in_both_runs_is_held_to_its_verdict_not_the_tolera
     assert moved["verdict_moved"] and not moved["ok"] and not moved["overloaded"]
     kept_up = compare(run(0.3, True), run(0.4, True))[0]
     assert not kept_up["overloaded"] and not kept_up["ok"]  # a sustainable rate's D is held to the tolerance
+
+
+def test_a_cheap_tick_point_repeats_until_its_ticks_add_up_to_point_time_and_no_further_than_five_fold():
+    import dataclasses
+    from types import SimpleNamespace
+
+    from bench.capacity.run import MORE_REPETITIONS, CapacityRun
+    from bench.capacity.spec import loads
+
+    spec = dataclasses.replace(loads('[capacity]\nname = "t"\npoint_time = "100ms"\n'), repetitions=3)
+    assert spec.point_time == pytest.approx(0.1)
+    run = CapacityRun(spec, ["a", "b"], ["embedded"])
+    run.configs = [SimpleNamespace(label="a"), SimpleNamespace(label="b")]
+
+    def reps(ms: dict[str, float], timed: bool = True) -> dict[str, int]:
+        out = run._paired({"a": "a", "b": "b"}, lambda lane, rep: [{"d_ms": ms[lane]}], "keys", 1, 2, timed=timed)
+        return {label: len(r) for label, r in out.items()}
+
+    assert reps({"a": 60.0, "b": 60.0}) == {"a": 3, "b": 3}  # 180 ms each: the spec's repetitions suffice
+    assert reps({"a": 60.0, "b": 8.0}) == {"a": 13, "b": 13}  # paired: both go on until the cheaper has 100 ms
+    assert reps({"a": 1.0, "b": 1.0}) == {"a": 3 * MORE_REPETITIONS, "b": 3 * MORE_REPETITIONS}  # the cap
+    assert reps({"a": 1.0, "b": 1.0}, timed=False) == {"a": 3, "b": 3}  # a point that is not ticks
+    assert len(run.meter.samples) // 3 == 3 + 13 + 15 + 3  # the machine sampled before every repetition

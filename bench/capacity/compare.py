@@ -112,7 +112,8 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         m = m and m["by_sweep"].get(_sweep(key[1]), m["ratio"])
         scaled = ratio / m if ratio is not None and m else None
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
-                     "under_floor": noise, "overloaded": overloaded, "verdict_moved": not same_verdict, "ok": ok, "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
+                     "under_floor": noise, "overloaded": overloaded, "verdict_moved": not same_verdict, "ok": ok,
+                     "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
                      "scaled": scaled, "scaled_ok": same_verdict and (
                          noise or overloaded or (scaled is not None and abs(scaled - 1) <= tolerance)),
                      "min_ratio": ylo / xlo if ranged and xlo else None})

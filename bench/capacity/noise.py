@@ -36,7 +36,8 @@ class Meter:
     def summary(self) -> dict | None:
         """{median, min, max, n, spread, slow, by_sweep} in ms: spread is (max − min) ÷ median, the fixed work's
         own scatter; slow the share of samples over SLOW × the fastest (this machine's vCPUs run the same work
-        at two speeds about 1.7× apart, switching within seconds); by_sweep the median during each sweep."""
+        at two speeds about 1.7× apart, in slow spells of milliseconds to most of a second); by_sweep the median
+        during each sweep."""
         if not self.samples:
             return None
         s = stats.spread([ms for _, ms in self.samples])
