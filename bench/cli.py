@@ -707,10 +707,10 @@ def capacity_diff(
                   f"of them with overlapping min–max ranges); largest difference {worst:.1%}"
                   + (f"; {sum(r['overloaded'] for r in rows)} rate points unsustainable in both runs, held to the "
                      "verdict" if any(r["overloaded"] for r in rows) else ""), highlight=False)
-    mins = [r["min_ratio"] for r in judged if r["min_ratio"] is not None]
+    mins = [r for r in judged if r["min_ratio"] is not None]
     if mins:
         console.print(f"the fastest repetitions' ratios (minima) at the {len(mins)} points with ranges: "
-                      f"{sum(abs(m - 1) > tolerance for m in mins)} beyond ±{tolerance:.0%}", highlight=False)
+                      f"{sum(not r['min_ok'] for r in mins)} beyond ±{tolerance:.0%}", highlight=False)
     drift = machine(runs[0], runs[1])
     if drift:
         scaled_bad = sum(not r["scaled_ok"] for r in rows if r["scaled"] is not None)

@@ -90,7 +90,7 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
     runs' ranges overlap (None where a result keeps none); `scaled` is the ratio over the machine's own during
     the point's sweep (over the whole run's where the sweep took no samples; None where a run took none);
     `min_ratio` the fastest repetitions' ratio, which a slow spell of the machine moves least (None without
-    ranges).
+    ranges), judged by the same rule in `min_ok`.
 
     A rate both runs found unsustainable is `overloaded`: its D measures a backlog that grows by the periods each
     overrun skipped (a step function of D ÷ T) and a run that stops after a few ticks, so its agreement is the
@@ -106,17 +106,19 @@ def compare(first: dict, second: dict, tolerance: float = 0.15, floor_ms: float 
         noise = max(x, y) < floor_ms
         same_verdict = va.get(key) == vb.get(key)
         overloaded = same_verdict and va.get(key) is False
-        ok = same_verdict and (noise or overloaded or (ratio is not None and abs(ratio - 1) <= tolerance))
+
+        def agrees(r: float | None) -> bool:  # one rule for the ratio, the scaled ratio and the minima's
+            return same_verdict and (noise or overloaded or (r is not None and abs(r - 1) <= tolerance))
+
         ranged = None not in (xlo, xhi, ylo, yhi)
         m = drift.get(server.get(key[0]))
         m = m and m["by_sweep"].get(_sweep(key[1]), m["ratio"])
         scaled = ratio / m if ratio is not None and m else None
+        least = ylo / xlo if ranged and xlo else None
         rows.append({"config": key[0], "point": key[1], "first_ms": x, "second_ms": y, "ratio": ratio,
-                     "under_floor": noise, "overloaded": overloaded, "verdict_moved": not same_verdict, "ok": ok,
-                     "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
-                     "scaled": scaled, "scaled_ok": same_verdict and (
-                         noise or overloaded or (scaled is not None and abs(scaled - 1) <= tolerance)),
-                     "min_ratio": ylo / xlo if ranged and xlo else None})
+                     "under_floor": noise, "overloaded": overloaded, "verdict_moved": not same_verdict,
+                     "ok": agrees(ratio), "overlap": (xlo <= yhi and ylo <= xhi) if ranged else None,
+                     "scaled": scaled, "scaled_ok": agrees(scaled), "min_ratio": least, "min_ok": agrees(least)})
     return rows
 
 
