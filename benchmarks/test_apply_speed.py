@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import statistics
 import time
-
-import pytest
 from datetime import UTC, datetime
 
-from bench.client import Client, usage_key
-from bench.loader import TASK_COLUMNS, USAGE_COLUMNS
-from bench.ops import Op
-from bench.generator import generate
-from bench.history import HistoryWriter
-from bench.scenario import loads
+import pytest
+
+from bench.drive.client import Client, usage_key
+from bench.drive.history import HistoryWriter
+from bench.drive.loader import TASK_COLUMNS, USAGE_COLUMNS
+from bench.workload.generator import generate
+from bench.workload.ops import Op
+from bench.workload.scenario import loads
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 

@@ -14,7 +14,7 @@ import textwrap
 
 import polars as pl
 
-from bench.history import SCHEMA
+from bench.drive.history import SCHEMA
 
 N_USAGE = 10_000_000
 N_TASKS = 3_000_000
@@ -78,7 +78,8 @@ def synthetic_history() -> pl.DataFrame:
 CHILD = textwrap.dedent("""
     import json, sys, time
     import polars as pl
-    from bench import oracle, checker
+    from bench.judge import oracle
+    from bench.judge import checker
     started = time.perf_counter()
     ops = pl.scan_parquet(sys.argv[1])  # the oracle reads each kind's own columns only
     rows = oracle.usage_rows(ops)

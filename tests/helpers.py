@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from bench import app
+from bench.workload import app
 from rollup.database import Database
 from rollup.pipeline import TICK_LOCK_KEY
 

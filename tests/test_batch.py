@@ -1,6 +1,6 @@
-"""Many runs at once (bench/batch.py): verdicts and histories that do not depend on the number of workers, a
+"""Many runs at once (bench/cli/batch.py): verdicts and histories that do not depend on the number of workers, a
 server per worker (so one run's restart fault leaves the others alone), clones of a migrated template that are
-the same as migrating afresh; and what CI reads from a batch (bench/ci.py): JUnit XML and a Markdown summary."""
+the same as migrating afresh; and what CI reads from a batch (bench/cli/ci.py): JUnit XML and a Markdown summary."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from junitparser import Failure, JUnitXml
 from typer.testing import CliRunner
 
-from bench import ci
-from bench.batch import Job, failed_jobs, parse_seeds, run_jobs
-from bench.cli import app
-from bench.execute import SCENARIOS, run_scenario
-from rollup.migrations import Target, Templates, TargetError
+from bench.cli import ci
+from bench.cli.batch import Job, failed_jobs, parse_seeds, run_jobs
+from bench.cli.execute import SCENARIOS, run_scenario
+from bench.cli.main import app
+from rollup.migrations import Target, TargetError, Templates
 from rollup.servers import start_server
 
 cli = CliRunner()

@@ -8,7 +8,7 @@ import pytest
 
 from bench.capacity import stats
 from bench.capacity.spec import loads
-from bench.scenario import ScenarioError
+from bench.workload.scenario import ScenarioError
 
 
 def test_fit_recovers_a_known_line():
@@ -122,7 +122,7 @@ def test_paired_ratios_hold_under_a_uniform_drift_and_flag_a_pair_that_moved(tmp
     from typer.testing import CliRunner
 
     from bench.capacity.compare import paired
-    from bench.cli import app
+    from bench.cli.main import app
 
     def two(ref_ms: float, hard_ms: float) -> dict:
         return {"spec": "s", "period_s": 0.2, "baseline": "r",
@@ -150,7 +150,7 @@ def test_capacity_diff_exit_codes(tmp_path):
 
     from typer.testing import CliRunner
 
-    from bench.cli import app
+    from bench.cli.main import app
 
     paths = []
     for i, ms in enumerate((100.0, 110.0, 150.0)):
@@ -183,7 +183,7 @@ def test_a_point_is_also_judged_against_the_machines_own_drift(tmp_path):
     from typer.testing import CliRunner
 
     from bench.capacity.compare import compare, machine
-    from bench.cli import app
+    from bench.cli.main import app
 
     def run(k1000_ms: float, work_ms: float) -> dict:
         r = _result(k1000_ms, k1000_ms / 250) | {"configs": [{"label": "r@pg18", "target": "r", "pg": "embedded"}]}

@@ -18,7 +18,7 @@ from bench.capacity.run import CapacityRun
 from bench.capacity.spec import load
 from bench.capacity.sweeps import judge, steady
 from bench.capacity.world import prepare
-from bench.cli import app
+from bench.cli.main import app
 from rollup.migrations import Target
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,24 @@ import math
 
 import pytest
 
-from bench.capacity.writers import (KINDS, MAX_TRANSIENT_IN_A_ROW, START, STATES, TickLoop, WriterSweep, apply, drive,
-                                    measure_writers, open_state, plan, step_count, templates, time_ops, trigger_names,
-                                    zipf_cum_weights)
+from bench.capacity.writers import (
+    KINDS,
+    MAX_TRANSIENT_IN_A_ROW,
+    START,
+    STATES,
+    TickLoop,
+    WriterSweep,
+    apply,
+    drive,
+    measure_writers,
+    open_state,
+    plan,
+    step_count,
+    templates,
+    time_ops,
+    trigger_names,
+    zipf_cum_weights,
+)
 from rollup.database import Database
 
 TINY = WriterSweep(ops=20, warmup=2, repetitions=1, concurrency=(1, 2), concurrent_seconds=0.5)

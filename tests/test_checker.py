@@ -7,11 +7,12 @@ from datetime import date
 
 import polars as pl
 
-from bench import checker
-from bench.history import as_seen, frame_from_ops
-from bench.ops import Op
-from bench.oracle import hour_truth, usage_rows
-from bench.snapshots import REPORT_SCHEMA, Snapshot
+from bench.drive import reads
+from bench.drive.history import as_seen, frame_from_ops
+from bench.drive.snapshots import REPORT_SCHEMA, Snapshot
+from bench.judge import checker
+from bench.judge.oracle import hour_truth, usage_rows
+from bench.workload.ops import Op
 from tests.test_oracle import Story
 
 ZONES = {"UTC": True}
@@ -36,8 +37,8 @@ def truthful(s: Story, check: Op) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What a correct database holds: the rollup as the truth, the raw rows as the history."""
     seen = as_seen(frame_from_ops(s.ops, s.outcomes), check.index)
     rows = usage_rows(seen)
-    rollup = hour_truth(rows).select(list(checker.ROLLUP_SCHEMA)).with_columns(
-        pl.col(c).cast(pl.String).cast(pl.Categorical) for c in checker.KEY_SCHEMA if c != "bucket_hour")
+    rollup = hour_truth(rows).select(list(reads.ROLLUP_SCHEMA)).with_columns(
+        pl.col(c).cast(pl.String).cast(pl.Categorical) for c in reads.KEY_SCHEMA if c != "bucket_hour")
     return rollup, rows
 
 

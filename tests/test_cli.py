@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli import app
-from bench.execute import SCENARIOS, ServerLost, reachable, run_scenario
-from bench.history import History, HistoryWriter
+from bench.cli.errors import ServerLost
+from bench.cli.execute import SCENARIOS, reachable, run_scenario
+from bench.cli.main import app
+from bench.drive.history import History, HistoryWriter
 from rollup.migrations import MIGRATIONS_ROOT
 from rollup.servers import start_server
 
@@ -134,7 +135,7 @@ def test_a_server_that_dies_mid_run_exits_2_and_leaves_a_replayable_history(tmp_
 def test_a_lost_server_maps_to_exit_2_on_one_line():
     import typer
 
-    from bench.cli import guarded
+    from bench.cli.errors import guarded
 
     with pytest.raises(typer.Exit) as info:
         with guarded():

@@ -12,13 +12,13 @@ import dataclasses
 
 import pytest
 
-import bench.loader
-from bench.client import SINGLE, Client
-from bench.generator import generate
-from bench.history import History, HistoryWriter
-from bench.loader import USAGE_COLUMNS, Loader
-from bench.ops import Op
-from bench.scenario import loads
+import bench.drive.loader
+from bench.drive.client import SINGLE, Client
+from bench.drive.history import History, HistoryWriter
+from bench.drive.loader import USAGE_COLUMNS, Loader
+from bench.workload.generator import generate
+from bench.workload.ops import Op
+from bench.workload.scenario import loads
 from rollup.database import Database
 
 from .conftest import START
@@ -63,8 +63,8 @@ def _spy(monkeypatch, cls, name: str, record=lambda self, *args: args) -> list:
 def small_chunks(monkeypatch):
     """Batches under 20 rows in one pipelined transaction, bigger ones streamed in chunks of 40 rows; the
     chunks the worker thread committed, the batches the client had to recover, and the small batches."""
-    monkeypatch.setattr(bench.loader, "SMALL", 20)
-    monkeypatch.setattr(bench.loader, "CHECKPOINT", 40)
+    monkeypatch.setattr(bench.drive.loader, "SMALL", 20)
+    monkeypatch.setattr(bench.drive.loader, "CHECKPOINT", 40)
     committed = lambda client, batch: (client.loader.tasks_done, client.loader.usage_done)  # noqa: E731
     return (_spy(monkeypatch, Loader, "_commit"), _spy(monkeypatch, Client, "_recover", committed),
             _spy(monkeypatch, Loader, "_commit_small"))

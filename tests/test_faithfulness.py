@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from bench.nemesis import Nemesis
+from bench.drive.nemesis import Nemesis
 from rollup.pipeline import Pipeline
 from tests.helpers import World, buckets, raw_buckets, wait_released
 from tests.test_pipeline import H

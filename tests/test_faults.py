@@ -1,4 +1,4 @@
-"""The fault schedule of generated scenarios ([faults], bench/faults.py), the sessions' drawn time zones and the
+"""The fault schedule of generated scenarios ([faults], bench/workload/faults.py), the sessions' drawn time zones and the
 boundary timestamps: each shown to take effect in the database, not only in the stream."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from bench.faults import NEMESIS_CONN, RACE_CONN
-from bench.generator import HOUR, US, generate
-from bench.history import History
-from bench.runner import Run, prepare
-from bench.scenario import loads
+from bench.drive.history import History
+from bench.drive.runner import Run, prepare
+from bench.judge.checker import for_run
+from bench.workload.faults import NEMESIS_CONN, RACE_CONN
+from bench.workload.generator import HOUR, US, generate
+from bench.workload.scenario import loads
 from rollup.migrations import Target
 
 BASE = """
@@ -47,7 +48,7 @@ def run_open(server, text: str, tmp_path, target: str = "reference"):
     """Run a scenario, leaving its database open for the test to look into (the caller drops it)."""
     sc, tgt = loads(text), Target.resolve(target)
     db = prepare(server, sc, tgt)
-    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server)
+    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, tgt.read_side))
     try:
         r.execute(generate(sc))
     finally:
@@ -163,7 +164,7 @@ def test_long_pauses_outlast_the_queue_retention_and_end_in_time_to_catch_up():
 # scenarios/repro/B5.toml.
 @pytest.mark.one_server
 def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_says_b5(server, tmp_path):
-    from bench.execute import run_scenario
+    from bench.cli.execute import run_scenario
 
     text = scenario('long_pauses = 1\nlong_pause_length = ["9d", "9d"]', seed=5, duration="11d")
     text = text.replace("per_hour = 1.0", "per_hour = 1.0\n[operations.weights]\ndelete_usage = 5")
@@ -178,7 +179,7 @@ def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_
 def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tmp_path):
     # No handler runs when a backend is cancelled or terminated: an empty last_error then is no target's fault (B8
     # is an error the tick caught and lost).
-    from bench.execute import run_scenario
+    from bench.cli.execute import run_scenario
 
     text = scenario("cancels = 16", seed=2, duration="12h")
     verdict = run_scenario(server, None, "hardened", tmp_path, sc=loads(text), text=text)
@@ -191,8 +192,8 @@ def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tm
 @pytest.mark.parametrize("target", ["reference", "hardened"])
 def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_record_it(server, tmp_path, target):
     # 55P03 is caught by WHEN OTHERS: the reference's re-raise loses the handler's write (B8), hardened keeps it.
-    from bench.execute import rejudge, run_scenario
-    from bench.verdict import evaluate
+    from bench.cli.execute import rejudge, run_scenario
+    from bench.judge.verdict import evaluate
 
     text = scenario("lock_waits = 16", seed=3, duration="12h")
     verdict = run_scenario(server, None, target, tmp_path, sc=loads(text), text=text)
@@ -275,23 +276,23 @@ def test_steady_drawn_zones_and_edges_converge_and_replay(server, tmp_path, targ
 
 
 def test_faults_are_refused_in_a_scripted_scenario():
-    from bench.scenario import ScenarioError
+    from bench.workload.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match="scripted scenario"):
         loads(scenario("restarts = 1") + '\n[[step]]\ndo = "tick"\nat = "1m"\n')
 
 
 def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
-    from bench.runner import run
+    from bench.drive.runner import run
 
     text = scenario("late_commits = 20\ncancels = 8\nraces = 8\nlock_waits = 4\nrestarts = 4\npauses = 2\n"
                     "pause_length = [\"30m\", \"1h\"]\nbackfills = 4", seed=8, duration="12h")
     text = text.replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
     sc, tgt = loads(text), Target.resolve("reference")
-    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc))
+    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, tgt.read_side))
     kinds = set(History.load(tmp_path / "a.jsonl").ops.get_column("f").to_list())
     assert {"begin", "commit", "cancel", "wait_blocked", "restart", "pause", "backfill"} <= kinds
     again = run(server, sc, text, tgt, tmp_path / "b.jsonl", History.load(tmp_path / "a.jsonl").replay(),
-                replaying=True)
+                replaying=True, judge=for_run(sc, tgt.read_side))
     assert again.history_sha256 == first.history_sha256
     assert [c.hour.summary for c in again.checks] == [c.hour.summary for c in first.checks]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from bench import app
+from bench.workload import app
 from rollup import clock
 from rollup.backfill import backfill, pre_103_hook
 from rollup.database import Database

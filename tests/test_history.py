@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from bench.history import History, HistoryWriter, _line
-from bench.ops import Op
+from bench.drive.history import History, HistoryWriter, _line
+from bench.workload.ops import Op
 
 T = 1_772_366_400_000_000
 

@@ -1,4 +1,4 @@
-"""The registry of operation kinds (bench/kinds.py): every entry consistent with what it declares, the history's
+"""The registry of operation kinds (bench/workload/kinds.py): every entry consistent with what it declares, the history's
 columns unchanged by it, and a kind added by one entry — `move_usage`, a usage row handed to another task —
 working everywhere: in scripts, in generated workloads, in the client, the oracle and the attribution."""
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.execute import ops_for
-from bench.kinds import KINDS, OLD_NAMES, WEIGHTED, Refs
-from bench.ops import CATALOG, FIELDS
-from bench.runner import ACTIONS, run
-from bench.scenario import loads
-from bench.steps import STEPS, uid
-from bench.verdict import evaluate
+from bench.cli.execute import ops_for
+from bench.drive.runner import ACTIONS, run
+from bench.judge.checker import for_run
+from bench.judge.verdict import evaluate
+from bench.workload.kinds import KINDS, OLD_NAMES, WEIGHTED, Refs
+from bench.workload.ops import CATALOG, FIELDS
+from bench.workload.scenario import loads
+from bench.workload.steps import STEPS, uid
 from rollup.migrations import Target
 
 # The history's columns, as every recorded history has them: a new kind must reuse them or add at the end.
@@ -102,7 +103,8 @@ report_drift = "some"
 
 def verdict(server, text: str, target: str, tmp_path: Path) -> dict:
     sc = loads(text)
-    result = run(server, sc, text, Target.resolve(target), tmp_path / f"{target}.jsonl", ops_for(sc))
+    tgt = Target.resolve(target)
+    result = run(server, sc, text, tgt, tmp_path / f"{target}.jsonl", ops_for(sc), judge=for_run(sc, tgt.read_side))
     return evaluate(result)
 
 

@@ -138,7 +138,7 @@ def test_clock_scan_names_unsteerable_clocks(tmp_path):
 def test_migrate_command_says_what_it_applied_and_where(tmp_path):
     from typer.testing import CliRunner
 
-    from bench.cli import app
+    from bench.cli.main import app
 
     cli = CliRunner()
     result = cli.invoke(app, ["migrate", "--target", "reference", "--at", "2026-03-01T12:00Z"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.history import as_seen, frame_from_ops
-from bench.ops import Op
-from bench.oracle import HOUR_US, hour_truth, usage_rows
+from bench.drive.history import as_seen, frame_from_ops
+from bench.judge.oracle import HOUR_US, hour_truth, usage_rows
+from bench.workload.ops import Op
 
 H = 1_772_366_400_000_000  # 2026-03-01 12:00Z in microseconds
 MIN = 60_000_000

@@ -1,4 +1,4 @@
-"""The pytest plugin (bench/pytest_plugin.py) as a team would use it, in a pytest run of its own (pytester): a
+"""The pytest plugin (bench/cli/pytest_plugin.py) as a team would use it, in a pytest run of its own (pytester): a
 migration applied, a tick under simulated time, a scenario's verdict, and a failure that says how to replay it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A project's configuration ([tool.rollup-bench] in pyproject.toml, or rollup-bench.toml; bench/project.py): found
+"""A project's configuration ([tool.rollup-bench] in pyproject.toml, or rollup-bench.toml; bench/cli/project.py): found
 from the current directory, validated with file, key and line, overridden by the command line; and the gate of a
 scratch project that holds only its configuration and copies of the migrations."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import project
-from bench.cli import app
-from bench.execute import SCENARIOS
-from bench.scenario import Expectation, ScenarioError
+from bench.cli import project
+from bench.cli.execute import SCENARIOS
+from bench.cli.main import app
+from bench.workload.scenario import Expectation, ScenarioError
 from rollup.migrations import MIGRATIONS_ROOT
 
 cli = CliRunner()

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import attribution
-from bench.cli import app
-from bench.execute import SCENARIOS, ops_for, rejudge
-from bench.runner import run
-from bench.scenario import ScenarioError, load, loads
-from bench.verdict import evaluate
+from bench.cli.execute import SCENARIOS, ops_for, rejudge
+from bench.cli.main import app
+from bench.drive.runner import run
+from bench.judge import attribution
+from bench.judge.checker import for_run
+from bench.judge.verdict import evaluate
+from bench.workload.scenario import ScenarioError, load, loads
 from rollup.migrations import Target
 
 REPROS = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml"))
@@ -27,7 +28,8 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path, attribu
     were attributed to."""
     path = SCENARIOS / folder / f"{name}.toml"
     sc = load(path)
-    result = run(server, sc, path.read_text(), Target.resolve(target), tmp_path / "h.jsonl", ops_for(sc))
+    tgt = Target.resolve(target)
+    result = run(server, sc, path.read_text(), tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.read_side))
     assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
     verdict = evaluate(result)
     judged = {c["name"]: c for c in verdict["checks"]}

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli import app
-from bench.generator import generate
-from bench.history import History
-from bench.runner import run
-from bench.scenario import loads
+from bench.cli.main import app
+from bench.drive.history import History
+from bench.drive.runner import run
+from bench.judge.checker import for_run
+from bench.workload.generator import generate
+from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
 
 SMALL = """
@@ -54,8 +55,8 @@ def test_generator_is_deterministic_per_seed():
 
 def test_run_converges_on_reference_with_identical_history_per_seed(server, tmp_path):
     sc = loads(SMALL)
-    first = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "a.jsonl", generate(sc))
-    second = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "b.jsonl", generate(sc))
+    first = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, "faithful"))
+    second = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "b.jsonl", generate(sc), judge=for_run(sc, "faithful"))
     assert first.history_sha256 == second.history_sha256
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert [c.hour.summary for c in first.checks] == [{"missing": 0, "extra": 0, "mismatched": 0}] * 2
@@ -63,7 +64,7 @@ def test_run_converges_on_reference_with_identical_history_per_seed(server, tmp_
     assert final.apply_errors == 0 and final.except_all == (0, 0)
     assert first.operations["delete_usage"] > 0 and first.ticks >= 288
     replayed = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "c.jsonl",
-                   History.load(tmp_path / "a.jsonl").replay(), replaying=True)
+                   History.load(tmp_path / "a.jsonl").replay(), replaying=True, judge=for_run(sc, "faithful"))
     assert replayed.history_sha256 == first.history_sha256
 
 
@@ -128,7 +129,7 @@ def test_unreachable_server_and_bad_target_exit_2(tmp_path):
 @pytest.mark.parametrize("name", ["steady", "chaos"])  # chaos: the fault schedule's late transactions too
 def test_generator_does_not_depend_on_hash_randomisation(name):
     """Set iteration order changes with PYTHONHASHSEED; the stream must not."""
-    code = ("import hashlib, sys; from bench.generator import generate; from bench.scenario import load;"
+    code = ("import hashlib, sys; from bench.workload.generator import generate; from bench.workload.scenario import load;"
             f"ops = generate(load('scenarios/{name}.toml'));"
             "print(hashlib.sha256(repr([(o.name, o.at, o.session, o.value) for o in ops]).encode()).hexdigest())")
     root = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""bench.scenario: parsing, defaults, one-line errors at the right line, expectations, view zones, digest."""
+"""bench.workload.scenario: parsing, defaults, one-line errors at the right line, expectations, view zones, digest."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench import scenario as sc
-from bench.scenario import Expectation, ScenarioError, load, loads
+from bench.workload import scenario as sc
+from bench.workload import schema
+from bench.workload.scenario import Expectation, ScenarioError, load, loads
 
 MINIMAL = '[scenario]\nname = "x"\n'
 X = "[scenario]\nname = 'x'\n"  # lines 1-2 of most error cases
@@ -308,9 +309,9 @@ def test_digest_stable_and_sensitive():
      ("14d", timedelta(days=14)), ("1d12h", timedelta(days=1, hours=12)), ("1h30m15s", timedelta(seconds=5415))],
 )  # fmt: skip
 def test_durations(text, value):
-    assert sc.format_duration(timedelta(days=1, hours=12)) == "1d12h" and sc.format_duration(timedelta(0)) == "0s"
-    assert sc.parse_duration(text) == value
-    assert sc.parse_duration(sc.format_duration(value)) == value
+    assert schema.format_duration(timedelta(days=1, hours=12)) == "1d12h" and schema.format_duration(timedelta(0)) == "0s"
+    assert schema.parse_duration(text) == value
+    assert schema.parse_duration(schema.format_duration(value)) == value
     for bad in ("", "5", "m", "1.5h", "-1m", "5 m", "1m2h"):
         with pytest.raises(ValueError):
-            sc.parse_duration(bad)
+            schema.parse_duration(bad)

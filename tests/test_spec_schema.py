@@ -12,7 +12,7 @@ import pytest
 
 from bench.capacity.workload import _DELETE, _REASSIGN, _TASKS, _UPSERT
 from bench.capacity.writers import STATEMENTS as WRITER_STATEMENTS
-from bench.client import SINGLE
+from bench.drive.client import SINGLE
 from rollup.database import Database
 
 from .conftest import START

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from bench.history import History
-from bench.ops import Op
-from bench.runner import Run, run
-from bench.scenario import loads
-from bench.steps import uid, world
+from bench.drive.history import History
+from bench.drive.runner import Run, run
+from bench.judge.checker import for_run
+from bench.workload.ops import Op
+from bench.workload.scenario import loads
+from bench.workload.steps import uid, world
 from rollup.clock import to_us
 from rollup.database import Database
 from rollup.migrations import Target
@@ -55,7 +56,9 @@ class Rollup(RuleBasedStateMachine):
         cls.last = []
         self.db = Database(cls.server, START, template=cls.template)
         self.history = cls.workdir / f"example-{cls.examples}.history.jsonl"
-        self.run = Run(loads(SCENARIO), SCENARIO, cls.target, self.db, self.history, scripted=True)
+        sc = loads(SCENARIO)
+        self.run = Run(sc, SCENARIO, cls.target, self.db, self.history, scripted=True,
+                       judge=for_run(sc, cls.target.read_side))
         self.run.zones = []  # hour grain only: report grain has its own scenarios
         self.now = to_us(START)
         self.tasks: list[str] = []
@@ -173,8 +176,9 @@ def test_reference_divergence_is_found_and_shrunk(machine):
         run_state_machine_as_test(cls, settings=settings(BUDGET, database=None, derandomize=True))
     assert len(cls.last) <= 8, cls.last  # shrunk: a handful of operations, not a random walk
     history = Path(str(info.value).split("history ")[1].split(";")[0])
-    replayed = run(cls.server, loads(SCENARIO), SCENARIO, cls.target, history.with_suffix(".replay.jsonl"),
-                   History.load(history).replay(), replaying=True)
+    sc = loads(SCENARIO)
+    replayed = run(cls.server, sc, SCENARIO, cls.target, history.with_suffix(".replay.jsonl"),
+                   History.load(history).replay(), replaying=True, judge=for_run(sc, cls.target.read_side))
     assert replayed.checks and replayed.checks[-1].signature  # the history alone reproduces the divergence
 
 

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import checker
-from bench.cli import app
-from bench.execute import rejudge
-from bench.generator import generate
-from bench.ops import Op
-from bench.runner import Run, prepare, run
-from bench.scenario import loads
-from bench.verdict import evaluate
+from bench.cli.execute import rejudge
+from bench.cli.main import app
+from bench.drive import reads
+from bench.drive.runner import Run, prepare, run
+from bench.judge.checker import for_run
+from bench.judge.verdict import evaluate
+from bench.workload.generator import generate
+from bench.workload.ops import Op
+from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
 from rollup.reports import run_report
 
@@ -57,7 +58,8 @@ def overlay(name: str) -> str:
 
 def judge(server, tmp_path: Path, target: str = "reference", text: str = SMALL) -> dict:
     sc = loads(text)
-    return evaluate(run(server, sc, text, Target.resolve(target), tmp_path / "h.jsonl", generate(sc)))
+    tgt = Target.resolve(target)
+    return evaluate(run(server, sc, text, tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.read_side)))
 
 
 def failed(v: dict) -> set[str]:
@@ -106,7 +108,7 @@ def test_report_grain_pipeline_drift(server, tmp_path, monkeypatch):
         q = replace(q, zone="Etc/GMT-1") if q.zone == "UTC" else q
         return run_report(conn, q, scope_id, project_id, read_side)
 
-    monkeypatch.setattr(checker, "run_report", off_by_an_hour)
+    monkeypatch.setattr(reads, "run_report", off_by_an_hour)
     v = judge(server, tmp_path)
     assert failed(v) == {"report-grain pipeline drift"}, v["checks"]
     assert next(z for z in v["zones"] if z["name"] == "UTC")["pipeline_drift"] > 0
@@ -129,7 +131,7 @@ def test_except_all_second_opinion(server, tmp_path):
     final = ops.pop()
     assert final.name == "check" and final.get("final")
     with prepare(server, sc, target) as db:
-        r = Run(sc, text, target, db, tmp_path / "h.jsonl", server=server)
+        r = Run(sc, text, target, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, target.read_side))
         try:
             r.execute(ops)
             r.tick(Op("tick", final.at, 0, {"conn": "pool", "wait": True}))  # the final check's catch-up tick
@@ -148,7 +150,7 @@ def test_except_all_second_opinion(server, tmp_path):
 
 def test_representation_error_in_a_whole_hour_zone(server, tmp_path, monkeypatch):
     """Australia/Adelaide (UTC+10:30) taken for a whole-hour zone: its days cannot be cut from UTC hours, and the check says so."""
-    monkeypatch.setattr("bench.runner.whole_hour", lambda zone, start, end: True)
+    monkeypatch.setattr("bench.judge.days.whole_hour", lambda zone, start, end: True)
     v = judge(server, tmp_path)
     assert failed(v) == {"representation error"}, v["checks"]
     assert "Australia/Adelaide" in observed(v, "representation error")

@@ -1,4 +1,4 @@
-"""bench.zones: offsets, whole-hour judgement (B10) and seeded draws."""
+"""bench.workload.zones: offsets, whole-hour judgement (B10) and seeded draws."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench import days, zones
+from bench.judge import days
+from bench.workload import zones
 
 Y2026 = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 
@@ -84,7 +85,7 @@ def test_draw_excludes():
 
 
 def test_the_checker_and_the_read_side_reckon_days_alike():
-    """Two independent calendars (bench/days.py and the read side's) agree on every zone's offsets over a year,
+    """Two independent calendars (bench/judge/days.py and the read side's) agree on every zone's offsets over a year,
     and on every report's cutoff at instants around midnights and DST changes."""
     from rollup import reports
 

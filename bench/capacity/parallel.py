@@ -29,11 +29,11 @@ def splittable(pgs: list[str]) -> bool:
     return 1 < len(pgs) <= cores and all(p in SPLITTABLE for p in pgs)
 
 
-def _one_server(spec, targets, pg, baseline, pg_bin, core, progress, barrier) -> tuple[dict, list[dict], dict]:
-    from bench.capacity.run import CapacityRun
-
+def _one_server(kind, spec, targets, pg, baseline, pg_bin, core, progress, barrier) -> tuple[dict, list[dict], dict]:
+    """One server's share of a run, in its own process; `kind` is the run's class (CapacityRun), handed over
+    rather than imported so that this module stays below the one that calls it."""
     os.sched_setaffinity(0, {core})
-    run = CapacityRun(spec, targets, [pg], baseline, pg_bin=pg_bin,
+    run = kind(spec, targets, [pg], baseline, pg_bin=pg_bin,
                       on_progress=lambda what, units: progress.put((pg, what, units)))
     run.on_server = lambda server: progress.put((pg, None, sorted(_postmaster_cores(server))))
     synced: dict[str, tuple[float, float]] = {}  # sweep -> wall times at the barrier: arrived, left
@@ -93,8 +93,8 @@ def run_split(run) -> dict:
 
             service_account()  # created here once: drivers creating it at the same time race on /etc/passwd
             with ProcessPoolExecutor(len(run.pgs), mp_context=ctx) as pool:
-                futures = {pg: pool.submit(_one_server, run.spec, run.targets, pg, run.baseline, run.pg_bin,
-                                           cores[i % len(cores)], progress, barrier)
+                futures = {pg: pool.submit(_one_server, type(run), run.spec, run.targets, pg, run.baseline,
+                                           run.pg_bin, cores[i % len(cores)], progress, barrier)
                            for i, pg in enumerate(run.pgs)}
                 parts = {pg: f.result() for pg, f in futures.items()}
         finally:

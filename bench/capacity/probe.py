@@ -13,7 +13,6 @@ import json
 import time
 from datetime import datetime
 
-
 from rollup.clock import start_at
 from rollup.database import Database
 

@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.capacity.writers import WriterSweep
-from bench.scenario import Rates, ScenarioError, Tenants, _Context, _Locator, _rates, _Table, _tenants
+from bench.workload.scenario import Rates, ScenarioError, Tenants, read_rates, read_tenants
+from bench.workload.schema import Context, Locator, Table
 
 MODES = ("compressed", "live")
 MIX = ("insert", "rereport", "delete", "reassign")
@@ -134,7 +135,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
     except tomllib.TOMLDecodeError as e:
         line = re.search(r"at line (\d+)", str(e))
         raise ScenarioError(source, "syntax", int(line.group(1)) if line else None, str(e)) from None
-    root = _Table(_Context(source, _Locator(text)), (), data, _SECTIONS)
+    root = Table(Context(source, Locator(text)), (), data, _SECTIONS)
     c = root.table("capacity", ("name", "description", "seed", "period", "repetitions", "max_tick", "point_time"))
     if not c.get("name", "", str).strip():
         c.fail("name", "required (e.g. [capacity] name = \"gate\")")
@@ -146,8 +147,8 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         max_tick=_seconds(c, "max_tick", "0s") if "max_tick" in c.data else None,
         point_time=_seconds(c, "point_time", "500ms"),
         history=_history(root.table("history", [f.name for f in fields(History)])),
-        tenants=_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
-        rates=_rates(root.table("rates", [f.name for f in fields(Rates)])),
+        tenants=read_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
+        rates=read_rates(root.table("rates", [f.name for f in fields(Rates)])),
         keys=_keys(sweep), sizes=_sizes(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
         writers=_writers(sweep), faults=_faults(sweep),
         budget=_budget(root.table("budget", [f.name for f in fields(Budget)])) if "budget" in data else None,
@@ -158,7 +159,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
     return spec
 
 
-def _seconds(t: _Table, key: str, default: str) -> float:
+def _seconds(t: Table, key: str, default: str) -> float:
     text = t.get(key, default, str)
     m = _SECONDS.fullmatch(text)
     if not m or float(m.group(1)) <= 0:
@@ -166,7 +167,7 @@ def _seconds(t: _Table, key: str, default: str) -> float:
     return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[m.group(2)]
 
 
-def _ints(t: _Table, key: str, default: tuple[int, ...], lo: int, hi: int) -> tuple[int, ...]:
+def _ints(t: Table, key: str, default: tuple[int, ...], lo: int, hi: int) -> tuple[int, ...]:
     values = t.get(key, list(default), list)
     if not values or not all(type(v) is int and lo <= v <= hi for v in values):
         t.fail(key, f"expected a non-empty list of integers in {lo}..{hi}, got {values!r}")
@@ -175,13 +176,13 @@ def _ints(t: _Table, key: str, default: tuple[int, ...], lo: int, hi: int) -> tu
     return tuple(values)
 
 
-def _history(t: _Table) -> History:
+def _history(t: Table) -> History:
     d = History()
     return History(rows=_ints(t, "rows", d.rows, 1000, 200_000_000), days=t.number("days", d.days, int, lo=1, hi=366),
                    rows_per_task=t.pair("rows_per_task", d.rows_per_task, 6))
 
 
-def _choices(t: _Table, key: str, default: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+def _choices(t: Table, key: str, default: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
     values = t.strings(key, default)
     for v in values:
         if v not in allowed:
@@ -189,23 +190,23 @@ def _choices(t: _Table, key: str, default: tuple[str, ...], allowed: tuple[str, 
     return values
 
 
-def _sub(sweep: _Table, name: str, cls: type) -> _Table | None:
+def _sub(sweep: Table, name: str, cls: type) -> Table | None:
     return sweep.table(name, [f.name for f in fields(cls)]) if name in sweep.data else None
 
 
-def _keys(sweep: _Table) -> KeySweep | None:
+def _keys(sweep: Table) -> KeySweep | None:
     if (t := _sub(sweep, "keys", KeySweep)) is None:
         return None
     return KeySweep(points=_ints(t, "points", KeySweep.points, 1, 10_000_000), explain=t.get("explain", True, bool))
 
 
-def _sizes(sweep: _Table) -> HistorySweep | None:
+def _sizes(sweep: Table) -> HistorySweep | None:
     if (t := _sub(sweep, "history", HistorySweep)) is None:
         return None
     return HistorySweep(change_keys=t.number("change_keys", 1000, int, lo=1))
 
 
-def _rate(sweep: _Table) -> RateSweep | None:
+def _rate(sweep: Table) -> RateSweep | None:
     if (t := _sub(sweep, "rate", RateSweep)) is None:
         return None
     d = RateSweep()
@@ -225,7 +226,7 @@ def _rate(sweep: _Table) -> RateSweep | None:
     )  # fmt: skip
 
 
-def _crossover(sweep: _Table) -> CrossoverSweep | None:
+def _crossover(sweep: Table) -> CrossoverSweep | None:
     if (t := _sub(sweep, "crossover", CrossoverSweep)) is None:
         return None
     values = t.get("fractions", list(CrossoverSweep.fractions), list)
@@ -234,7 +235,7 @@ def _crossover(sweep: _Table) -> CrossoverSweep | None:
     return CrossoverSweep(tuple(float(v) for v in values))
 
 
-def _writers(sweep: _Table) -> WriterSweep | None:
+def _writers(sweep: Table) -> WriterSweep | None:
     if (t := _sub(sweep, "writers", WriterSweep)) is None:
         return None
     d = WriterSweep()
@@ -249,7 +250,7 @@ def _writers(sweep: _Table) -> WriterSweep | None:
     )  # fmt: skip
 
 
-def _faults(sweep: _Table) -> FaultSweep | None:
+def _faults(sweep: Table) -> FaultSweep | None:
     if (t := _sub(sweep, "faults", FaultSweep)) is None:
         return None
     d = FaultSweep()
@@ -262,7 +263,7 @@ def _faults(sweep: _Table) -> FaultSweep | None:
     )  # fmt: skip
 
 
-def _budget(t: _Table) -> Budget:
+def _budget(t: Table) -> Budget:
     def ratio(key: str, default: float | None) -> float | None:
         return t.number(key, default, float, above=0) if key in t.data else default
 

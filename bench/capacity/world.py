@@ -26,7 +26,7 @@ import polars as pl
 from psycopg import sql
 
 from bench.capacity.spec import CapacitySpec
-from bench.checker import DEFINING_SQL
+from bench.drive.reads import DEFINING_SQL
 from rollup.backfill import STAMP_SQL
 from rollup.database import Database
 from rollup.migrations import Runner, Target

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
-from bench.faults import Schedule
-from bench.kinds import KINDS
-from bench.ops import Op
-from bench.scenario import Scenario
+from bench.workload.faults import Schedule
+from bench.workload.kinds import KINDS
+from bench.workload.ops import Op
+from bench.workload.scenario import Scenario
 from rollup.clock import to_us
 
 US = 1_000_000
@@ -332,7 +332,7 @@ class Generator:
     # ------------------------------------------------------------------ mutations
 
     def mutate(self, ten: Tenant, at: int, kind: str) -> None:
-        """What drawing a mutation of `kind` does: the registry's action (bench/kinds.py)."""
+        """What drawing a mutation of `kind` does: the registry's action (bench/workload/kinds.py)."""
         if ten.alive:
             KINDS[kind].mutate(self, ten, at)
 

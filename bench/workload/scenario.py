@@ -8,17 +8,17 @@ import random
 import re
 import tomllib
 import warnings
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from bench import zones as tz
-from bench.kinds import OLD_NAMES, WEIGHTED
-from bench.ops import BREAKERS as BREAKER_OPS
-from bench.ops import CATALOG, FAULTS
-from bench.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
+from bench.workload import zones as tz
+from bench.workload.kinds import OLD_NAMES, WEIGHTED
+from bench.workload.ops import BREAKERS as BREAKER_OPS
+from bench.workload.ops import CATALOG, FAULTS
+from bench.workload.schema import Context, Locator, ScenarioError, Table
+from bench.workload.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
 
 TARGETS = ("reference", "hardened", "default")
 DRIFT = ("none", "some")
@@ -38,23 +38,6 @@ OFFICE = (
     0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.2, 2.4, 2.2,
     1.6, 2.0, 2.3, 2.2, 1.9, 1.4, 0.9, 0.7, 0.5, 0.4, 0.2, 0.1,
 )  # fmt: skip
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_TYPES = {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer", datetime: "offset datetime"}
-
-
-class ScenarioError(ValueError):
-    """A problem in a scenario file; str() is one line: file:line: key: message."""
-
-    def __init__(self, file: str, key: str, line: int | None, message: str) -> None:
-        self.file, self.key, self.line, self.message = file, key, line, " ".join(message.split())
-        super().__init__(str(self))
-
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes despite the 4-argument init
-        return type(self), (self.file, self.key, self.line, self.message)
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.key}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +113,7 @@ class Views:
 
 @dataclass(frozen=True)
 class Faults:
-    """A seeded nemesis schedule for generated scenarios (bench/faults.py): each kind's rate per simulated day,
+    """A seeded nemesis schedule for generated scenarios (bench/workload/faults.py): each kind's rate per simulated day,
     and its parameters. Every fault is an operation in the history, so a replay imposes it again."""
 
     late_commits: float = 0.0  # a task and its usage written in a transaction that commits (or rolls back) late
@@ -152,7 +135,7 @@ class Faults:
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
 
     def rates(self) -> tuple[float, ...]:
-        """Each kind's rate per day, in the order of bench.faults.KINDS."""
+        """Each kind's rate per day, in the order of bench.workload.faults.KINDS."""
         return (self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses,
                 self.long_pauses, self.lock_waits)
 
@@ -265,173 +248,6 @@ def _canonical(value: Any) -> Any:
     raise TypeError(f"cannot render {type(value).__name__}")
 
 
-def format_duration(value: timedelta) -> str:
-    """The inverse of parse_duration: timedelta(hours=36) -> '1d12h'."""
-    seconds = int(value.total_seconds())
-    parts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m"), (seconds % 60, "s")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90s', '5m', '2h', '14d', '1d12h' (units in d, h, m, s order) -> timedelta."""
-    match = _DURATION.fullmatch(text)
-    if not text or not match:
-        raise ValueError(f"bad duration {text!r}; expected e.g. '90s', '5m', '2h', '14d', '1d12h'")
-    d, h, m, s = (int(g or 0) for g in match.groups())
-    return timedelta(days=d, hours=h, minutes=m, seconds=s)
-
-
-class _Locator:
-    """Line numbers of keys and table headers, which tomllib does not give. Approximate by design:
-    a key inside an inline table or an array of tables resolves to its enclosing key or header."""
-
-    _HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]")
-    _KEY = re.compile(r"""\s*((?:[\w-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[\w-]+|"[^"]*"|'[^']*'))*)\s*=""")
-    _PART = re.compile(r"""[\w-]+|"([^"]*)"|'([^']*)'""")
-    _NOISE = re.compile(r""""(?:\\.|[^"\\])*"|'[^']*'|#.*""")  # strings and comments, whose brackets don't count
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[tuple[str, ...], int] = {}
-        table: tuple[str, ...] = ()
-        count: dict[tuple[str, ...], int] = {}
-        in_string, depth = False, 0  # inside a multi-line string / array, where a line is a value, not a key
-        for number, line in enumerate(text.splitlines(), 1):
-            quotes = line.count('"""') + line.count("'''")
-            if in_string:
-                in_string = quotes % 2 == 0
-                continue
-            in_string = quotes % 2 == 1
-            if depth > 0:
-                depth = max(0, depth + self._brackets(line))
-            elif key := self._KEY.match(line):
-                self.lines.setdefault(table + self._split(key.group(1)), number)
-                depth = max(0, self._brackets(line[key.end() :]))
-            elif header := self._HEADER.match(line):
-                table = self._split(header.group(1))
-                self.lines.setdefault(table, number)
-                if line.lstrip().startswith("[["):  # an array of tables: its n-th element is table + ("[n]",)
-                    count[table] = count.get(table, 0) + 1
-                    table = (*table, f"[{count[table]}]")
-                    self.lines[table] = number
-
-    def _brackets(self, value: str) -> int:
-        bare = self._NOISE.sub("", value)
-        return bare.count("[") - bare.count("]")
-
-    def _split(self, dotted: str) -> tuple[str, ...]:
-        return tuple(m.group(1) or m.group(2) or m.group(0) for m in self._PART.finditer(dotted))
-
-    def line(self, path: tuple[str, ...]) -> int | None:
-        """The line of the key, else of the nearest enclosing key or header that appears in the text."""
-        for n in range(len(path), 0, -1):
-            if path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
-
-
-@dataclass
-class _Context:
-    source: str
-    locator: _Locator
-
-    def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
-        key = ".".join(path).replace(".[", "[")  # step[2].at, not step.[2].at
-        raise ScenarioError(self.source, key, self.locator.line(path), message)
-
-
-class _Table:
-    """One TOML table being validated: unknown keys refused up front (so a typo is not reported as a missing
-    key), then typed reads with defaults and range checks."""
-
-    def __init__(self, ctx: _Context, path: tuple[str, ...], data: Any, allowed: Iterable[str] | None,
-                 what: str = "key") -> None:  # fmt: skip
-        self.ctx, self.path, self.data = ctx, path, data
-        if not isinstance(data, dict):
-            ctx.fail(path, f"expected a table, got {_kind(data)}")
-        if allowed is not None:
-            expected = sorted(allowed)
-            for key in data:
-                if key not in expected:
-                    self.fail(key, f"unknown {what}; expected one of {', '.join(expected)}")
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        self.ctx.fail((*self.path, key), message)
-
-    def table(self, key: str, allowed: Iterable[str] | None, what: str = "key") -> _Table:
-        """A sub-table; `allowed=None` for free-form ones (their keys are names, checked by the caller)."""
-        return _Table(self.ctx, (*self.path, key), self.data.get(key, {}), allowed, what)
-
-    def get(self, key: str, default: Any, *types: type) -> Any:
-        value = self.data.get(key, default)
-        # bool is an int subclass, so it passes only where asked for; an int is fine where a float is wanted.
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            self.fail(key, f"expected {' or '.join(_TYPES.get(t, t.__name__) for t in types)}, got {_kind(value)}")
-        return float(value) if float in types and type(value) is int else value
-
-    def number(self, key: str, default: float, kind: type, lo: float | None = None, hi: float | None = None,
-               above: float | None = None) -> Any:  # fmt: skip
-        value = self.get(key, default, *((int,) if kind is int else (int, float)))
-        if (lo is not None and value < lo) or (hi is not None and value > hi) or (above is not None and value <= above):
-            bounds = [f"{op} {b}" for op, b in ((">", above), (">=", lo), ("<=", hi)) if b is not None]
-            self.fail(key, f"{value} out of range; must be {' and '.join(bounds)}")
-        return value
-
-    def duration(self, key: str, default: str, lo: timedelta = timedelta(0), hi: timedelta | None = None,
-                 lo_name: str = "") -> timedelta:  # fmt: skip
-        text = self.get(key, default, str)
-        try:
-            value = parse_duration(text)
-        except ValueError as e:
-            self.fail(key, str(e))
-        if value <= timedelta(0) or value < lo or (hi is not None and value > hi):
-            bounds = [f">= {lo_name}{format_duration(lo)}" if lo else "> 0s"]
-            bounds += [f"<= {format_duration(hi)}"] if hi else []
-            self.fail(key, f"{text!r} out of range; must be {' and '.join(bounds)}")
-        return value
-
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.get(key, default, str)
-        if value not in allowed:
-            self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    def strings(self, key: str, default: tuple[str, ...], zones: bool = False) -> tuple[str, ...]:
-        values = self.get(key, list(default), list)
-        for v in values:
-            if not isinstance(v, str) or not v:
-                self.fail(key, f"expected non-empty strings, got {v!r}")
-            if zones and not tz.is_zone(v):
-                self.fail(key, f"unknown IANA zone {v!r}")
-        if len(set(values)) < len(values):
-            self.fail(key, "duplicate entries")
-        return tuple(values)
-
-    def span(self, key: str, default: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
-        """[min, max] of two durations, e.g. ["30s", "20m"]."""
-        value = self.get(key, [format_duration(d) for d in default], list)
-        if len(value) != 2 or not all(isinstance(v, str) for v in value):
-            self.fail(key, f"expected [min, max] of two durations, got {value!r}")
-        try:
-            lo, hi = parse_duration(value[0]), parse_duration(value[1])
-        except ValueError as e:
-            self.fail(key, str(e))
-        if not timedelta(0) < lo <= hi:
-            self.fail(key, f"{value!r} out of range; need 0 < min <= max")
-        return lo, hi
-
-    def pair(self, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
-        value = self.get(key, list(default), list)
-        if len(value) != 2 or not all(type(v) is int for v in value):
-            self.fail(key, f"expected [min, max] of two integers, got {value!r}")
-        if not 1 <= value[0] <= value[1] <= hi:
-            self.fail(key, f"{value!r} out of range; need 1 <= min <= max <= {hi}")
-        return value[0], value[1]
-
-
-def _kind(value: Any) -> str:
-    return _TYPES.get(type(value), type(value).__name__)
-
-
 def _fields(cls: type) -> list[str]:
     return [f.name for f in fields(cls)]
 
@@ -456,7 +272,7 @@ def loads(text: str, source: str = "<string>") -> Scenario:
         else:  # tomllib reports "end of document" for an unclosed value: point at the last line
             line, message = max(1, len(text.splitlines())), str(e)
         raise ScenarioError(source, "syntax", line, message) from None
-    root = _Table(_Context(source, _Locator(text)), (), data, _SECTIONS)
+    root = Table(Context(source, Locator(text)), (), data, _SECTIONS)
     return _scenario(root)
 
 
@@ -465,7 +281,7 @@ SIGNATURES = ("hour:missing", "hour:extra", "hour:mismatched", "report:drift", "
               "report:error", "state:error_lost")
 
 
-def _scenario(root: _Table) -> Scenario:
+def _scenario(root: Table) -> Scenario:
     s = root.table("scenario", ("name", "description", "seed", "start", "duration"))
     if "name" not in s.data:
         s.fail("name", "required (a minimal file is: [scenario] name = \"...\")")
@@ -478,8 +294,8 @@ def _scenario(root: _Table) -> Scenario:
     return Scenario(
         name=name, description=s.get("description", "", str), seed=s.number("seed", 1, int, lo=0),
         start=start.astimezone(UTC), duration=s.duration("duration", "1d", hi=timedelta(days=400)),
-        tenants=_tenants(root.table("tenants", _fields(Tenants))),
-        rates=_rates(root.table("rates", _fields(Rates))),
+        tenants=read_tenants(root.table("tenants", _fields(Tenants))),
+        rates=read_rates(root.table("rates", _fields(Rates))),
         operations=_operations(root.table("operations", _fields(Operations))),
         pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
         zones=_views(root.table("zones", _fields(Views))),
@@ -490,7 +306,7 @@ def _scenario(root: _Table) -> Scenario:
     )  # fmt: skip
 
 
-def _tenants(t: _Table) -> Tenants:
+def read_tenants(t: Table) -> Tenants:
     d = Tenants()
     counts = {k: t.number(k, getattr(d, k), int, lo=lo) for k, lo in
               [("users", 1), ("runtimes", 1), ("agents", 1), ("projects", 0), ("issues", 0)]}  # fmt: skip
@@ -503,7 +319,7 @@ def _tenants(t: _Table) -> Tenants:
     )  # fmt: skip
 
 
-def _rates(t: _Table) -> Rates:
+def read_rates(t: Table) -> Rates:
     d = Rates()
     diurnal = t.get("diurnal", d.diurnal, str, list)
     if isinstance(diurnal, str) and diurnal not in ("flat", "office"):
@@ -553,7 +369,7 @@ class ScenarioWarning(UserWarning):
     """Something a scenario still may say, but should not: one line, file:line: key: message."""
 
 
-def _operations(t: _Table) -> Operations:
+def _operations(t: Table) -> Operations:
     breakers = t.get("breakers", False, bool)
     w = t.table("weights", (*OPS, *BREAKERS, *OLD_NAMES))
     said = {}  # kind -> the name the file gave it by, for errors
@@ -572,7 +388,7 @@ def _operations(t: _Table) -> Operations:
     return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
 
 
-def _pipeline(t: _Table) -> Pipeline:
+def _pipeline(t: Table) -> Pipeline:
     tick_every = t.duration("tick_every", "5m", lo=timedelta(minutes=1), hi=timedelta(days=1))
     return Pipeline(
         tick_every=tick_every, scheduler=t.get("scheduler", False, bool),
@@ -582,7 +398,7 @@ def _pipeline(t: _Table) -> Pipeline:
     )  # fmt: skip
 
 
-def _views(t: _Table) -> Views:
+def _views(t: Table) -> Views:
     view = t.strings("view", Views.view)
     for name in view:  # "Local" is no IANA zone, but the application accepts it (B11 needs it)
         if name != "Local" and not tz.is_zone(name):
@@ -595,7 +411,7 @@ def _views(t: _Table) -> Views:
     )
 
 
-def _faults(root: _Table, t: _Table) -> Faults:
+def _faults(root: Table, t: Table) -> Faults:
     d = Faults()
     rate = lambda key: t.number(key, getattr(d, key), float, lo=0, hi=1000)  # noqa: E731
     f = Faults(late_commits=rate("late_commits"), commit_latency=t.span("commit_latency", d.commit_latency),
@@ -610,7 +426,7 @@ def _faults(root: _Table, t: _Table) -> Faults:
     return f
 
 
-def _expect(t: _Table) -> dict[str, Expectation]:
+def _expect(t: Table) -> dict[str, Expectation]:
     result = {}
     for target in t.data:
         e = t.table(target, _fields(Expectation))
@@ -624,11 +440,11 @@ def _expect(t: _Table) -> dict[str, Expectation]:
     return result
 
 
-def _failures(t: _Table) -> dict[str, str]:
+def _failures(t: Table) -> dict[str, str]:
     return {kind: t.choice(kind, "none", FAILURE_LEVELS) for kind in t.data}
 
 
-def _repro(t: _Table) -> Repro:
+def _repro(t: Table) -> Repro:
     signature = t.strings("signature", ())
     for item in signature:
         if item not in SIGNATURES:
@@ -637,7 +453,7 @@ def _repro(t: _Table) -> Repro:
                  signature=signature, migrate_to=t.get("migrate_to", "", str))
 
 
-def _steps(root: _Table) -> tuple[Step, ...]:
+def _steps(root: Table) -> tuple[Step, ...]:
     """`[[step]]` tables: `do` names the kind, `at` its offset from the start, the rest its arguments."""
     raw = root.data.get("step", [])
     if not isinstance(raw, list):
@@ -646,7 +462,7 @@ def _steps(root: _Table) -> tuple[Step, ...]:
     for n, data in enumerate(raw):
         path = ("step", f"[{n + 1}]")
         line = root.ctx.locator.line(path)
-        t = _Table(root.ctx, path, data, None)
+        t = Table(root.ctx, path, data, None)
         do = t.get("do", "", str)
         if do not in STEPS:
             t.fail("do", f"{do!r} is not a step; expected one of {', '.join(STEPS)}")

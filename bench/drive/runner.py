@@ -14,19 +14,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import psycopg
 
-from bench import checker, snapshots, steps
-from bench.checker import CheckResult
-from bench.client import Client, describe
-from bench.days import whole_hour
-from bench.faults import NEMESIS_CONN
-from bench.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
-from bench.nemesis import Nemesis
-from bench.ops import FAULTS, Op
-from bench.scenario import Scenario
+from bench.drive import snapshots
+from bench.drive.client import Client, describe
+from bench.drive.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
+from bench.drive.nemesis import Nemesis
+from bench.workload import steps
+from bench.workload.faults import NEMESIS_CONN
+from bench.workload.ops import FAULTS, Op
+from bench.workload.scenario import Scenario
 from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database
@@ -36,7 +36,7 @@ from rollup.scheduler import Scheduler
 
 MIGRATE_BEFORE = timedelta(minutes=10)  # the target is migrated this long before the scenario starts
 
-# What the runner does for each fault kind (bench.kinds declares them; tests/test_kinds.py holds the two to
+# What the runner does for each fault kind (bench.workload.kinds declares them; tests/test_kinds.py holds the two to
 # each other): Run methods, registered by kind name with @action.
 ACTIONS: dict[str, Callable] = {}
 PENDING = object()  # an action that started work in the background: its `await` completes it
@@ -63,16 +63,10 @@ class RunResult:
     ticks: int
     tick_rows: int
     tick_failures: int
-    checks: list[CheckResult]
+    checks: list  # the judge's result at each check (bench.judge.checker.CheckResult)
     script: list[Op] = field(default_factory=list)  # a scripted scenario's operations, for printing
     tick_seconds: list[float] = field(default_factory=list)
     failures: dict[str, dict] = field(default_factory=dict)  # per kind: count and the first failure
-
-
-def whole_hours(sc: Scenario, zones: list[str]) -> dict[str, bool]:
-    """Each viewing zone, and whether UTC hours cut its days exactly over the reports' reach in the scenario."""
-    since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
-    return {z: whole_hour(z, since, end) for z in zones}
 
 
 def scripted_ops(sc: Scenario) -> list[Op]:
@@ -86,13 +80,19 @@ def scripted_ops(sc: Scenario) -> list[Op]:
     return ops
 
 
+# What a run is handed to judge each check by (bench.judge.checker.for_run): the history as it stood there, the
+# snapshot just read and the viewing zones it read, to a check result. The drive records and reads; it never
+# judges by itself.
+Judge = Callable[[pl.DataFrame, snapshots.Snapshot, list[str]], Any]
+
+
 class Run:
     def __init__(self, sc: Scenario, scenario_text: str, target: Target, db: Database, history_path: Path,
                  replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None,
-                 scripted: bool | None = None, restarts: bool = True):
+                 scripted: bool | None = None, restarts: bool = True, *, judge: Judge):
         """`restarts=False`: a `restart` only reconnects this run's sessions — another run sharing the server (an
         A/B diff in lockstep) restarts it."""
-        self.sc, self.target, self.db, self.server = sc, target, db, server
+        self.sc, self.target, self.db, self.server, self.judge = sc, target, db, server, judge
         self.restarts = restarts
         self.replaying = replaying
         self.scripted = bool(sc.steps) if scripted is None else scripted  # ticks only where told
@@ -118,11 +118,10 @@ class Run:
         self.tick_seconds: list[float] = []
         self.error_lost = False  # a failed tick left last_error empty
         self.ops: Counter = Counter()
-        self.checks: list[CheckResult] = []
+        self.checks: list = []
         self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
         self.rollups = target.rollups()  # read once: every check snapshots the same tables
-        self.whole = whole_hours(sc, self.zones)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
 
@@ -192,7 +191,7 @@ class Run:
     # ------------------------------------------------------------------ faults
 
     def fault(self, op: Op) -> None:
-        """A fault or nemesis step: its action (ACTIONS, one per fault kind of bench.kinds), recorded."""
+        """A fault or nemesis step: its action (ACTIONS, one per fault kind of bench.workload.kinds), recorded."""
         self.client.flush()
         self.history.invoke(op)
         result, error = None, None
@@ -302,7 +301,7 @@ class Run:
         self.client.flush()
 
     def check(self, op: Op) -> None:
-        """Read the database's side (bench/snapshots.py), keep it beside the history, and judge it against the
+        """Read the database's side (bench/drive/snapshots.py), keep it beside the history, and judge it against the
         history as it stands — the same judgement `rollup-bench check` makes offline."""
         self.client.flush()
         self.history.invoke(op)
@@ -318,8 +317,7 @@ class Run:
         snapshots.save(self.history_path, self.snapshots, {
             "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,
             "server_version": self.server.version() if self.server else ""})
-        result = checker.judge(seen, snap, {z: self.whole[z] for z in self.zones}, self.sc.zones.report_days,
-                               self.target.read_side)
+        result = self.judge(seen, snap, self.zones)
         self.history.complete(op, "ok", result=result.hour.rows.height)
         self.checks.append(result)
 
@@ -355,12 +353,12 @@ def prepare(server, sc: Scenario, target: Target, templates: Templates | None = 
 
 
 def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: Path, ops: Iterable[Op],
-        replaying: bool = False, on_progress=None, templates: Templates | None = None) -> RunResult:
+        replaying: bool = False, on_progress=None, templates: Templates | None = None, *, judge: Judge) -> RunResult:
     """Run `ops` (generated, scripted, or a replayed history's) on a fresh database of `server` migrated to
     `target`."""
     ops = list(ops) if sc.steps else ops
     with prepare(server, sc, target, templates) as db:
-        r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress, server)
+        r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress, server, judge=judge)
         try:
             r.execute(ops)
         finally:

@@ -12,7 +12,7 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
       or more before it ended: the first tick after it catches up one day, then prunes that dirty row unread;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
 - B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
-      ids a kind explains wherever it touched a key are the registry's: bench/kinds.py);
+      ids a kind explains wherever it touched a key are the registry's: bench/workload/kinds.py);
 - L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
       touched after what the ticks before it covered — the watermark they left, which trails their times by more
       than 5 minutes while they catch up a day each after a stall (a held transaction's writes touch when they
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.kinds import KINDS
-from bench.ops import WRITES
+from bench.workload.kinds import KINDS
+from bench.workload.ops import WRITES
 
 MINUTE = 60_000_000
 LATE_US = 5 * MINUTE  # the watermark's allowance

@@ -2,7 +2,7 @@
 
 The definition: each operation is its own transaction, started at the operation's simulated time on its
 session's connection (`bulk=False` applies exactly that). Runs of task inserts and usage reports between other
-operations go in bulk instead, through the loader (bench/loader.py), and leave the same rows: a usage row keeps
+operations go in bulk instead, through the loader (bench/drive/loader.py), and leave the same rows: a usage row keeps
 its first report's created_at, and its last report's counters and start time (updated_at). If a bulk batch
 fails, what it did not commit is applied again one operation at a time, so every operation still gets its own
 outcome. tests/test_client.py holds the bulk path to the definition.
@@ -14,10 +14,10 @@ from collections import deque
 
 import psycopg
 
-from bench.history import HistoryWriter
-from bench.kinds import KINDS
-from bench.loader import Loader
-from bench.ops import BULK, Op
+from bench.drive.history import HistoryWriter
+from bench.drive.loader import Loader
+from bench.workload.kinds import KINDS
+from bench.workload.ops import BULK, Op
 from rollup.clock import from_us, start_at
 from rollup.database import Database
 

@@ -17,7 +17,7 @@ from typing import Iterator
 import orjson
 import polars as pl
 
-from bench.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
+from bench.workload.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
 
 FORMAT = 1
 BLOCK = 1 << 16  # bytes gathered before they are hashed and written

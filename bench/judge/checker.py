@@ -10,85 +10,20 @@ and its defining query over the raw tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
 import polars as pl
-import psycopg
 
-from bench import attribution
-from bench import days as days_
-from bench import oracle
-from bench.oracle import COUNTS, HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, report
-from rollup.migrations import HOURLY, Rollup
-from rollup.reports import plan_report, run_report
+from bench.drive.snapshots import Snapshot
+from bench.judge import attribution, oracle
+from bench.judge import days as days_
+from bench.judge.oracle import report
+from bench.workload.columns import HOUR_US, KEY, REPORT_GROUPS, TOKENS, USAGE_KEY, VALUES
+from bench.workload.scenario import Scenario
 
-if TYPE_CHECKING:
-    from bench.snapshots import Snapshot
-
-VALUES = TOKENS + COUNTS
 ATTRIBUTED = 500  # bad keys attributed per check (each looks through the history)
-_US = "(extract(epoch FROM {c}) * 1000000)::bigint"
-KEY_SQL = (f"{_US.format(c='bucket_hour')} AS bucket_hour, workspace_id::text, runtime_id::text, agent_id::text,"
-           " project_id::text, provider, model")
-KEY_SCHEMA = {"bucket_hour": pl.Int64, "workspace_id": pl.String, "runtime_id": pl.String, "agent_id": pl.String,
-              "project_id": pl.String, "provider": pl.String, "model": pl.String}
-ROLLUP_SCHEMA = {**KEY_SCHEMA, **{c: pl.Int64 for c in VALUES}}
-
-# The rollup's defining query over the raw tables, for the in-database second opinion.
-DEFINING_SQL = """
-SELECT date_trunc('hour', tu.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_hour, a.workspace_id,
-       t.runtime_id, t.agent_id, i.project_id, tu.provider, tu.model,
-       sum(tu.input_tokens)::bigint, sum(tu.output_tokens)::bigint, sum(tu.cache_read_tokens)::bigint,
-       sum(tu.cache_write_tokens)::bigint, count(DISTINCT tu.task_id)::bigint, count(*)::bigint
-  FROM task_usage tu
-  JOIN agent_task_queue t ON t.id = tu.task_id
-  JOIN agent a ON a.id = t.agent_id
-  LEFT JOIN issue i ON i.id = t.issue_id
- WHERE t.runtime_id IS NOT NULL
- GROUP BY 1, 2, 3, 4, 5, 6, 7
-"""
-ROLLUP_SQL = (f"SELECT bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model, "
-              f"{', '.join(VALUES)} FROM task_usage_hourly")
-RAW_ROWS_SQL = f"""
-SELECT tu.task_id::text, tu.provider, tu.model, {_US.format(c='tu.created_at')} AS created_at,
-       tu.input_tokens, tu.output_tokens, tu.cache_read_tokens, tu.cache_write_tokens,
-       t.runtime_id::text, t.agent_id::text, t.issue_id::text, a.workspace_id::text, i.project_id::text
-  FROM task_usage tu
-  JOIN agent_task_queue t ON t.id = tu.task_id
-  JOIN agent a ON a.id = t.agent_id
-  LEFT JOIN issue i ON i.id = t.issue_id
-"""
-RAW_SCHEMA = {"task_id": pl.String, "provider": pl.String, "model": pl.String, "created_at": pl.Int64,
-              **{c: pl.Int64 for c in TOKENS}, "runtime_id": pl.String, "agent_id": pl.String,
-              "issue_id": pl.String, "workspace_id": pl.String, "project_id": pl.String}
-
-
-def _frame(conn: psycopg.Connection, query: str, schema: dict) -> pl.DataFrame:
-    """A query's rows, with ids and names categorical like the oracle's (so frames join)."""
-    frame = pl.DataFrame(conn.execute(query).fetchall(), schema=schema, orient="row")
-    return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in frame.columns if c in KEYLIKE)
-
-
-def rollup_snapshot(conn: psycopg.Connection, rollup: Rollup = HOURLY) -> pl.DataFrame:
-    """A rollup table's rows; its bucket column, whatever its name and grain, read as `bucket_hour` (µs)."""
-    key = KEY_SQL.replace(_US.format(c="bucket_hour"), _US.format(c=rollup.bucket), 1)
-    return _frame(conn, f"SELECT {key}, {', '.join(VALUES)} FROM {rollup.table}", ROLLUP_SCHEMA)
-
-
-def raw_rows(conn: psycopg.Connection) -> pl.DataFrame:
-    """Live usage rows as the raw tables hold them (the same shape as `oracle.usage_rows`)."""
-    return _frame(conn, RAW_ROWS_SQL, RAW_SCHEMA).with_columns(bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
-
-
-def except_all(conn: psycopg.Connection) -> tuple[int, int]:
-    """(rollup rows not in the defining query, defining-query rows not in the rollup), counted with multiplicity."""
-    return conn.execute(
-        f"WITH r AS ({ROLLUP_SQL}), d AS ({DEFINING_SQL})"
-        " SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT ALL SELECT * FROM d) x),"
-        "        (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM r) y)"
-    ).fetchone()
 
 
 @dataclass
@@ -195,19 +130,6 @@ def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.Dat
     return joined.with_columns(delta=delta).filter(pl.col("delta") > 0)
 
 
-def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: datetime, scopes: list[str],
-               read_side: str = "faithful") -> pl.DataFrame:
-    """The read side's own report, through its SQL, for every scope (workspace or runtime)."""
-    q = plan_report(kind, now, tz_param=zone, days=days)
-    groups = REPORT_GROUPS[kind]
-    records = []
-    for scope in scopes:
-        for row in run_report(conn, q, scope, read_side=read_side):
-            records.append({groups[0]: scope, **{k: (str(v) if k == "agent_id" else v) for k, v in row.items()}})
-    schema = {g: (pl.Date if g == "date" else pl.String) for g in groups} | {c: pl.Int64 for c in TOKENS}
-    return pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema, orient="row")
-
-
 def judge_zone(zone: str, whole_hour: bool, days: int, now_us: int, rows: pl.DataFrame, truth: pl.DataFrame,
                snap: Snapshot, read_side: str = "faithful") -> ZoneResult:
     """One viewing zone's reports, as the read side gave them at a check, against the truth sliced into the
@@ -304,3 +226,17 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
         if not ids:
             result.unexplained.append(entry | {"touched": hit.get_column("i").to_list()})
     return result
+
+
+def whole_hours(sc: Scenario, zones: list[str]) -> dict[str, bool]:
+    """Each viewing zone, and whether UTC hours cut its days exactly over the reports' reach in the scenario."""
+    since, end = sc.start - timedelta(days=sc.zones.report_days), sc.start + sc.duration
+    return {z: days_.whole_hour(z, since, end) for z in zones}
+
+
+def for_run(sc: Scenario, read_side: str) -> Callable[[pl.DataFrame, Snapshot, list[str]], CheckResult]:
+    """The judgement a run makes at each of its checks, of the viewing zones it read there (the runner is
+    handed it: the drive does not judge)."""
+    whole = whole_hours(sc, sc.view_zones())
+    days = sc.zones.report_days
+    return lambda seen, snap, zones: judge(seen, snap, {z: whole[z] for z in zones}, days, read_side)

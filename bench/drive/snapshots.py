@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from bench import checker
-from bench.oracle import REPORT_GROUPS, TOKENS
+from bench.drive import reads
+from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS
 from rollup.migrations import HOURLY
 
 INDEX = "index.json"
@@ -32,11 +32,11 @@ class Snapshot:
     op: int  # the check's index in the history
     at: int  # its simulated time, µs
     final: bool
-    rollup: pl.DataFrame  # task_usage_hourly, as checker.rollup_snapshot reads it
+    rollup: pl.DataFrame  # task_usage_hourly, as reads.rollup_snapshot reads it
     reports: pl.DataFrame  # REPORT_SCHEMA: every zone's reports, from the read side's SQL
     errors: dict[str, dict[str, str]]  # zone -> report kind -> the error it gave
     error_lost: bool  # a tick failed earlier and the state row did not say so (B8)
-    raw: pl.DataFrame | None = None  # final check: the raw usage rows (checker.raw_rows)
+    raw: pl.DataFrame | None = None  # final check: the raw usage rows (reads.raw_rows)
     except_all: tuple[int, int] | None = None  # final check: (rollup rows not derivable, derivable rows missing)
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # further rollup tables, read like the hourly
     grains: dict[str, int] = field(default_factory=dict)  # their grains, in minutes
@@ -52,13 +52,13 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
             scopes: dict[str, list[str]], read_side: str, error_lost: bool, rollups: list | None = None) -> Snapshot:
     """Read what a check needs from the database. Reports cover every workspace and runtime in `scopes` (those
     the history created, by column) or in the rollup."""
-    rollup = checker.rollup_snapshot(conn)
+    rollup = reads.rollup_snapshot(conn)
     scopes = {c: sorted(set(ids) | set(rollup.get_column(c).cast(pl.String).to_list())) for c, ids in scopes.items()}
     frames, errors = [], {}
     for zone in zones:
         for kind, groups in REPORT_GROUPS.items():
             try:
-                rows = checker.sql_report(conn, kind, zone, days, now, scopes[groups[0]], read_side)
+                rows = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], read_side)
             except psycopg.Error as exc:
                 errors.setdefault(zone, {})[kind] = f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}"
                 continue
@@ -69,9 +69,9 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
     snap = Snapshot(op, at, final, rollup, reports, errors, error_lost)
     for r in rollups or []:  # the target's further rollup tables (rollup.migrations.Target.rollups)
         if r.table != HOURLY.table:
-            snap.tables[r.table], snap.grains[r.table] = checker.rollup_snapshot(conn, r), r.grain_minutes
+            snap.tables[r.table], snap.grains[r.table] = reads.rollup_snapshot(conn, r), r.grain_minutes
     if final:
-        snap.raw, snap.except_all = checker.raw_rows(conn), checker.except_all(conn)
+        snap.raw, snap.except_all = reads.raw_rows(conn), reads.except_all(conn)
     return snap
 
 
@@ -99,7 +99,7 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
     """Ids and names categorical, as the live checker reads them (so frames join)."""
     return frame.with_columns(pl.col(x).cast(pl.Categorical) for x in frame.columns
-                              if frame.schema[x] == pl.String and x in checker.KEYLIKE)
+                              if frame.schema[x] == pl.String and x in KEYLIKE)
 
 
 def load(history: Path) -> tuple[dict, list[Snapshot]]:

@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bench.kinds import KINDS, Refs
-from bench.ops import Op
+from bench.workload.kinds import KINDS, Refs
+from bench.workload.ops import Op
+from bench.workload.schema import parse_duration
 
 NAMESPACE = uuid.UUID("6f0b8a52-6a8e-4b0e-9a55-3d1f2b0c7e11")
 WORKSPACES = ("A", "B")
@@ -94,8 +95,6 @@ def to_op(step: Step, start_us: int, sessions: dict[str, int]) -> Op:
 
 def parse_offset(text: str) -> int:
     """Microseconds of an offset like '2h10m', '90s' or '250ms'."""
-    from bench.scenario import parse_duration
-
     if text.endswith("ms") and text[:-2].isdigit():
         return int(text[:-2]) * 1000
     return parse_duration(text) // timedelta(microseconds=1)

@@ -11,33 +11,19 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from bench import checker, snapshots
-from bench.faults import NEMESIS_CONN
-from bench.generator import generate
-from bench.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
-from bench.ops import WORKLOAD, Op
-from bench.runner import RunResult, run, scripted_ops, whole_hours
-from bench.scenario import Scenario, ScenarioError, load, loads
-from bench.verdict import evaluate, markdown
-from rollup.migrations import MIGRATIONS_ROOT, MigrationError, Target, TargetError, Templates
-from rollup.servers import ProvisionError
+from bench.cli.errors import ServerLost
+from bench.drive import snapshots
+from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
+from bench.drive.runner import RunResult, run, scripted_ops
+from bench.judge import checker
+from bench.judge.verdict import evaluate, markdown
+from bench.workload.faults import NEMESIS_CONN
+from bench.workload.generator import generate
+from bench.workload.ops import WORKLOAD, Op
+from bench.workload.scenario import Scenario, load, loads
+from rollup.migrations import MIGRATIONS_ROOT, Target, Templates
 
 SCENARIOS = MIGRATIONS_ROOT.parent / "scenarios"
-
-
-class ServerLost(RuntimeError):
-    """The server went away in the middle of a run (the environment's failure, not the target's)."""
-
-
-def failure(exc: BaseException) -> tuple[str, int] | None:
-    """What went wrong and its exit code, the one mapping for the CLI and the batch workers: a failed migration
-    is the target's failure (1); bad input (a scenario, spec, target or history) or the environment (a server
-    that cannot start, or went away mid-run) is 2. None for anything else: a bug, to be reported whole."""
-    if isinstance(exc, MigrationError):
-        return f"migration failed: {exc}", 1
-    if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError)):
-        return str(exc), 2
-    return None
 
 
 def reachable(server) -> bool:
@@ -77,7 +63,7 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
     history_path = report_dir / f"{stem}.history.jsonl"
     try:
         result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc), replaying,
-                     on_progress, templates)
+                     on_progress, templates, judge=checker.for_run(sc, tgt.read_side))
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
@@ -110,7 +96,7 @@ def rejudge(history_path: Path) -> RunResult:
         raise FileNotFoundError(f"{history_path}: no snapshots beside it ({snapshots.folder(history_path)}): "
                                 "it cannot be judged without a database")
     meta, snaps = snapshots.load(history_path)
-    zones = whole_hours(sc, meta["zones"])
+    zones = checker.whole_hours(sc, meta["zones"])
     checks = [checker.judge(as_seen(h.ops, s.op), s, zones, sc.zones.report_days, meta["read_side"]) for s in snaps]
     ops = h.ops
     work = ops.filter(pl.col("f").is_in(WORKLOAD))

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-# The checker's own offsets and whole-hour judgement (bench/days.py), not the read side's.
-from bench.days import offsets
+import polars as pl
 
 HOUR = timedelta(hours=1)
 
@@ -18,6 +17,21 @@ HOUR = timedelta(hours=1)
 _DRAW_YEAR = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 # Offsets at or beyond these are the "date line" extremes (+13/+14, −11/−12).
 _EAST, _WEST = timedelta(hours=13), timedelta(hours=-11)
+
+
+def offsets(zone: str, start: datetime, end: datetime) -> list[timedelta]:
+    """The distinct UTC offsets `zone` uses in [start, end), read at every hour and at the range's last second."""
+    for moment in (start, end):
+        if moment.tzinfo is None:
+            raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone-aware instant")
+    begin, stop = start.astimezone(UTC), end.astimezone(UTC)
+    if stop <= begin:
+        return []
+    hours = pl.datetime_range(begin, stop, "1h", closed="left", time_unit="us", time_zone="UTC", eager=True)
+    instants = pl.concat([hours, pl.Series([stop - timedelta(seconds=1)], dtype=hours.dtype)])
+    local = instants.dt.convert_time_zone(zone)
+    used = (local.dt.base_utc_offset() + local.dt.dst_offset()).unique().sort()
+    return used.to_list()
 
 
 def _fmt(offset: timedelta) -> str:

@@ -8,7 +8,7 @@ defaults and how a step becomes the operation's value; its weight in generated w
 name, still accepted); what the generator does when it draws the kind; the catalogue ids it explains on any key
 it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
 actions are the runner's; each fault kind's action is a method of the runner registered under its name
-(`@action` in bench/runner.py, carried out through bench/nemesis.py).
+(`@action` in bench/drive/runner.py, carried out through bench/drive/nemesis.py).
 
 Adding a write means one entry here and its test; a fault, one entry, its action and its test.
 tests/test_kinds.py holds every entry to its declaration, and the fault kinds and the actions to each other.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.app import UPSERT_USAGE
+from bench.workload.app import UPSERT_USAGE
 
 HOUR = 3_600_000_000
 
@@ -255,8 +255,8 @@ _KINDS = [
     Kind("move_usage", (*USAGE_KEY, "new_task_id"), BREAKER, "UPDATE task_usage SET task_id = %(new_task_id)s" + _WHERE_USAGE,
          {**USAGE_KEY_STEP, "new_task": None}, lambda a, r: {**_key(a, r), "new_task_id": r.uid(a["new_task"])},
          weight=0.0, explains=("B13",), mutate=_move_usage, same_as="change_usage_key"),
-    # the pipeline, its faults, and the checker; the runner carries them out (scripted: bench/steps.py; generated:
-    # bench/faults.py)
+    # the pipeline, its faults, and the checker; the runner carries them out (scripted: bench/workload/steps.py; generated:
+    # bench/workload/faults.py)
     Kind("tick", ("conn", "wait", "timeout_ms"), PIPELINE, step={"conn": "pool", "wait": True, "timeout": ""},
          build=lambda a, r: {"conn": a["conn"], "wait": a["wait"],
                              "timeout_ms": r.duration(a["timeout"]) // 1000 if a["timeout"] else None}),

@@ -22,7 +22,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError, _Context, _Locator, _Table
+from bench.workload.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError
+from bench.workload.schema import Context, Locator, Table
 from rollup.migrations import NAMED_TARGETS, READ_SIDE_NAMES
 from rollup.servers import BACKENDS
 
@@ -81,12 +82,12 @@ def load(path: Path | None = None) -> Project:
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(str(path), "syntax", None, str(e)) from None
     prefix = ("tool", "rollup-bench") if path.name == "pyproject.toml" else ()
-    ctx = _Context(str(path), _Locator(text))
+    ctx = Context(str(path), Locator(text))
     table = data.get("tool", {}).get("rollup-bench", {}) if prefix else data
-    return _project(_Table(ctx, prefix, table, KEYS), path)
+    return _project(Table(ctx, prefix, table, KEYS), path)
 
 
-def _project(t: _Table, path: Path) -> Project:
+def _project(t: Table, path: Path) -> Project:
     base = path.parent
     target = t.get("target", "", str) or None
     dirs = t.strings("migrations", ())
@@ -124,7 +125,7 @@ def _project(t: _Table, path: Path) -> Project:
                    expect=_overrides(t.table("expect", None)))
 
 
-def _overrides(t: _Table) -> dict[str, dict]:
+def _overrides(t: Table) -> dict[str, dict]:
     """[expect.<scenario>]: the expectation fields a project sets for a scenario (the rest stay the scenario's)."""
     out = {}
     for name in t.data:

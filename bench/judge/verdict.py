@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bench.checker import ATTRIBUTED
-from bench.runner import RunResult
+from bench.drive.runner import RunResult
+from bench.judge.checker import ATTRIBUTED
 from rollup.clock import from_us
 
 WORLD_OPS = frozenset({"workspace", "user", "runtime", "agent", "project", "issue"})  # a script's setting
@@ -98,7 +98,7 @@ def _report_checks(result: RunResult, exp) -> list[dict]:
 
 
 def _attribution(result: RunResult) -> dict:
-    """Every bad key any check saw, once, with the catalogue ids that explain it (bench/attribution.py): keys per
+    """Every bad key any check saw, once, with the catalogue ids that explain it (bench/judge/attribution.py): keys per
     id, and the unexplained ones with the operations that touched them (a trimmed replay's operations)."""
     keys: dict[tuple, tuple] = {}
     unexplained: dict[tuple, dict] = {}

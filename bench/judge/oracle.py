@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.kinds import KINDS
-from bench.ops import CATALOG
+from bench.workload.columns import HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY
+from bench.workload.kinds import KINDS
+from bench.workload.ops import CATALOG
 
-KEY = ["bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "provider", "model"]
-TOKENS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
-COUNTS = ["task_count", "event_count"]
-HOUR_US = 3_600_000_000
 NEVER = 2**62
-USAGE_KEY = ["task_id", "provider", "model"]
 SAME_AS = {name: k.same_as for name, k in KINDS.items() if k.same_as}
 INSERT, OVERWRITE = 0, 1  # writes to a usage row: the upsert, an update without a bump
-# Ids and names that key joins and groups: categorical (a global dictionary), so ten million rows are grouped by
-# integers rather than 36-character strings.
-KEYLIKE = frozenset({"id", "task_id", "new_task_id", "workspace_id", "runtime_id", "agent_id", "issue_id",
-                     "project_id", "provider", "model", "new_provider", "new_model"})
 
 
 def committed(ops: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
@@ -32,7 +24,7 @@ def committed(ops: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
     sparse, and ten million usage rows must not drag thirty empty columns along. (A check's view of the history
     as it then stood is `history.as_seen`.)"""
     ok = ops.lazy().filter(pl.col("outcome") == "ok")
-    if SAME_AS:  # kinds that are special cases of others are modelled as those (bench/kinds.py)
+    if SAME_AS:  # kinds that are special cases of others are modelled as those (bench/workload/kinds.py)
         ok = ok.with_columns(pl.col("f").replace(SAME_AS))
     kinds = [k for k in CATALOG if k not in SAME_AS]
     frames = pl.collect_all([
@@ -207,13 +199,6 @@ def hour_truth(rows: pl.DataFrame) -> pl.DataFrame:
 def local_date(ts: str, zone: str) -> pl.Expr:
     """The calendar date of an instant (µs) in `zone`, converted row by row (no dynamic group-by)."""
     return pl.col(ts).cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(zone).dt.date()
-
-
-REPORT_GROUPS = {
-    "workspace_daily": ["workspace_id", "date", "provider", "model"],
-    "runtime_daily": ["runtime_id", "date", "provider", "model"],
-    "workspace_by_agent": ["workspace_id", "agent_id", "provider", "model"],
-}
 
 
 def report(frame: pl.DataFrame, kind: str, zone: str, cutoff_us: int, ts: str) -> pl.DataFrame:

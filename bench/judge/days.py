@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import polars as pl
+from bench.workload.zones import offsets
 
 HOUR_US = 3_600_000_000
 BY_AGENT = "workspace_by_agent"
@@ -39,21 +39,6 @@ def cutoff_us(report: str, zone: str, days: int, now_us: int) -> int:
     first = today - timedelta(days=days - 1 if report == BY_AGENT else days)
     midnight = datetime.combine(first, time(0), tzinfo=tz)
     return int(midnight.timestamp()) * 1_000_000
-
-
-def offsets(zone: str, start: datetime, end: datetime) -> list[timedelta]:
-    """The distinct UTC offsets `zone` uses in [start, end), read at every hour and at the range's last second."""
-    for moment in (start, end):
-        if moment.tzinfo is None:
-            raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone-aware instant")
-    begin, stop = start.astimezone(UTC), end.astimezone(UTC)
-    if stop <= begin:
-        return []
-    hours = pl.datetime_range(begin, stop, "1h", closed="left", time_unit="us", time_zone="UTC", eager=True)
-    instants = pl.concat([hours, pl.Series([stop - timedelta(seconds=1)], dtype=hours.dtype)])
-    local = instants.dt.convert_time_zone(zone)
-    used = (local.dt.base_utc_offset() + local.dt.dst_offset()).unique().sort()
-    return used.to_list()
 
 
 def whole_hour(zone: str, start: datetime, end: datetime) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from bench.ops import Op
+from bench.workload.ops import Op
 
 FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
 NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing

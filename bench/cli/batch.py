@@ -57,8 +57,9 @@ class Worker:
 
     def run(self, job: Job) -> dict:
         """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
-        from bench.execute import failure, run_scenario
-        from bench.scenario import load
+        from bench.cli.errors import failure
+        from bench.cli.execute import run_scenario
+        from bench.workload.scenario import load
 
         try:
             sc = load(job.scenario)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench.kinds import BREAKER, ENTITY, FAULT, KINDS
+from bench.workload.kinds import BREAKER, ENTITY, FAULT, KINDS
 
-# name -> the fields of its value, from the registry (bench/kinds.py). Order is the order of the history's columns.
+# name -> the fields of its value, from the registry (bench/workload/kinds.py). Order is the order of the history's columns.
 CATALOG: dict[str, tuple[str, ...]] = {name: k.fields for name, k in KINDS.items()}
 
 # Pipeline actions and faults the runner imposes (scripted scenarios), and the writes the application never makes:

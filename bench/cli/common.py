@@ -1,0 +1,93 @@
+"""What every command shares: the Typer app, the consoles, the options' declarations and their parsing."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from bench.cli.errors import fail
+from rollup.servers import BACKENDS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulation and verification bench for the task_usage_hourly rollup.")
+console = Console()
+err = Console(stderr=True)
+
+PgOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend: {', '.join(BACKENDS)}")]
+DsnOpt = Annotated[Optional[str], typer.Option("--dsn", help="connection URL for --pg dsn")]
+PgBinOpt = Annotated[Optional[str], typer.Option("--pg-bin", help="directory of initdb/pg_ctl for --pg local")]
+TargetOpt = Annotated[str, typer.Option("--target", help="reference, hardened, or migration directories (a,b)")]
+PgListOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend(s), comma-separated for a matrix: "
+                                                     f"{', '.join(BACKENDS)}")]
+ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful or hardened (default: the "
+                                                                         "target's own: hardened for hardened)")]
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)")]
+JunitOpt = Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML here (a testcase per run)")]
+SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here "
+                                                                       "(e.g. $GITHUB_STEP_SUMMARY)")]
+
+
+
+ReportDirOpt = Annotated[Path, typer.Option("--report-dir", help="where the history and reports are written")]
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the JSON verdict here")]
+
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="the project's configuration (default: the "
+                                                               "nearest rollup-bench.toml or pyproject.toml with "
+                                                               "[tool.rollup-bench])")]
+
+
+
+def parse_instant(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--at {text!r} is not an ISO 8601 instant (e.g. 2026-03-01T12:00Z)")
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def pg_list(pg: str) -> list[str]:
+    """--pg embedded,local: the servers of a matrix, each a known backend."""
+    pgs = list(dict.fromkeys(p.strip() for p in pg.split(",") if p.strip()))
+    unknown = [p for p in pgs if p not in BACKENDS]
+    if not pgs or unknown:
+        raise fail(f"--pg {pg!r}: unknown backend {', '.join(unknown) or '(none given)'}; "
+                   f"choose from {', '.join(BACKENDS)}")
+    return pgs
+
+
+def side_flag(read_side: str | None) -> str:
+    return f" --read-side {read_side}" if read_side else ""
+
+
+def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so servers are stopped and data removed
+    sys.exit(128 + signum)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from bench.workload.scenario import ScenarioWarning
+
+    if issubclass(category, ScenarioWarning):  # a scenario's own: one line, like its errors
+        err.print(f"warning: {message}", highlight=False, soft_wrap=True)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
+
+
+@app.callback()
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    warnings.showwarning = _show_warning
+
+

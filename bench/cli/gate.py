@@ -1,0 +1,117 @@
+"""`rollup-bench repro` and `gate`: the reproductions of the catalogue, and the CI gate over them, the peer
+cases and steady."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bench.cli.common import (
+    ConfigOpt,
+    DsnOpt,
+    JobsOpt,
+    JsonOpt,
+    JunitOpt,
+    PgBinOpt,
+    PgOpt,
+    ReadSideOpt,
+    ReportDirOpt,
+    SummaryOpt,
+    TargetOpt,
+    app,
+    err,
+    pg_list,
+)
+from bench.cli.errors import fail, guarded
+from bench.cli.matrix import run_batch
+from bench.cli.show import show_script, show_verdict, summary
+from rollup.migrations import Target
+from rollup.servers import start_server
+
+
+@app.command()
+def repro(
+    ids: Annotated[list[str], typer.Argument(help="catalogue ids (B1 … B13, L1), or 'all'")],
+    target: TargetOpt = "reference",
+    pg: PgOpt = "embedded",
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    report_dir: ReportDirOpt = Path("reports/repro"),
+    json_file: JsonOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="only the summary table")] = False,
+    read_side: ReadSideOpt = None,
+) -> None:
+    """Run reproductions of the known divergences: each shows its signature on a faithful target and converges
+    on a fixed one. Prints the sequence and the differing keys or report rows."""
+    from bench.cli.execute import SCENARIOS, find_repro, run_scenario
+
+    with guarded():
+        names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
+        paths = [find_repro(n) for n in names]
+        Target.resolve(target, read_side)
+        verdicts = []
+        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server:
+            for path in paths:
+                verdicts.append(run_scenario(server, path, target, report_dir, read_side=read_side))
+                if not quiet:
+                    show_script(verdicts[-1])
+                    show_verdict(verdicts[-1])
+    summary(verdicts, f"reproductions on {target}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts),
+                                         "runs": verdicts}, indent=2, default=str))
+    raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+
+
+def gate_scenarios() -> list[Path]:
+    """steady first (the longest, so a parallel gate starts it first), then the reproductions and peer cases."""
+    from bench.cli.execute import SCENARIOS
+
+    return [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
+            *sorted((SCENARIOS / "peer").glob("*.toml"))]
+
+
+@app.command()
+def gate(
+    target: Annotated[Optional[str], typer.Option("--target", help="reference, hardened, or migration directories "
+                                                                   "(a,b); default: the project's, else reference")] = None,
+    pg: Annotated[Optional[str], typer.Option("--pg", help="PostgreSQL backend(s), comma-separated for a matrix "
+                                                           "(default: the project's, else embedded)")] = None,
+    dsn: DsnOpt = None,
+    pg_bin: PgBinOpt = None,
+    read_side: ReadSideOpt = None,
+    jobs: JobsOpt = None,
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="where histories and reports go "
+                                                                             "(default: reports/gate)")] = None,
+    json_file: JsonOpt = None,
+    junit: JunitOpt = None,
+    summary_file: SummaryOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
+    for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
+    options, what the project's [tool.rollup-bench] says; options override it."""
+    from bench.cli import project
+
+    with guarded():
+        proj = project.load(config) if config else project.load()
+        if proj.path:
+            err.print(f"project: {proj.path}", highlight=False)
+        target = target or proj.target or "reference"
+        read_side = read_side or proj.read_side
+        pgs = pg_list(pg or proj.server or "embedded")
+        Target.resolve(target, read_side)
+        paths = [p for s in proj.scenarios or (project.GATE,)
+                 for p in (gate_scenarios() if s == project.GATE else [Path(s)])]
+        unknown = sorted(set(proj.expect) - {p.stem for p in paths})
+        if unknown:
+            raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
+        run_batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
+              pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
+              json_file, junit, summary_file, expect=proj.expect)
+
+

@@ -1,0 +1,202 @@
+"""Reading TOML against a declared schema, shared by scenarios, capacity specs and project configurations.
+
+A `Table` is one TOML table being validated: its allowed keys, then typed reads with defaults and range checks,
+each field declared where it is read. Every problem is a `ScenarioError` whose text is one line, file:line: key:
+message; `Locator` finds the line, which tomllib does not give.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from bench.workload import zones as tz
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_TYPES = {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer", datetime: "offset datetime"}
+
+
+class ScenarioError(ValueError):
+    """A problem in a scenario file; str() is one line: file:line: key: message."""
+
+    def __init__(self, file: str, key: str, line: int | None, message: str) -> None:
+        self.file, self.key, self.line, self.message = file, key, line, " ".join(message.split())
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes despite the 4-argument init
+        return type(self), (self.file, self.key, self.line, self.message)
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.key}: {self.message}"
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration: timedelta(hours=36) -> '1d12h'."""
+    seconds = int(value.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '5m', '2h', '14d', '1d12h' (units in d, h, m, s order) -> timedelta."""
+    match = _DURATION.fullmatch(text)
+    if not text or not match:
+        raise ValueError(f"bad duration {text!r}; expected e.g. '90s', '5m', '2h', '14d', '1d12h'")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+
+
+class Locator:
+    """Line numbers of keys and table headers, which tomllib does not give. Approximate by design:
+    a key inside an inline table or an array of tables resolves to its enclosing key or header."""
+
+    _HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]")
+    _KEY = re.compile(r"""\s*((?:[\w-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[\w-]+|"[^"]*"|'[^']*'))*)\s*=""")
+    _PART = re.compile(r"""[\w-]+|"([^"]*)"|'([^']*)'""")
+    _NOISE = re.compile(r""""(?:\\.|[^"\\])*"|'[^']*'|#.*""")  # strings and comments, whose brackets don't count
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[str, ...], int] = {}
+        table: tuple[str, ...] = ()
+        count: dict[tuple[str, ...], int] = {}
+        in_string, depth = False, 0  # inside a multi-line string / array, where a line is a value, not a key
+        for number, line in enumerate(text.splitlines(), 1):
+            quotes = line.count('"""') + line.count("'''")
+            if in_string:
+                in_string = quotes % 2 == 0
+                continue
+            in_string = quotes % 2 == 1
+            if depth > 0:
+                depth = max(0, depth + self._brackets(line))
+            elif key := self._KEY.match(line):
+                self.lines.setdefault(table + self._split(key.group(1)), number)
+                depth = max(0, self._brackets(line[key.end() :]))
+            elif header := self._HEADER.match(line):
+                table = self._split(header.group(1))
+                self.lines.setdefault(table, number)
+                if line.lstrip().startswith("[["):  # an array of tables: its n-th element is table + ("[n]",)
+                    count[table] = count.get(table, 0) + 1
+                    table = (*table, f"[{count[table]}]")
+                    self.lines[table] = number
+
+    def _brackets(self, value: str) -> int:
+        bare = self._NOISE.sub("", value)
+        return bare.count("[") - bare.count("]")
+
+    def _split(self, dotted: str) -> tuple[str, ...]:
+        return tuple(m.group(1) or m.group(2) or m.group(0) for m in self._PART.finditer(dotted))
+
+    def line(self, path: tuple[str, ...]) -> int | None:
+        """The line of the key, else of the nearest enclosing key or header that appears in the text."""
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.lines:
+                return self.lines[path[:n]]
+        return None
+
+
+@dataclass
+class Context:
+    source: str
+    locator: Locator
+
+    def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
+        key = ".".join(path).replace(".[", "[")  # step[2].at, not step.[2].at
+        raise ScenarioError(self.source, key, self.locator.line(path), message)
+
+
+class Table:
+    """One TOML table being validated: unknown keys refused up front (so a typo is not reported as a missing
+    key), then typed reads with defaults and range checks."""
+
+    def __init__(self, ctx: Context, path: tuple[str, ...], data: Any, allowed: Iterable[str] | None,
+                 what: str = "key") -> None:  # fmt: skip
+        self.ctx, self.path, self.data = ctx, path, data
+        if not isinstance(data, dict):
+            ctx.fail(path, f"expected a table, got {kind_of(data)}")
+        if allowed is not None:
+            expected = sorted(allowed)
+            for key in data:
+                if key not in expected:
+                    self.fail(key, f"unknown {what}; expected one of {', '.join(expected)}")
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        self.ctx.fail((*self.path, key), message)
+
+    def table(self, key: str, allowed: Iterable[str] | None, what: str = "key") -> Table:
+        """A sub-table; `allowed=None` for free-form ones (their keys are names, checked by the caller)."""
+        return Table(self.ctx, (*self.path, key), self.data.get(key, {}), allowed, what)
+
+    def get(self, key: str, default: Any, *types: type) -> Any:
+        value = self.data.get(key, default)
+        # bool is an int subclass, so it passes only where asked for; an int is fine where a float is wanted.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            self.fail(key, f"expected {' or '.join(_TYPES.get(t, t.__name__) for t in types)}, got {kind_of(value)}")
+        return float(value) if float in types and type(value) is int else value
+
+    def number(self, key: str, default: float, kind: type, lo: float | None = None, hi: float | None = None,
+               above: float | None = None) -> Any:  # fmt: skip
+        value = self.get(key, default, *((int,) if kind is int else (int, float)))
+        if (lo is not None and value < lo) or (hi is not None and value > hi) or (above is not None and value <= above):
+            bounds = [f"{op} {b}" for op, b in ((">", above), (">=", lo), ("<=", hi)) if b is not None]
+            self.fail(key, f"{value} out of range; must be {' and '.join(bounds)}")
+        return value
+
+    def duration(self, key: str, default: str, lo: timedelta = timedelta(0), hi: timedelta | None = None,
+                 lo_name: str = "") -> timedelta:  # fmt: skip
+        text = self.get(key, default, str)
+        try:
+            value = parse_duration(text)
+        except ValueError as e:
+            self.fail(key, str(e))
+        if value <= timedelta(0) or value < lo or (hi is not None and value > hi):
+            bounds = [f">= {lo_name}{format_duration(lo)}" if lo else "> 0s"]
+            bounds += [f"<= {format_duration(hi)}"] if hi else []
+            self.fail(key, f"{text!r} out of range; must be {' and '.join(bounds)}")
+        return value
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(key, default, str)
+        if value not in allowed:
+            self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...], zones: bool = False) -> tuple[str, ...]:
+        values = self.get(key, list(default), list)
+        for v in values:
+            if not isinstance(v, str) or not v:
+                self.fail(key, f"expected non-empty strings, got {v!r}")
+            if zones and not tz.is_zone(v):
+                self.fail(key, f"unknown IANA zone {v!r}")
+        if len(set(values)) < len(values):
+            self.fail(key, "duplicate entries")
+        return tuple(values)
+
+    def span(self, key: str, default: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+        """[min, max] of two durations, e.g. ["30s", "20m"]."""
+        value = self.get(key, [format_duration(d) for d in default], list)
+        if len(value) != 2 or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"expected [min, max] of two durations, got {value!r}")
+        try:
+            lo, hi = parse_duration(value[0]), parse_duration(value[1])
+        except ValueError as e:
+            self.fail(key, str(e))
+        if not timedelta(0) < lo <= hi:
+            self.fail(key, f"{value!r} out of range; need 0 < min <= max")
+        return lo, hi
+
+    def pair(self, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
+        value = self.get(key, list(default), list)
+        if len(value) != 2 or not all(type(v) is int for v in value):
+            self.fail(key, f"expected [min, max] of two integers, got {value!r}")
+        if not 1 <= value[0] <= value[1] <= hi:
+            self.fail(key, f"{value!r} out of range; need 1 <= min <= max <= {hi}")
+        return value[0], value[1]
+
+
+def kind_of(value: Any) -> str:
+    """A TOML value's kind, as an error names it."""
+    return _TYPES.get(type(value), type(value).__name__)
