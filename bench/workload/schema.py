@@ -7,15 +7,23 @@ message; `Locator` finds the line, which tomllib does not give.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from bench.workload import zones as tz
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+# Integers a field may hold: what PostgreSQL's bigint and numpy's int64 hold (TOML's own limit, which tomllib
+# does not enforce).
+INT_RANGE = (-(2**63), 2**63 - 1)
+# Instants a scenario may start at: after the Unix epoch (the simulated clock counts µs from it) and well inside
+# what Python's datetime, zoneinfo and PostgreSQL's timestamps represent, with room for a run of 400 days and
+# a report window or backdated usage before it.
+INSTANTS = (datetime(1971, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))
 _TYPES = {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer", datetime: "offset datetime"}
 
 
@@ -47,7 +55,10 @@ def parse_duration(text: str) -> timedelta:
     if not text or not match:
         raise ValueError(f"bad duration {text!r}; expected e.g. '90s', '5m', '2h', '14d', '1d12h'")
     d, h, m, s = (int(g or 0) for g in match.groups())
-    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+    try:
+        return timedelta(days=d, hours=h, minutes=m, seconds=s)
+    except OverflowError:
+        raise ValueError(f"duration {text!r} too long; at most 999999999 days") from None
 
 
 class Locator:
@@ -135,6 +146,10 @@ class Table:
         # bool is an int subclass, so it passes only where asked for; an int is fine where a float is wanted.
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             self.fail(key, f"expected {' or '.join(_TYPES.get(t, t.__name__) for t in types)}, got {kind_of(value)}")
+        if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and ±inf: no field means them
+            self.fail(key, f"expected a finite number, got {value}")
+        if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            self.fail(key, f"{value} out of range; must fit in 64 bits")
         return float(value) if float in types and type(value) is int else value
 
     def number(self, key: str, default: float, kind: type, lo: float | None = None, hi: float | None = None,
@@ -157,6 +172,15 @@ class Table:
             bounds += [f"<= {format_duration(hi)}"] if hi else []
             self.fail(key, f"{text!r} out of range; must be {' and '.join(bounds)}")
         return value
+
+    def instant(self, key: str, default: datetime, lo: datetime = INSTANTS[0], hi: datetime = INSTANTS[1]) -> datetime:
+        """An offset datetime, in UTC, within [lo, hi)."""
+        value = self.get(key, default, datetime)
+        if value.tzinfo is None:
+            self.fail(key, "needs a UTC offset, e.g. 2026-03-02T00:00:00Z")
+        if not lo <= value < hi:
+            self.fail(key, f"{value.isoformat()} out of range; must be from {lo:%Y-%m-%d} and before {hi:%Y-%m-%d}")
+        return value.astimezone(UTC)
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.get(key, default, str)
