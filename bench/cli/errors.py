@@ -7,10 +7,6 @@ from contextlib import contextmanager
 
 import typer
 
-from bench.workload.scenario import ScenarioError
-from rollup.migrations import MigrationError, TargetError
-from rollup.servers import ProvisionError
-
 
 class ServerLost(RuntimeError):
     """The server went away in the middle of a run (the environment's failure, not the target's)."""
@@ -20,6 +16,12 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
     """What went wrong and its exit code, the one mapping for the CLI and the batch workers: a failed migration
     is the target's failure (1); bad input (a scenario, spec, target or history) or the environment (a server
     that cannot start, or went away mid-run) is 2. None for anything else: a bug, to be reported whole."""
+    # Imported here, not at the top: they pull in polars and the workload, and every command's start-up
+    # (even --help) imports this module.
+    from bench.workload.schema import ScenarioError
+    from rollup.migrations import MigrationError, TargetError
+    from rollup.servers import ProvisionError
+
     if isinstance(exc, MigrationError):
         return f"migration failed: {exc}", 1
     if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError)):
