@@ -37,7 +37,7 @@ scenarios = ["gate"]
 [expect.B10]
 reproduced = true
 """
-EXAMPLES = 400  # per loader
+EXAMPLES = 400  # per file
 
 
 def project_loads(text: str, source: str):
@@ -46,12 +46,16 @@ def project_loads(text: str, source: str):
     return project.load(path)
 
 
+STEADY = (ROOT / "scenarios/steady.toml").read_text()
+# The files whose leaves are fuzzed, as text: the repository's own, and steady with its diurnal profile as the
+# array of 24 weights it may also be (the one array of bare numbers a scenario has).
 LOADERS = {
-    "steady": (ROOT / "scenarios/steady.toml", scenario.loads),
-    "chaos": (ROOT / "scenarios/chaos.toml", scenario.loads),
-    "steps": (ROOT / "scenarios/repro/B3.toml", scenario.loads),
-    "capacity": (ROOT / "scenarios/capacity/gate.toml", capacity_spec.loads),
-    "project": (None, project_loads),
+    "steady": (STEADY, scenario.loads),
+    "weights": (STEADY.replace('diurnal = "office"', f"diurnal = [{', '.join(['1.0'] * 24)}]"), scenario.loads),
+    "chaos": ((ROOT / "scenarios/chaos.toml").read_text(), scenario.loads),
+    "steps": ((ROOT / "scenarios/repro/B3.toml").read_text(), scenario.loads),
+    "capacity": ((ROOT / "scenarios/capacity/gate.toml").read_text(), capacity_spec.loads),
+    "project": (PROJECT, project_loads),
 }
 
 
@@ -106,6 +110,12 @@ def _tables(v) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
+def get(data, path):
+    for p in path:
+        data = data[p]
+    return data
+
+
 def put(data, path, value):
     for p in path[:-1]:
         data = data[p]
@@ -123,7 +133,8 @@ BAD = st.one_of(
 
 
 def never_valid(value) -> bool:
-    """Values no field means: a non-finite number, an integer past 64 bits, an instant outside the clock's range."""
+    """Values no field means: a non-finite number, an integer past 64 bits, an instant outside the clock's range
+    (or an array holding one)."""
     if isinstance(value, list):
         return any(never_valid(v) for v in value)
     if isinstance(value, float):
@@ -137,8 +148,8 @@ def never_valid(value) -> bool:
 
 @pytest.mark.parametrize("name", LOADERS)
 def test_bad_values_in_every_field_give_one_line_or_a_valid_file(name, tmp_path_factory):
-    path, loader = LOADERS[name]
-    base = tomllib.loads(path.read_text() if path else PROJECT)
+    text, loader = LOADERS[name]
+    base = tomllib.loads(text)
     fields = sorted(leaves(base), key=str)
     assert len(fields) > 5  # the file has fields to fuzz
     source = str(tmp_path_factory.mktemp(name) / ("rollup-bench.toml" if name == "project" else f"{name}.toml"))
@@ -146,13 +157,17 @@ def test_bad_values_in_every_field_give_one_line_or_a_valid_file(name, tmp_path_
 
     @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=2), database=None,
               suppress_health_check=[HealthCheck.too_slow])
-    @given(field=st.sampled_from(fields), value=BAD)
-    def check(field, value):
-        data = tomllib.loads(path.read_text() if path else PROJECT)
+    @given(field=st.sampled_from(fields), value=BAD, spot=st.integers(min_value=0))
+    def check(field, value, spot):
+        data = tomllib.loads(text)
+        own = get(data, field)
+        if isinstance(own, list) and own and spot % 2:  # an array: one of its elements, the rest as they were
+            own[spot // 2 % len(own)] = value
+            value = own
         put(data, field, value)
-        text = dumps(data)
+        body = dumps(data)
         try:
-            loader(text, source)
+            loader(body, source)
         except ScenarioError as exc:
             message = str(exc)
             assert "\n" not in message and message.startswith(source), message
@@ -193,6 +208,19 @@ def test_a_start_past_the_clock_s_range_exits_2(tmp_path):
 
 
 def test_the_writer_round_trips_every_file():
-    for path, _ in LOADERS.values():
-        data = tomllib.loads(path.read_text() if path else PROJECT)
+    assert len(tomllib.loads(LOADERS["weights"][0])["rates"]["diurnal"]) == 24
+    for text, _ in LOADERS.values():
+        data = tomllib.loads(text)
         assert tomllib.loads(dumps(data)) == data
+
+
+@pytest.mark.parametrize("bad, message", [("nan", "expected a finite number, got nan"),
+                                          ("inf", "expected a finite number, got inf"),
+                                          ("-inf", "expected a finite number, got -inf"),
+                                          (str(2**64), f"{2**64} out of range; must fit in 64 bits")])
+def test_a_bad_number_inside_an_array_is_refused(bad, message):
+    """The checks reach into arrays: one bad weight among a diurnal profile's 24 (its own check is >= 0 only)."""
+    weights = ", ".join(["1.0"] * 23 + [bad])
+    with pytest.raises(ScenarioError) as exc:
+        scenario.loads(f'[scenario]\nname = "x"\n[rates]\ndiurnal = [{weights}]\n', "w.toml")
+    assert str(exc.value) == f"w.toml:4: rates.diurnal: {message}"

@@ -288,10 +288,9 @@ def _scenario(root: Table) -> Scenario:
     name = s.get("name", "", str)
     if not name.strip():
         s.fail("name", "must not be empty")
-    start = s.instant("start", Scenario.start)
     return Scenario(
         name=name, description=s.get("description", "", str), seed=s.number("seed", 1, int, lo=0),
-        start=start.astimezone(UTC), duration=s.duration("duration", "1d", hi=timedelta(days=400)),
+        start=s.instant("start", Scenario.start), duration=s.duration("duration", "1d", hi=timedelta(days=400)),
         tenants=read_tenants(root.table("tenants", _fields(Tenants))),
         rates=read_rates(root.table("rates", _fields(Rates))),
         operations=_operations(root.table("operations", _fields(Operations))),

@@ -146,10 +146,8 @@ class Table:
         # bool is an int subclass, so it passes only where asked for; an int is fine where a float is wanted.
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             self.fail(key, f"expected {' or '.join(_TYPES.get(t, t.__name__) for t in types)}, got {kind_of(value)}")
-        if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and ±inf: no field means them
-            self.fail(key, f"expected a finite number, got {value}")
-        if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
-            self.fail(key, f"{value} out of range; must fit in 64 bits")
+        if (problem := bad_number(value)) is not None:
+            self.fail(key, problem)
         return float(value) if float in types and type(value) is int else value
 
     def number(self, key: str, default: float, kind: type, lo: float | None = None, hi: float | None = None,
@@ -219,6 +217,17 @@ class Table:
         if not 1 <= value[0] <= value[1] <= hi:
             self.fail(key, f"{value!r} out of range; need 1 <= min <= max <= {hi}")
         return value[0], value[1]
+
+
+def bad_number(value: Any) -> str | None:
+    """What is wrong with the first number in `value` (itself, or inside its arrays and inline tables) that no
+    field means: a non-finite float (TOML allows nan and ±inf) or an integer past 64 bits. None if there is none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {value}"
+    if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return f"{value} out of range; must fit in 64 bits"
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((p for p in map(bad_number, items) if p is not None), None)
 
 
 def kind_of(value: Any) -> str:
