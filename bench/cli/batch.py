@@ -28,6 +28,7 @@ class Job:
     read_side: str | None = None
     hint: str = ""  # the replay line's template ({history}, {target}); empty: replay the history
     expect: dict | None = None  # expectation fields overriding the scenario's (a project's configuration)
+    accept: tuple[str, ...] | None = None  # a baseline of catalogue ids the divergence is judged against
 
 
 class JobError(RuntimeError):
@@ -68,7 +69,8 @@ class Worker:
             server, templates = self._server(job.pg)
             t0 = time.perf_counter()
             v = run_scenario(server, job.scenario, job.target, job.report_dir, sc=sc, text=job.scenario.read_text(),
-                             hint=job.hint, templates=templates, read_side=job.read_side, expect=job.expect)
+                             hint=job.hint, templates=templates, read_side=job.read_side, expect=job.expect,
+                             accept=job.accept)
             v["wall_seconds"] = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
             return v
         except Exception as exc:

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.judge.baseline import label
+
 
 def _failed(v: dict) -> list[dict]:
     return [c for c in v["checks"] if not c["ok"]]
@@ -53,12 +55,15 @@ def junit(verdicts: list[dict], path: Path, name: str = "rollup-bench") -> None:
         for v in runs:
             case = ET.SubElement(suite, "testcase", name=_case_name(v), classname=f"rollup_bench.{server}.{target}",
                                  time=f"{v.get('wall_seconds', 0):.3f}")
+            if "baseline" in v:  # known / new / fixed against the accepted ids
+                ET.SubElement(ET.SubElement(case, "properties"), "property", name="baseline", value=label(v))
             if not v["ok"]:
                 failed = _failed(v)
                 message = "; ".join(f"{c['name']}: {c['observed']}" for c in failed)
                 failure = ET.SubElement(case, "failure", message=message[:1000], type="divergence")
                 failure.text = failure_text(v)
-            ET.SubElement(case, "system-out").text = f"history {v['history']}\nreport {v['report']}"
+            base = f"\nbaseline {label(v)}" if "baseline" in v else ""
+            ET.SubElement(case, "system-out").text = f"history {v['history']}\nreport {v['report']}{base}"
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -84,8 +89,9 @@ def summary(verdicts: list[dict], title: str) -> str:
         cells = []
         for s in servers:
             v = by_server.get(s)
-            cells.append("–" if v is None else "pass" if v["ok"] else
-                         "**FAIL**: " + _cell("; ".join(f"{c['name']}: {c['observed']}" for c in _failed(v))))
+            state = f" ({label(v)})" if v is not None and "baseline" in v else ""
+            cells.append("–" if v is None else f"pass{state}" if v["ok"] else
+                         f"**FAIL**{state}: " + _cell("; ".join(f"{c['name']}: {c['observed']}" for c in _failed(v))))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if failed:
         lines += ["", "### Replay", ""]

@@ -53,9 +53,10 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
                  text: str | None = None, ops: Iterable[Op] | None = None, replaying: bool = False,
                  hint: str = "", on_progress: Callable | None = None, json_file: Path | None = None,
                  templates: Templates | None = None, read_side: str | None = None,
-                 expect: dict | None = None) -> dict:
+                 expect: dict | None = None, accept: tuple[str, ...] | None = None) -> dict:
     """Run a scenario (by path, or given) on `target`; write its history, JSON and Markdown; return the verdict.
-    `expect`: expectation fields that override the scenario's for this target (a project's configuration)."""
+    `expect`: expectation fields that override the scenario's for this target (a project's configuration);
+    `accept`: a baseline of catalogue ids to judge the divergence against instead (bench/judge/baseline.py)."""
     if sc is None:
         sc, text = load(path), path.read_text()
     tgt = Target.resolve(target, read_side)
@@ -72,7 +73,7 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
     if expect:  # judged against them; the run (and its history) is the scenario's own
         own = sc.expectation(target)
         result.scenario = dataclasses.replace(sc, expect={**sc.expect, target: dataclasses.replace(own, **expect)})
-    v = evaluate(result)
+    v = evaluate(result, accept)
     v["server"], v["read_side"] = server.backend, tgt.read_side
     v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
                                                                                     target=target)

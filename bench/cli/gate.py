@@ -28,6 +28,7 @@ from bench.cli.common import (
 from bench.cli.errors import fail, guarded
 from bench.cli.matrix import run_batch
 from bench.cli.show import show_script, show_verdict, summary
+from bench.judge.baseline import parse_ids
 from rollup.migrations import Target
 from rollup.servers import start_server
 
@@ -91,10 +92,20 @@ def gate(
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,
     config: ConfigOpt = None,
+    accept: Annotated[Optional[str], typer.Option(
+        "--accept", help="catalogue ids the chain is known to show, comma-separated ('none': nothing): every "
+                         "run's divergence is judged against them, and only a new one fails (default: the "
+                         "project's accept and baseline)")] = None,
+    strict_accept: Annotated[bool, typer.Option("--strict-accept", help="fail when an accepted id no run shows "
+                                                                        "any more (default: a warning)")] = False,
+    write_baseline: Annotated[Optional[Path], typer.Option(
+        "--write-baseline", help="record the ids the chain shows now in FILE (accept = [...]), for the project's "
+                                 "baseline key")] = None,
 ) -> None:
     """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
     for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
-    options, what the project's [tool.rollup-bench] says; options override it."""
+    options, what the project's [tool.rollup-bench] says; options override it.
+    With accepted ids (a baseline), each run is known, new or fixed instead."""
     from bench.cli import project
 
     with guarded():
@@ -110,8 +121,13 @@ def gate(
         unknown = sorted(set(proj.expect) - {p.stem for p in paths})
         if unknown:
             raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
+        try:
+            accepted = parse_ids([accept]) if accept is not None else proj.accept
+        except ValueError as e:
+            raise fail(f"--accept: {e}") from None
         run_batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
               pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
-              json_file, junit, summary_file, expect=proj.expect)
+              json_file, junit, summary_file, expect=proj.expect, accept=accepted,
+              strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline)
 
 

@@ -16,6 +16,7 @@ from bench.cli.batch import Job, failed_jobs, run_jobs, stem_dir
 from bench.cli.common import console, err, side_flag
 from bench.cli.errors import fail
 from bench.cli.show import summary
+from bench.judge.baseline import EVERY, NEW, settle
 
 
 def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None, title: str) -> None:
@@ -29,16 +30,20 @@ def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None
 
 def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs: int | None, dsn, pg_bin,
           read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "",
-          expect: dict[str, dict] | None = None) -> None:
+          expect: dict[str, dict] | None = None, accept: tuple[str, ...] | None = None, strict_accept: bool = False,
+          write_baseline: Path | None = None) -> None:
     """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers; the summary, the CI files, and the
     exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made. `expect`: per scenario
-    name, expectation fields overriding its own."""
+    name, expectation fields overriding its own. `accept`: a baseline of catalogue ids every run's divergence is
+    judged against instead (`strict_accept`: an accepted id no run shows fails); `write_baseline`: judge against
+    the whole catalogue and write the ids the runs show to that file."""
     workers = default_jobs() if jobs is None else jobs
     if workers < 1:
         raise fail("--jobs must be at least 1")
     flags = lambda g: side_flag(read_side) + (f" --pg {g}" if g != "embedded" else "")  # noqa: E731
     todo = [Job(path, target, g, s, stem_dir(report_dir, g, pgs), read_side,
-                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)), (expect or {}).get(path.stem))
+                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)), (expect or {}).get(path.stem),
+                EVERY if write_baseline else accept)
             for path, s in runs for g in pgs]
     failures = 0
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -55,6 +60,7 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
         results = run_jobs(todo, workers, dsn=dsn, pg_bin=pg_bin, on_done=done)
     errors = failed_jobs(todo, results)
     verdicts = [v for v in results if "error" not in v]
+    fixed = settle(verdicts, accept, strict_accept) if accept is not None and not write_baseline else []
     if verdicts:
         shown = verdicts if len(verdicts) <= 40 else [v for v in verdicts if not v["ok"]]
         summary(shown, f"{title} on {target}" + ("" if shown is verdicts else f": the {len(shown)} failing run(s)"))
@@ -63,10 +69,14 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
                 console.print(f"[red]FAIL[/] {v['scenario']} seed {v['seed']} on {v['server']}: {v['report']} — "
                               f"replay: {v['replay']}", highlight=False, soft_wrap=True)
         console.print(f"{sum(v['ok'] for v in verdicts)} of {len(todo)} run(s) passed", highlight=False)
+        if accept is not None or write_baseline:
+            show_baseline(verdicts, accept, fixed, write_baseline, target)
         if json_file:
             json_file.parent.mkdir(parents=True, exist_ok=True)
-            json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts) and not errors,
-                                             "runs": verdicts}, indent=2, default=str))
+            doc = {"target": target, "ok": all(v["ok"] for v in verdicts) and not errors, "runs": verdicts}
+            if accept is not None:
+                doc["baseline"] = {"accepted": list(accept), "fixed": fixed, "strict": strict_accept}
+            json_file.write_text(json.dumps(doc, indent=2, default=str))
         if junit or summary_file:
             write_ci(verdicts, junit, summary_file, f"{title} on {target}")
     if errors:  # one line per distinct error, the worst last, each with the runs it stopped
@@ -78,6 +88,39 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
             err.print(f"also: {line}", highlight=False, soft_wrap=True)
         raise fail(lines[-1], code=max(e.code for e in errors))
     raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+
+
+def show_baseline(verdicts: list[dict], accept, fixed: list[str], write_baseline: Path | None, target: str) -> None:
+    """The baseline's lines under the table: what is new, what is fixed; or the baseline written."""
+    new = [v for v in verdicts if v["baseline"]["status"] == NEW]
+    if write_baseline:
+        shown: dict[str, list[str]] = {}
+        for v in verdicts:
+            for x in v["baseline"]["shown"]:
+                shown.setdefault(x, []).append(v["scenario"])
+        write_baseline_file(write_baseline, shown, target)
+        console.print(f"baseline: wrote {len(shown)} accepted id(s) to {write_baseline}: "
+                      f"{', '.join(sorted(shown, key=EVERY.index)) or 'none'}", highlight=False)
+    else:
+        console.print(f"baseline: accepted {', '.join(accept) or 'nothing'}; {len(new)} run(s) with new divergence",
+                      highlight=False)
+    for v in new:
+        p = v["baseline"]["new"][0]
+        console.print(f"[red]NEW[/] {v['scenario']}: {p['what']} "
+                      f"({'explained by ' + ', '.join(p['ids']) + ', not accepted' if p['ids'] else 'unexplained'})",
+                      highlight=False, soft_wrap=True)
+    for x in fixed:
+        console.print(f"[yellow]FIXED[/] {x}: no run shows it any more — remove it from accept", highlight=False)
+
+
+def write_baseline_file(path: Path, shown: dict[str, list[str]], target: str) -> None:
+    from datetime import UTC, datetime
+
+    lines = [f"# rollup-bench baseline: the catalogue ids the gate showed on {target}, {datetime.now(UTC):%Y-%m-%d}.",
+             "# Point [tool.rollup-bench] baseline at this file; remove an id when its fix lands.", "accept = ["]
+    lines += [f'    "{x}",  # shown by {", ".join(sorted(set(shown[x])))}' for x in sorted(shown, key=EVERY.index)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines + ["]", ""]))
 
 
 def runs_named(errors: list, most: int = 5) -> list[str]:

@@ -11,6 +11,9 @@ the file. A bad key is named with the file and its line, as in scenarios.
     scenarios = ["gate"]                                 # "gate" (the built-in set) and/or scenario files, globs
     report_dir = "reports/rollup-bench"
     jobs = 2
+    accept = ["B10", "B11"]                              # catalogue ids the chain is known to show: fail only on new
+    baseline = "rollup-bench-baseline.toml"              # …or read them from the file `gate --write-baseline` wrote
+    strict_accept = false                                # true: an accepted id no run shows any more fails
 
     [tool.rollup-bench.expect.B10]                       # this scenario, on this project's target
     reproduced = true
@@ -22,13 +25,15 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bench.judge.baseline import parse_ids
 from bench.workload.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError
 from bench.workload.schema import Context, Locator, Table
 from rollup.migrations import NAMED_TARGETS, READ_SIDE_NAMES
 from rollup.servers import BACKENDS
 
 FILES = ("rollup-bench.toml", "pyproject.toml")
-KEYS = ("migrations", "target", "read_side", "server", "dsn", "pg_bin", "scenarios", "report_dir", "jobs", "expect")
+KEYS = ("migrations", "target", "read_side", "server", "dsn", "pg_bin", "scenarios", "report_dir", "jobs", "expect",
+        "accept", "baseline", "strict_accept")
 GATE = "gate"  # in `scenarios`: the built-in gate set
 
 
@@ -44,6 +49,8 @@ class Project:
     report_dir: Path | None = None
     jobs: int | None = None
     expect: dict[str, dict] = field(default_factory=dict)  # scenario name -> Expectation fields it overrides
+    accept: tuple[str, ...] | None = None  # accepted catalogue ids (accept's and the baseline file's); None: none
+    strict_accept: bool = False
 
     def expectation(self, scenario: str, own: Expectation) -> Expectation:
         """A scenario's expectation for this project's target: its own, with the project's overrides."""
@@ -122,7 +129,29 @@ def _project(t: Table, path: Path) -> Project:
     return Project(path=path, target=target or (",".join(str((base / d).resolve()) for d in dirs) or None),
                    read_side=read_side, server=server, dsn=dsn, pg_bin=str(base / pg_bin) if pg_bin else None,
                    scenarios=tuple(scenarios), report_dir=base / report_dir if report_dir else None, jobs=jobs,
-                   expect=_overrides(t.table("expect", None)))
+                   expect=_overrides(t.table("expect", None)), accept=_accepted(t, base),
+                   strict_accept=t.get("strict_accept", False, bool))
+
+
+def _accepted(t: Table, base: Path) -> tuple[str, ...] | None:
+    """`accept`, and the `accept` of the `baseline` file, as one set of ids; None if neither is given."""
+    if "accept" not in t.data and "baseline" not in t.data:
+        return None
+    ids = list(t.strings("accept", ()))
+    name = t.get("baseline", "", str)
+    if name:
+        path = base / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            t.fail("baseline", f"{name}: cannot read it as a baseline ({' '.join(str(e).split())})")
+        own = Table(Context(str(path), Locator(text)), (), data, ("accept",))
+        ids += own.strings("accept", ())
+    try:
+        return parse_ids(ids)
+    except ValueError as e:
+        t.fail("baseline" if name and "accept" not in t.data else "accept", str(e))
 
 
 def _overrides(t: Table) -> dict[str, dict]:

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bench.cli.common import console, err
+from bench.judge.baseline import label
 from rollup.clock import from_us, to_us
 
 
@@ -86,13 +87,17 @@ def show_script(v: dict) -> None:
 
 def summary(verdicts: list[dict], title: str) -> None:
     seeds, servers = len({v["seed"] for v in verdicts}) > 1, len({v.get("server") for v in verdicts}) > 1
-    table = Table("scenario", *(["seed"] if seeds else []), *(["server"] if servers else []), "expected", "observed",
-                  "ok", title=title)
+    based = any("baseline" in v for v in verdicts)  # judged against accepted ids: known / new / fixed
+    table = Table("scenario", *(["seed"] if seeds else []), *(["server"] if servers else []),
+                  *(["baseline"] if based else []), "expected", "observed", "ok", title=title)
     for v in verdicts:
         check = v["checks"][0]
         observed = ", ".join(c["observed"] for c in v["checks"] if not c["ok"]) or check["observed"]
+        status = label(v)
+        colour = {"new": "red", "fixed": "yellow", "known": "cyan"}.get(status.split(" ")[0], "green")
         table.add_row(v["scenario"], *([str(v["seed"])] if seeds else []), *([v["server"]] if servers else []),
-                      check["expected"], observed, "[green]yes[/]" if v["ok"] else "[red]no[/]")
+                      *([f"[{colour}]{status}[/]"] if based else []), check["expected"], observed,
+                      "[green]yes[/]" if v["ok"] else "[red]no[/]")
     console.print(table)
 
 

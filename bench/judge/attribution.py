@@ -11,6 +11,9 @@ Each rule reads the history only — what touched the key (`checker.touching`), 
       and a write the triggers enqueue touching the key within it, a day or more after the gap began and 7 days
       or more before it ended: the first tick after it catches up one day, then prunes that dirty row unread;
 - B6  a backfill after a usage row was re-reported in a later month than it was created in;
+- B7  a migration run (through the pre-103 hook) within an hour after a write that touched the key: the hook
+      stamps the watermark past the write without rolling it up;
+- B9  a write committed while a backfill (not a tick) waited at its waitpoint: the final stamp passes it;
 - B12 a task's agent_id changed; B13 a usage row re-keyed, moved to another task, or updated without a bump (the
       ids a kind explains wherever it touched a key are the registry's: bench/workload/kinds.py);
 - L1  a tick cancelled or timed out (not terminated: that ends its session), with no restart since, and the key
@@ -32,7 +35,7 @@ LATE_US = 5 * MINUTE  # the watermark's allowance
 RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
 DAY_US = 24 * 60 * MINUTE  # how far one tick catches up
 QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
-IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B12", "B13", "L1")
+IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B12", "B13", "L1")
 
 
 class Context:
@@ -43,6 +46,8 @@ class Context:
         self.late: set[int] = set()  # writes of transactions that committed late
         self.committed: dict[int, int] = {}  # write inside a held transaction -> when it committed
         self.raced: set[int] = set()  # writes committed while background work waited at its waitpoint
+        self.raced_backfill: set[int] = set()  # those committed while the waiting work was a backfill
+        self.migrations: list[int] = []  # times of successful migration runs (a script's `migrate`)
         # (index, what the ticks before it had covered, its connection) of ticks cancelled or timed out with their
         # session kept, as long as no later tick on another connection wrote anything (the proof of a leaked lock:
         # every tick elsewhere does nothing). What they covered is the watermark, 5 minutes added: a tick moves it
@@ -51,7 +56,8 @@ class Context:
         self.long_pauses: list[tuple[int, int]] = []  # (at, until) of pauses past the retention
         self.backfills: list[int] = []  # times of successful backfills
         opened: dict[int, tuple[int, list[int]]] = {}  # session -> (begin's time, its writes)
-        racing: set[str] = set()  # background work seen waiting at its waitpoint, until it is awaited
+        racing: dict[str, str] = {}  # connection -> what waits there at its waitpoint (tick, backfill), until awaited
+        started: dict[str, str] = {}  # connection -> the pipeline work last started on it
         last_tick = watermark = None
         for r in rows:
             f = r["f"]
@@ -63,6 +69,8 @@ class Context:
                     self.committed.update(dict.fromkeys(writes, r["at"]))
                     if racing:  # it committed while a tick waited at its waitpoint
                         self.raced.update(writes)
+                        if "backfill" in racing.values():
+                            self.raced_backfill.update(writes)
                     if r["at"] - began > LATE_US:
                         self.late.update(writes)
             elif r["p"] in opened and f not in ("restart",):
@@ -72,14 +80,20 @@ class Context:
                 self.cancels = []  # every session ended, and its locks with it
                 opened.clear()
             elif f == "wait_blocked":
-                racing.add(r["conn"])
+                racing[r["conn"]] = started.get(r["conn"], "tick")
             elif f == "await":
-                racing.discard(r["conn"])
+                racing.pop(r["conn"], None)
             elif racing and f in WRITES:
                 self.raced.add(r["i"])
+                if "backfill" in racing.values():
+                    self.raced_backfill.add(r["i"])
+            elif f == "migrate" and r["outcome"] == "ok":
+                self.migrations.append(r["at"])
             elif f == "tick" and (r["err"] or "").startswith("57014"):
                 covered = None if watermark is None else watermark + LATE_US
                 self.cancels.append((r["i"], covered, r["conn"]))  # (a terminated one took its session along)
+            if f in ("tick", "backfill") and r["conn"]:
+                started[r["conn"]] = f
             if f == "tick" and r["outcome"] == "ok":  # a gap between ticks past the retention: a pause (or a script's)
                 worked = (r["r"] or 0) > 0
                 holders = {conn for _, _, conn in self.cancels}
@@ -140,6 +154,10 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
             created=month(pl.coalesce("created_at", "at")).first(), written=month(pl.col("at")).max())
         if rows.filter(pl.col("written") > pl.col("created")).height:
             ids.append("B6")
+    if any(0 <= m - t <= 60 * MINUTE for t in hit.get_column("at").to_list() for m in ctx.migrations):
+        ids.append("B7")
+    if touched & ctx.raced_backfill:
+        ids.append("B9")
     ids += [x for x in ("B12", "B13") if x in by_kind]
     if hit.height and ctx.leaked(max(ctx.committed.get(i, at) for i, at in hit.select("i", "at").iter_rows())):
         ids.append("L1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bench.drive.runner import RunResult
+from bench.judge import baseline
 from bench.judge.checker import ATTRIBUTED
 from rollup.clock import from_us
 
@@ -120,13 +121,18 @@ def _attribution(result: RunResult) -> dict:
                                          f"--only {','.join(map(str, u['touched']))}"} for u in still[:10]]}
 
 
-def evaluate(result: RunResult) -> dict:
+def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
+    """The verdict on a run. With `accept` (a baseline of catalogue ids), its divergence is judged against those
+    ids rather than against the scenario's expectation of it: a piece no accepted id explains fails the run."""
     sc = result.scenario
     exp = sc.expectation(result.target)
     final = result.checks[-1] if result.checks else None
     zones = final.zones if final else []
     observed = sorted(set().union(*(c.signature for c in result.checks)))
-    if exp.reproduced is not None:  # a scripted reproduction: its signature, or nothing at all
+    base = baseline.judge(baseline.pieces(result), accept) if accept is not None else None
+    if base is not None:
+        checks = [baseline.check(base)]
+    elif exp.reproduced is not None:  # a scripted reproduction: its signature, or nothing at all
         signature = list(sc.repro.signature) if sc.repro else []
         if exp.reproduced:
             ok = bool(observed) and set(signature) <= set(observed)
@@ -149,12 +155,13 @@ def evaluate(result: RunResult) -> dict:
     attributed = _attribution(result)
     # A generated workload expected to diverge (chaos on a faithful target): every bad key explained. Where drift
     # is not expected, the drift check fails already, and the attribution says what it can.
-    if exp.reproduced is None and exp.hour_drift == "some" and attributed["keys"]:
+    if base is None and exp.reproduced is None and exp.hour_drift == "some" and attributed["keys"]:
         n, unexplained = attributed["keys"], attributed["unexplained_keys"]
         checks.append(_check("divergence attributed", "every bad key explained by a catalogue mechanism",
                              f"{n - unexplained} of {n} bad key(s) explained (the first {ATTRIBUTED} a check)"
                              + (f"; {unexplained} unexplained" if unexplained else ""), not unexplained))
-    checks += _failure_checks(result, exp) + _tested_checks(result) + _report_checks(result, exp)
+    checks += _failure_checks(result, exp) + _tested_checks(result)
+    checks += _report_checks(result, exp) if base is None else []  # (in a baseline, a report error is a piece)
     if not result.checks:
         checks.append(_check("checks ran", "at least one", "none", False))
     return {
@@ -177,6 +184,7 @@ def evaluate(result: RunResult) -> dict:
                   + [{"table": t, "grain_minutes": g, **final.tables[t].summary}
                      for t, g in (final.grains.items() if final else ())],
         "signature": observed,
+        **({"baseline": base} if base is not None else {}),
         "repro": {"id": sc.repro.id, "summary": sc.repro.summary, "reachable": sc.repro.reachable,
                   "signature": list(sc.repro.signature)} if sc.repro else None,
         "drift_by_check": [{"at": from_us(c.at).isoformat(), **c.hour.summary} for c in result.checks],
