@@ -141,6 +141,8 @@ def test_gate_writes_a_baseline_then_passes_fails_on_a_removed_id_and_reports_a_
     result = cli.invoke(app, [*gate, "--write-baseline", "baseline.toml"])
     assert result.exit_code == 0, result.output
     assert baseline.parse_ids(load_accept(proj / "baseline.toml")) == ("B1", "B10", "B12")
+    written = (proj / "baseline.toml").read_text()
+    assert "showed on chain," in written and str(proj) not in written  # committed: no machine's paths
     result = cli.invoke(app, gate)
     assert result.exit_code == 0, result.output
     runs = json.loads((proj / "g.json").read_text())["runs"]

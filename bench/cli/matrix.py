@@ -116,7 +116,10 @@ def show_baseline(verdicts: list[dict], accept, fixed: list[str], write_baseline
 def write_baseline_file(path: Path, shown: dict[str, list[str]], target: str) -> None:
     from datetime import UTC, datetime
 
-    lines = [f"# rollup-bench baseline: the catalogue ids the gate showed on {target}, {datetime.now(UTC):%Y-%m-%d}.",
+    here = path.resolve().parent  # the target's directories as the team's repository names them, not this machine
+    names = [os.path.relpath(d, here) if os.path.isabs(d) else d for d in target.split(",")]
+    lines = [f"# rollup-bench baseline: the catalogue ids the gate showed on {', '.join(names)}, "
+             f"{datetime.now(UTC):%Y-%m-%d}.",
              "# Point [tool.rollup-bench] baseline at this file; remove an id when its fix lands.", "accept = ["]
     lines += [f'    "{x}",  # shown by {", ".join(sorted(set(shown[x])))}' for x in sorted(shown, key=EVERY.index)]
     path.parent.mkdir(parents=True, exist_ok=True)
