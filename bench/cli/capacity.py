@@ -11,8 +11,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err
+from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err, pick
 from bench.cli.errors import fail, guarded
+from rollup.extensions import AUTO
 from rollup.migrations import Target
 from rollup.servers import BACKENDS
 
@@ -21,7 +22,7 @@ from rollup.servers import BACKENDS
 def capacity(
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="capacity spec (scenarios/capacity/*.toml)")],
     target: Annotated[Optional[list[str]], typer.Option("--target", help="a target to measure (repeatable)")] = None,
-    pg: Annotated[str, typer.Option("--pg", help="servers, comma-separated: embedded,local,dsn,docker")] = "embedded",
+    pg: Annotated[str, typer.Option("--pg", help="servers (a,b): embedded,local,dsn,docker,auto")] = "embedded",
     dsn: DsnOpt = None,
     pg_bin: PgBinOpt = None,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="the target budgets are ratios to")] = None,
@@ -46,14 +47,15 @@ def capacity(
         if quick:
             spec = spec.quick()
         for p in pgs:
-            if p not in BACKENDS:
-                raise fail(f"--pg {p!r}: expected one of {', '.join(BACKENDS)}")
+            if p not in (*BACKENDS, AUTO):
+                raise fail(f"--pg {p!r}: expected one of {', '.join(BACKENDS)}, {AUTO}")
         if baseline and baseline not in targets:
             targets.insert(0, baseline)
         if spec.budget and not baseline and len(targets) > 1:
             raise fail("the spec has a [budget]: name the --baseline target its ratios are to")
         for t in targets:
             Target.resolve(t)
+        pgs = list(dict.fromkeys(pick(p, tuple(targets), pg_bin) for p in pgs))
     names = "-".join(Path(t.rstrip("/").split(",")[-1]).name for t in targets)
     out = report_dir or Path("reports/capacity") / f"{spec.name}-{names}"
     run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)

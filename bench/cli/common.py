@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from bench.cli.errors import fail
+from rollup.extensions import AUTO
 from rollup.servers import BACKENDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -20,12 +21,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console()
 err = Console(stderr=True)
 
-PgOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend: {', '.join(BACKENDS)}")]
+PgOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend: {', '.join(BACKENDS)}, or {AUTO} (the first "
+                                                 "of embedded, local, docker with the extensions the chain creates)")]
 DsnOpt = Annotated[Optional[str], typer.Option("--dsn", help="connection URL for --pg dsn")]
 PgBinOpt = Annotated[Optional[str], typer.Option("--pg-bin", help="directory of initdb/pg_ctl for --pg local")]
 TargetOpt = Annotated[str, typer.Option("--target", help="reference, hardened, or migration directories (a,b)")]
 PgListOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend(s), comma-separated for a matrix: "
-                                                     f"{', '.join(BACKENDS)}")]
+                                                     f"{', '.join(BACKENDS)}, {AUTO}")]
 ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful or hardened (default: the "
                                                                          "target's own: hardened for hardened)")]
 JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)")]
@@ -55,14 +57,28 @@ def parse_instant(text: str | None) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def pg_list(pg: str) -> list[str]:
-    """--pg embedded,local: the servers of a matrix, each a known backend."""
+def pg_list(pg: str, targets: tuple[str, ...] = (), pg_bin: str | None = None) -> list[str]:
+    """--pg embedded,local: the servers of a matrix, each a known backend (`auto` chosen for `targets`)."""
     pgs = list(dict.fromkeys(p.strip() for p in pg.split(",") if p.strip()))
-    unknown = [p for p in pgs if p not in BACKENDS]
+    unknown = [p for p in pgs if p not in (*BACKENDS, AUTO)]
     if not pgs or unknown:
         raise fail(f"--pg {pg!r}: unknown backend {', '.join(unknown) or '(none given)'}; "
-                   f"choose from {', '.join(BACKENDS)}")
-    return pgs
+                   f"choose from {', '.join(BACKENDS)}, {AUTO}")
+    return list(dict.fromkeys(pick(p, targets, pg_bin) for p in pgs))
+
+
+def pick(pg: str, targets: tuple[str, ...], pg_bin: str | None = None) -> str:
+    """The backend `--pg` names; for `auto`, the first server that has every extension the targets' chains create,
+    said on stderr with why."""
+    if pg != AUTO:
+        return pg
+    from rollup.extensions import choose
+    from rollup.migrations import Target
+
+    ups = [m.up for t in targets for m in Target.resolve(t).migrations()]
+    backend, why = choose(ups, pg_bin)
+    err.print(f"server: auto chose {backend}: {why}", highlight=False, soft_wrap=True)
+    return backend
 
 
 def side_flag(read_side: str | None) -> str:

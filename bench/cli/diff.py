@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console
+from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console, pick
 from bench.cli.errors import fail, guarded
 from bench.cli.show import progress_bar
 from rollup.clock import from_us
@@ -41,7 +41,8 @@ def diff(
     with guarded():
         sc = load(scenario)
         ta, tb = Target.resolve(a), Target.resolve(b)
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, f"{a} vs {b}") as on_progress:
+        with start_server(pick(pg, (a, b), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
+                progress_bar(sc, f"{a} vs {b}") as on_progress:
             result = run_diff(server, sc, scenario.read_text(), ta, tb, ops_for(sc), report_dir, every, on_progress)
     table = Table("simulated time", "keys differing", "first difference", title=f"{sc.name}: {a} (a) vs {b} (b)")
     for d in result.divergences[:40]:

@@ -24,6 +24,7 @@ from bench.cli.common import (
     app,
     err,
     pg_list,
+    pick,
 )
 from bench.cli.errors import fail, guarded
 from bench.cli.matrix import run_batch
@@ -54,7 +55,7 @@ def repro(
         paths = [find_repro(n) for n in names]
         Target.resolve(target, read_side)
         verdicts = []
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server:
+        with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server:
             for path in paths:
                 verdicts.append(run_scenario(server, path, target, report_dir, read_side=read_side))
                 if not quiet:
@@ -114,8 +115,8 @@ def gate(
             err.print(f"project: {proj.path}", highlight=False)
         target = target or proj.target or "reference"
         read_side = read_side or proj.read_side
-        pgs = pg_list(pg or proj.server or "embedded")
         Target.resolve(target, read_side)
+        pgs = pg_list(pg or proj.server or "embedded", (target,), pg_bin or proj.pg_bin)
         paths = [p for s in proj.scenarios or (project.GATE,)
                  for p in (gate_scenarios() if s == project.GATE else [Path(s)])]
         unknown = sorted(set(proj.expect) - {p.stem for p in paths})

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, PgBinOpt, PgOpt, TargetOpt, app, console, err, parse_instant
+from bench.cli.common import DsnOpt, PgBinOpt, PgOpt, TargetOpt, app, console, err, parse_instant, pick
 from bench.cli.errors import guarded
 from rollup import clock
 from rollup.database import Database
@@ -32,7 +32,8 @@ def migrate(
         tgt = Target.resolve(target)
         if to:
             tgt.find(to)
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, Database(server, start) as db:
+        with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
+                Database(server, start) as db:
             for w in clock.scan(tgt.sql_files()):
                 err.print(f"[yellow]warning:[/] {w}", highlight=False)
             runner = Runner(db, tgt, hooks={} if no_hooks else None,

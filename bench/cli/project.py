@@ -7,7 +7,7 @@ the file. A bad key is named with the file and its line, as in scenarios.
     [tool.rollup-bench]
     migrations = ["db/migrations", "db/rollup-fixes"]   # or target = "hardened"
     read_side = "hardened"                               # faithful | hardened
-    server = "embedded"                                  # embedded | local | dsn (then dsn = "postgresql://…")
+    server = "auto"                                      # auto (the default) | embedded | local | docker | dsn
     scenarios = ["gate"]                                 # "gate" (the built-in set) and/or scenario files, globs
     report_dir = "reports/rollup-bench"
     jobs = 2
@@ -28,6 +28,7 @@ from pathlib import Path
 from bench.judge.baseline import parse_ids
 from bench.workload.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError
 from bench.workload.schema import Context, Locator, Table
+from rollup.extensions import AUTO
 from rollup.migrations import NAMED_TARGETS, READ_SIDE_NAMES
 from rollup.servers import BACKENDS
 
@@ -42,7 +43,7 @@ class Project:
     path: Path | None = None  # the file it came from; None: no configuration
     target: str | None = None  # a named target, or directories joined by commas (absolute)
     read_side: str | None = None
-    server: str | None = None
+    server: str | None = None  # a file that names none: auto; no file: None (the command line's embedded)
     dsn: str | None = None
     pg_bin: str | None = None
     scenarios: tuple[str, ...] = ()  # "gate" and/or absolute paths of scenario files; empty: the gate set
@@ -108,9 +109,10 @@ def _project(t: Table, path: Path) -> Project:
     read_side = t.get("read_side", "", str) or None
     if read_side and read_side not in READ_SIDE_NAMES:
         t.fail("read_side", f"{read_side!r} is not one of {', '.join(READ_SIDE_NAMES)}")
-    server = t.get("server", "", str) or None
-    if server and server not in BACKENDS:
-        t.fail("server", f"{server!r} is not one of {', '.join(BACKENDS)}")
+    # auto: the first of embedded, local, docker with every extension the chain creates (rollup/extensions.py)
+    server = t.get("server", "", str) or AUTO
+    if server not in (*BACKENDS, AUTO):
+        t.fail("server", f"{server!r} is not one of {', '.join(BACKENDS)}, {AUTO}")
     dsn = t.get("dsn", "", str) or None
     if server == "dsn" and not dsn:
         t.fail("dsn", "server = 'dsn' needs dsn = 'postgresql://…'")

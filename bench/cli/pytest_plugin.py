@@ -1,8 +1,8 @@
 """The bench from a team's own pytest suite (installed with the package: a `pytest11` entry point).
 
 Fixtures, all named `rollup_*`:
-- `rollup_server` (session): a PostgreSQL server — `--rollup-pg embedded|local|dsn` (default embedded, or the
-  project's `server`), `--rollup-dsn URL`;
+- `rollup_server` (session): a PostgreSQL server — `--rollup-pg embedded|local|dsn|auto` (default embedded, or
+  the project's `server`; auto chooses for the project's target), `--rollup-dsn URL`;
 - `rollup_target`: the target of a test — `@pytest.mark.rollup_target("db/migrations,db/fixes", read_side=…)`,
   else the project's ([tool.rollup-bench]), else `reference`;
 - `rollup_db_factory`: `rollup_db_factory(target=None, at=None)` gives a fresh database migrated to a target at a
@@ -26,7 +26,7 @@ DEFAULT_AT = datetime(2026, 3, 2, tzinfo=UTC)
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("rollup-bench")
-    group.addoption("--rollup-pg", default=None, help="server for rollup_* fixtures: embedded, local or dsn")
+    group.addoption("--rollup-pg", default=None, help="server for rollup_* fixtures: embedded, local, dsn or auto")
     group.addoption("--rollup-dsn", default=None, help="connection URL with --rollup-pg dsn")
 
 
@@ -44,9 +44,14 @@ def _rollup_project(pytestconfig):
 
 @pytest.fixture(scope="session")
 def rollup_server(pytestconfig, _rollup_project):
+    from rollup.extensions import AUTO, choose
+    from rollup.migrations import Target
     from rollup.servers import start_server
 
     backend = pytestconfig.getoption("--rollup-pg") or _rollup_project.server or "embedded"
+    if backend == AUTO:  # chosen for the project's target: one server serves the session
+        chain = Target.resolve(_rollup_project.target or "reference")
+        backend, _ = choose([m.up for m in chain.migrations()], _rollup_project.pg_bin)
     dsn = pytestconfig.getoption("--rollup-dsn") or _rollup_project.dsn
     with start_server(backend, dsn=dsn, pg_bin=_rollup_project.pg_bin) as server:
         yield server

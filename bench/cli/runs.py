@@ -25,6 +25,7 @@ from bench.cli.common import (
     app,
     console,
     pg_list,
+    pick,
     side_flag,
 )
 from bench.cli.errors import fail, guarded
@@ -56,12 +57,12 @@ def run_cmd(
     from bench.cli.execute import run_scenario
     from bench.workload.scenario import load
 
-    pgs = pg_list(pg)
     if seed is not None and seeds is not None:
         raise fail("--seed and --seeds: give one or the other")
     with guarded():
         sc = load(scenario)
         Target.resolve(target, read_side)
+        pgs = pg_list(pg, (target,), pg_bin)
         if seeds is not None or len(pgs) > 1:
             try:
                 sweep = parse_seeds(seeds) if seeds is not None else [seed if seed is not None else sc.seed]
@@ -116,7 +117,8 @@ def replay(
         raise fail(f"{history}: cannot replay: {' '.join(str(exc).split())[:200]}")
     with guarded():
         Target.resolve(target, read_side)
-        with start_server(pg, dsn=dsn, pg_bin=pg_bin) as server, progress_bar(sc, target) as on_progress:
+        with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
+                progress_bar(sc, target) as on_progress:
             v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(keep),
                              replaying=True, on_progress=on_progress, json_file=json_file, read_side=read_side)
     show_verdict(v)
