@@ -89,7 +89,8 @@ class Lines:
         self.path, self.lines = path, text.splitlines()
 
     def fail(self, key: str, message: str, find: str | None = None):
-        pattern = re.compile(rf"""^\s*(\[+\s*)?["']?{re.escape(find or key.split('.')[-1])}\b""")
+        name = re.escape(find or key.split(".")[-1])  # its `name =` line, or a [table.name] header
+        pattern = re.compile(rf"""^\s*(["']?{name}["']?\s*=|\[+\s*([^\]]*\.)?["']?{name}["']?\s*\])""")
         line = next((n for n, text in enumerate(self.lines, 1) if pattern.match(text)), None)
         raise DeclarationError(f"{self.path}{f':{line}' if line else ''}: {key}: {message}")
 

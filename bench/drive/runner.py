@@ -125,7 +125,7 @@ class Run:
         self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
         self.rollups = target.rollups()  # read once: every check snapshots the same tables
-        self.declared_checked = False  # what rollups.toml declares, held to the schema at the first check
+        self.declared_checked = False  # what rollups.toml declares, held to the schema (check_declared)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
 
@@ -284,6 +284,8 @@ class Run:
     # ------------------------------------------------------------------ the stream
 
     def execute(self, ops: Iterable[Op]) -> None:
+        if not (self.sc.repro and self.sc.repro.migrate_to):  # migrated all the way: the schema is what it will be
+            self.check_declared()
         for op in ops:
             self.ticks_until(op.at)
             self.ops[op.name] += 1
@@ -304,6 +306,18 @@ class Run:
             self.on_progress(op.at, self)
         self.client.flush()
 
+    def check_declared(self) -> None:
+        """Once: what rollups.toml declares (measures, optional raw columns) is there in the schema — before the
+        stream when the target is migrated all the way, else at the first check."""
+        if self.declared_checked:
+            return
+        self.declared_checked = True
+        with self.db.connect() as conn:
+            problems = reads.check_declared(conn, self.rollups, self.columns)
+        if problems:
+            raise TargetError(f"target {self.target.name!r}: its {ROLLUPS_FILE} declares what its schema lacks: "
+                              + "; ".join(problems))
+
     def check(self, op: Op) -> None:
         """Read the database's side (bench/drive/snapshots.py), keep it beside the history, and judge it against the
         history as it stands — the same judgement `rollup-bench check` makes offline."""
@@ -313,13 +327,8 @@ class Run:
         seen = as_seen(History.load(self.history_path).ops, op.index)
         scopes = {"workspace_id": seen.filter(pl.col("f") == "workspace").get_column("id").to_list(),
                   "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
+        self.check_declared()
         with self.db.connect() as conn:
-            if not self.declared_checked:
-                self.declared_checked = True
-                problems = reads.check_declared(conn, self.rollups, self.columns)
-                if problems:
-                    raise TargetError(f"target {self.target.name!r}: its {ROLLUPS_FILE} declares what its schema"
-                                      f" lacks: {'; '.join(problems)}")
             snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
                                      self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost,
                                      self.rollups, self.columns)

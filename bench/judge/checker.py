@@ -36,8 +36,8 @@ class HourDiff:
     values: list[str] = field(default_factory=lambda: list(VALUES))  # the measures judged
 
     def deltas(self, key: dict) -> dict:
-        """A bad key's nonzero deltas, by measure."""
-        return {c: key[f"{c}_delta"] for c in self.values if key[f"{c}_delta"]}
+        """A bad key's nonzero deltas, by measure (a decimal one as its exact text, so the verdict stays JSON)."""
+        return {c: d if isinstance(d, int) else str(d) for c in self.values if (d := key[f"{c}_delta"])}
 
     def count(self, status: str) -> int:
         return self.rows.filter(pl.col("status") == status).height
