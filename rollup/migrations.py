@@ -16,6 +16,7 @@ from psycopg import sql
 
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
+from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
@@ -45,12 +46,14 @@ ROLLUPS_FILE = "rollups.toml"  # beside a target's migrations: the further rollu
 
 @dataclass(frozen=True)
 class Rollup:
-    """A rollup table and its grain: each row sums the raw usage of one key in one bucket of `grain_minutes`
-    starting at `bucket` (UTC), with the hourly table's key and value columns otherwise."""
+    """A rollup table and its grain: each row measures the raw usage of one key in one bucket of `grain_minutes`
+    starting at `bucket` (UTC), with the hourly table's key columns otherwise, and a column per measure
+    (rollup/measures.py)."""
 
     table: str
     bucket: str
     grain_minutes: int
+    measures: tuple[Measure, ...] = DEFAULT_MEASURES
 
 
 HOURLY = Rollup("task_usage_hourly", "bucket_hour", 60)
@@ -88,24 +91,55 @@ class Target:
     def rollups(self) -> list[Rollup]:
         """The hourly table, and the further rollup tables the target's directories declare in rollups.toml:
         [[rollup]] with table, bucket (its bucket-start column) and grain ("15m", "1h", …, dividing an hour or a
-        multiple of one)."""
+        multiple of one), and optionally [rollup.measures] beyond the defaults (rollup/measures.py). The hourly
+        table may be declared again to add measures (its bucket and grain, if given, must be its own)."""
+        return self._declared()[0]
+
+    def usage_columns(self) -> tuple[Column, ...]:
+        """The optional raw columns of task_usage the target declares ([usage_columns.NAME] in rollups.toml)."""
+        return tuple(self._declared()[1].values())
+
+    def _declared(self) -> tuple[list[Rollup], dict[str, Column]]:
         import tomllib
 
-        found = {HOURLY.table: HOURLY}
-        for d in self.dirs:
-            path = d / ROLLUPS_FILE
-            if not path.is_file():
-                continue
+        files = [(d / ROLLUPS_FILE) for d in self.dirs if (d / ROLLUPS_FILE).is_file()]
+        parsed = []
+        for path in files:
+            text = path.read_text()
             try:
-                entries = tomllib.loads(path.read_text()).get("rollup", [])
-                for e in entries:
-                    minutes = _minutes(e["grain"])
-                    if not str(e["table"]).isidentifier() or not str(e["bucket"]).isidentifier():
-                        raise ValueError("table and bucket must be plain SQL names")
-                    found[e["table"]] = Rollup(e["table"], e["bucket"], minutes)
-            except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise TargetError(f"{path}: each [[rollup]] needs table, bucket and grain like '15m' ({exc})") from None
-        return list(found.values())
+                parsed.append((path, text, tomllib.loads(text)))
+            except tomllib.TOMLDecodeError as exc:
+                raise TargetError(f"{path}: not valid TOML ({exc})") from None
+        try:
+            columns: dict[str, Column] = {}
+            for path, text, data in parsed:
+                columns |= parse_columns(path, text, data)
+            found = {HOURLY.table: HOURLY}
+            for path, text, data in parsed:
+                for n, e in enumerate(data.get("rollup", []), 1):
+                    r = self._rollup(path, text, e, n, columns)
+                    found[r.table] = r
+        except DeclarationError as exc:
+            raise TargetError(str(exc)) from None
+        return list(found.values()), columns
+
+    @staticmethod
+    def _rollup(path: Path, text: str, e: dict, n: int, columns: dict[str, Column]) -> Rollup:
+        hourly = isinstance(e, dict) and e.get("table") == HOURLY.table
+        defaults = {"bucket": HOURLY.bucket, "grain": "1h"} if hourly else {}
+        try:
+            e = {**defaults, **e}
+            minutes = _minutes(e["grain"])
+            if not str(e["table"]).isidentifier() or not str(e["bucket"]).isidentifier():
+                raise ValueError("table and bucket must be plain SQL names")
+            if hourly and (e["bucket"], minutes) != (HOURLY.bucket, HOURLY.grain_minutes):
+                raise ValueError(f"{HOURLY.table} is bucketed by {HOURLY.bucket} at 1h")
+            if set(e) - {"table", "bucket", "grain", "measures"}:
+                raise ValueError(f"unknown keys {', '.join(sorted(set(e) - {'table', 'bucket', 'grain', 'measures'}))}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TargetError(f"{path}: each [[rollup]] needs table, bucket and grain like '15m' ({exc})") from None
+        measures = parse_measures(Lines(path, text), f"rollup[{n}].measures", e.get("measures", {}), columns)
+        return Rollup(e["table"], e["bucket"], minutes, measures)
 
     def _files(self, suffix: str) -> dict[str, Path]:
         merged: dict[str, Path] = {}

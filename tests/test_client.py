@@ -20,8 +20,12 @@ from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import loads
 from rollup.database import Database
+from rollup.migrations import MIGRATIONS_ROOT, Target
 
-from .conftest import START
+from .conftest import START, migrated_template
+
+# A chain whose usage rows carry a cost the client writes (tests/targets/cost_measures, rollups.toml).
+COSTED = f"{MIGRATIONS_ROOT / 'reference'},{MIGRATIONS_ROOT.parent / 'tests' / 'targets' / 'cost_measures'}"
 
 STREAM = """
 [scenario]
@@ -70,25 +74,28 @@ def small_chunks(monkeypatch):
             _spy(monkeypatch, Loader, "_commit_small"))
 
 
-def apply(server, template, ops: list[Op], path, bulk: bool) -> tuple[dict[int, str], list, list]:
-    """Apply `ops` to a fresh copy of `template`: each operation's outcome, then the usage and task rows."""
+def apply(server, template, ops: list[Op], path, bulk: bool, columns=()) -> tuple[dict[int, str], list, list]:
+    """Apply `ops` to a fresh copy of `template`: each operation's outcome, then the usage and task rows (with the
+    optional raw `columns` the client writes)."""
     with Database(server, START, template=template) as db:
-        client = Client(db, 2, HistoryWriter(path, {"scenario": "client"}), bulk=bulk)
+        header = {"scenario": "client", **({"columns": {c.name: c.header() for c in columns}} if columns else {})}
+        client = Client(db, 2, HistoryWriter(path, header), bulk=bulk, columns=columns)
         for op in [dataclasses.replace(op) for op in ops]:
             client.submit(op)
         client.close()
         client.history.close()
         with db.connect() as c:
-            usage = c.execute(f"SELECT {', '.join(USAGE_COLUMNS)} FROM task_usage ORDER BY 1, 2, 3").fetchall()
+            names = [*USAGE_COLUMNS, *(col.name for col in columns)]
+            usage = c.execute(f"SELECT {', '.join(names)} FROM task_usage ORDER BY 1, 2, 3").fetchall()
             tasks = c.execute("SELECT id, agent_id, runtime_id, issue_id, status FROM agent_task_queue"
                               " ORDER BY id").fetchall()
     frame = History.load(path).ops
     return dict(zip(frame["i"], frame["outcome"])), usage, tasks
 
 
-def assert_same_as_one_at_a_time(server, template, ops, tmp_path) -> dict[int, str]:
-    bulk = apply(server, template, ops, tmp_path / "bulk.jsonl", bulk=True)
-    single = apply(server, template, ops, tmp_path / "single.jsonl", bulk=False)
+def assert_same_as_one_at_a_time(server, template, ops, tmp_path, columns=()) -> dict[int, str]:
+    bulk = apply(server, template, ops, tmp_path / "bulk.jsonl", bulk=True, columns=columns)
+    single = apply(server, template, ops, tmp_path / "single.jsonl", bulk=False, columns=columns)
     assert bulk[0] == single[0], "outcomes differ"
     assert bulk[1] == single[1], "usage rows differ"
     assert bulk[2] == single[2], "task rows differ"
@@ -134,3 +141,22 @@ def test_a_duplicate_task_mid_batch(server, reference_template, stream, small_ch
     assert [i for i, o in outcomes.items() if o != "ok"] == [bad]
     (tasks_done, usage_done), = small_chunks[1]
     assert tasks_done > 0 and usage_done > 0
+
+
+@pytest.fixture(scope="module")
+def costed_template(server):
+    db = migrated_template(server, COSTED)
+    yield db.name
+    db.drop()
+
+
+def test_bulk_path_writes_a_declared_column_like_one_at_a_time(server, costed_template, small_chunks, tmp_path):
+    """The chain without the column is the test above (its statements the module's own: tests/test_measures.py)."""
+    columns = Target.resolve(COSTED).usage_columns()
+    ops = [op for op in generate(loads(STREAM), columns) if op.name in SINGLE]
+    bulk = apply(server, costed_template, ops, tmp_path / "bulk.jsonl", bulk=True, columns=columns)
+    single = apply(server, costed_template, ops, tmp_path / "single.jsonl", bulk=False, columns=columns)
+    assert bulk == single and set(bulk[0].values()) == {"ok"}
+    assert len(small_chunks[0]) >= 5 and len(small_chunks[2]) >= 5, "streamed chunks and small batches both"
+    costs = [row[-1] for row in bulk[1]]
+    assert 0 < costs.count(None) < len(costs), "some rows costed, some not"

@@ -34,9 +34,9 @@ def reachable(server) -> bool:
         return False
 
 
-def ops_for(sc: Scenario) -> list[Op]:
-    """A scripted scenario's steps, or the generator's stream."""
-    return scripted_ops(sc) if sc.steps else generate(sc)
+def ops_for(sc: Scenario, columns: tuple = ()) -> list[Op]:
+    """A scripted scenario's steps, or the generator's stream (with the target's optional raw usage columns)."""
+    return scripted_ops(sc) if sc.steps else generate(sc, columns)
 
 
 def find_repro(name: str) -> Path:
@@ -63,7 +63,8 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
     stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
     history_path = report_dir / f"{stem}.history.jsonl"
     try:
-        result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc), replaying,
+        result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc, tgt.usage_columns()),
+                     replaying,
                      on_progress, templates, judge=checker.for_run(sc, tgt.read_side))
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):

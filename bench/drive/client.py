@@ -5,7 +5,8 @@ session's connection (`bulk=False` applies exactly that). Runs of task inserts a
 operations go in bulk instead, through the loader (bench/drive/loader.py), and leave the same rows: a usage row keeps
 its first report's created_at, and its last report's counters and start time (updated_at). If a bulk batch
 fails, what it did not commit is applied again one operation at a time, so every operation still gets its own
-outcome. tests/test_client.py holds the bulk path to the definition.
+outcome. tests/test_client.py holds the bulk path to the definition. A target's optional raw usage columns
+(rollup.measures.Column) are written, both ways, only for a target that declares them (NULL when a report has none).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import psycopg
 
 from bench.drive.history import HistoryWriter
 from bench.drive.loader import Loader
+from bench.workload.app import upsert_usage_sql
 from bench.workload.kinds import KINDS
 from bench.workload.ops import BULK, Op
 from rollup.clock import from_us, start_at
 from rollup.database import Database
+from rollup.measures import Column
 
 SINGLE: dict[str, str] = {name: k.sql for name, k in KINDS.items() if k.sql}  # each operation's statement
 TIMES = ("created_at", "new_created_at")
@@ -34,7 +37,8 @@ class Batch:
     `where` tells, per operation, where its effect went: the loader chunk of a task, the key of a held row, None
     for an upsert."""
 
-    def __init__(self):
+    def __init__(self, extra: tuple[str, ...] = ()):
+        self.extra = extra  # the optional raw columns' names: their values follow the row's times
         self.ops: list[Op] = []
         self.where: list[int | tuple | None] = []
         self.held: dict[tuple, tuple] = {}  # new rows not yet streamed
@@ -63,6 +67,8 @@ class Batch:
         # Times stay in µs until the row is sent. Rows are tuples, not lists: the garbage collector stops
         # tracking them, and a batch holds many.
         pending[key] = (*key, v["input"], v["output"], v["cache_read"], v["cache_write"], created, op.at)
+        if self.extra:
+            pending[key] += tuple(v.get(c) for c in self.extra)
 
     def due(self, before: int | None) -> list[tuple]:
         """The held rows first reported before `before` (all of them if None), in that order: their keys."""
@@ -81,16 +87,18 @@ class Batch:
 
 
 def sendable(row: tuple) -> tuple:
-    """A batch row as the loader takes it: its times as timestamps."""
-    return (*row[:7], from_us(row[7]), from_us(row[8]))
+    """A batch row as the loader takes it: its times as timestamps (any optional columns after them)."""
+    return (*row[:7], from_us(row[7]), from_us(row[8]), *row[9:])
 
 
 def usage_key(v: dict) -> tuple:
     return v["task_id"], v["provider"].lower(), v["model"]
 
 
-def params(op: Op) -> dict:
+def params(op: Op, extra: tuple[str, ...] = ()) -> dict:
     p = dict(op.value)
+    if extra and op.name == "usage":
+        p.update({c: p.get(c) for c in extra})
     for k in TIMES:
         if p.get(k) is not None:
             p[k] = from_us(p[k])
@@ -104,14 +112,17 @@ def describe(exc: psycopg.Error) -> str:
 
 class Client:
     def __init__(self, db: Database, sessions: int, history: HistoryWriter,
-                 held: dict[int, psycopg.Connection] | None = None, bulk: bool = True):
+                 held: dict[int, psycopg.Connection] | None = None, bulk: bool = True,
+                 columns: tuple[Column, ...] = ()):
         self.db = db
+        self.columns, self.extra = columns, tuple(c.name for c in columns)
+        self.single = {**SINGLE, "usage": upsert_usage_sql(columns)} if columns else SINGLE
         self.history = history
         self.bulk = bulk  # False: every operation its own transaction, the definition the bulk path must meet
         self.held = {} if held is None else held  # sessions whose transaction stays open (the nemesis's)
         self.conns = [db.connect(role=f"session-{i}") for i in range(max(1, sessions))]
-        self.loader = Loader(db)
-        self.pending = Batch()
+        self.loader = Loader(db, columns)
+        self.pending = Batch(self.extra)
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
         self.uncommitted: dict[int, list[tuple[Op, int | None]]] = {}  # held sessions' writes, until their end
         self.applied = 0
@@ -130,7 +141,7 @@ class Client:
         for c in self.conns:
             c.close()
         self.conns = [self.db.connect(role=f"session-{i}") for i in range(len(self.conns))]
-        self.loader = Loader(self.db)
+        self.loader = Loader(self.db, self.columns)
 
     def submit(self, op: Op) -> None:
         self.history.invoke(op)
@@ -158,7 +169,7 @@ class Client:
         operation at a time, so each operation still gets its own outcome."""
         if not self.pending.ops:
             return
-        batch, self.pending = self.pending, Batch()
+        batch, self.pending = self.pending, Batch(self.extra)
         loader = self.loader
         last = [batch.release(key, loader.chunk) for key in batch.due(None)]
         try:
@@ -197,7 +208,7 @@ class Client:
             with conn.transaction():  # inside a held transaction: a savepoint, its start time already set
                 if held is None:
                     start_at(conn, from_us(op.at))
-                rowcount = conn.execute(SINGLE[op.name], params(op)).rowcount
+                rowcount = conn.execute(self.single[op.name], params(op, self.extra)).rowcount
         except psycopg.Error as exc:
             # Waiting out lock_timeout on a lock another held transaction of the nemesis holds: the scenario's doing
             # (production would wait for its commit; a single-threaded run cannot commit while it waits).

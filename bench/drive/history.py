@@ -18,6 +18,7 @@ import orjson
 import polars as pl
 
 from bench.workload.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
+from rollup.measures import Column
 
 FORMAT = 1
 BLOCK = 1 << 16  # bytes gathered before they are hashed and written
@@ -56,6 +57,7 @@ class HistoryWriter:
         self._hash = hashlib.sha256()
         self._buf = bytearray()
         self._next = 0
+        self.fields = fields_with(columns_of(header))  # per kind, the fields its invokes record
         self.failures: dict[str, dict] = {}  # per operation kind: how many failed, and the first of them
         self._write({"t": "header", "format": FORMAT, **header})
 
@@ -77,7 +79,7 @@ class HistoryWriter:
         # One per operation, on the client's hot path: `_line` and `_append`, inlined.
         op.index = i = self._next
         self._next = i + 1
-        value, fields = op.value, CATALOG[op.name]
+        value, fields = op.value, self.fields[op.name]
         if len(value) != len(fields):
             value = {k: value.get(k) for k in fields}
         data = orjson.dumps({"t": "invoke", "i": i, "f": op.name, "at": op.at, "p": op.session, "v": value},
@@ -136,11 +138,29 @@ def _value_dtype(name: str) -> pl.DataType:
     return pl.String
 
 
-SCHEMA = pl.Schema({
-    "t": pl.String, "i": pl.Int64, "f": pl.String, "at": pl.Int64, "p": pl.Int64,
-    "v": pl.Struct({name: _value_dtype(name) for name in FIELDS}), "r": pl.Int64, "err": pl.String,
-    "cause": pl.String,
-})
+def schema(columns: tuple[Column, ...] = ()) -> pl.Schema:
+    """The events' schema, with a target's optional raw usage columns among the values (numerics as text)."""
+    extra = {c.name: pl.Int64 if c.type == "bigint" else pl.String for c in columns}
+    return pl.Schema({
+        "t": pl.String, "i": pl.Int64, "f": pl.String, "at": pl.Int64, "p": pl.Int64,
+        "v": pl.Struct({**{name: _value_dtype(name) for name in FIELDS}, **extra}), "r": pl.Int64, "err": pl.String,
+        "cause": pl.String,
+    })
+
+
+SCHEMA = schema()
+
+
+def columns_of(header: dict) -> tuple[Column, ...]:
+    """The optional raw usage columns a history's header names."""
+    return tuple(Column.from_header(name, e) for name, e in header.get("columns", {}).items())
+
+
+def fields_with(columns: tuple[Column, ...]) -> dict[str, tuple[str, ...]]:
+    """Each kind's fields, usage reports' with the optional columns after their own."""
+    if not columns:
+        return CATALOG
+    return {**CATALOG, "usage": (*CATALOG["usage"], *(c.name for c in columns))}
 
 
 @dataclass
@@ -156,8 +176,14 @@ class History:
         header = json.loads(first)
         if header.get("t") != "header" or header.get("format") != FORMAT:
             raise ValueError(f"{path}: not a rollup-bench history (format {FORMAT})")
-        events = pl.read_ndjson(io.BytesIO(rest), schema=SCHEMA) if rest.strip() else pl.DataFrame(schema=SCHEMA)
+        events_schema = schema(columns_of(header))
+        events = (pl.read_ndjson(io.BytesIO(rest), schema=events_schema) if rest.strip()
+                  else pl.DataFrame(schema=events_schema))
         return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest())
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return columns_of(self.header)
 
     def replay(self, only: set[int] | None = None) -> Iterator[Op]:
         """The invoked operations, in order, as the client would apply them again — up to the last one that
@@ -168,8 +194,9 @@ class History:
         ops = self.ops.filter(pl.col("i") <= last)
         if only is not None:
             ops = ops.filter(~pl.col("f").is_in(list(WRITES)) | pl.col("i").is_in(list(only)))
+        fields = fields_with(self.columns)
         for row in ops.iter_rows(named=True):
-            value = {k: row[k] for k in CATALOG[row["f"]]}
+            value = {k: row[k] for k in fields[row["f"]]}
             yield Op(row["f"], row["at"], row["p"], value)
 
 
@@ -228,15 +255,17 @@ def _starts(ops: pl.DataFrame) -> pl.DataFrame:
 
 
 def frame_from_ops(ops: list[Op], outcomes: dict[int, str] | None = None,
-                   results: dict[int, int] | None = None) -> pl.DataFrame:
+                   results: dict[int, int] | None = None, columns: tuple[Column, ...] = ()) -> pl.DataFrame:
     """An in-memory history, same columns as `History.ops`: every operation ok unless `outcomes` says not."""
     buf = io.BytesIO()
+    fields, events_schema = fields_with(columns), schema(columns)
     for op in ops:
-        value = {k: op.value.get(k) for k in CATALOG[op.name]}
+        value = {k: op.value.get(k) for k in fields[op.name]}
         buf.write(_line({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": value}))
         done = {"t": (outcomes or {}).get(op.index, "ok"), "i": op.index}
         if results and op.index in results:
             done["r"] = results[op.index]
         buf.write(_line(done))
     buf.seek(0)
-    return _ops_frame(pl.read_ndjson(buf, schema=SCHEMA) if buf.getbuffer().nbytes else pl.DataFrame(schema=SCHEMA))
+    return _ops_frame(pl.read_ndjson(buf, schema=events_schema) if buf.getbuffer().nbytes
+                      else pl.DataFrame(schema=events_schema))

@@ -14,6 +14,9 @@ its task. psycopg releases the GIL while it waits on the server, so the checks r
 
 Chunks commit one by one, so a failure can leave the first ones committed: `tasks_done` and `usage_done` say
 how many, and the client applies the rest of the batch one operation at a time.
+
+A target's optional raw usage columns (rollup.measures.Column) follow a usage row's own, in every statement, and
+only for a target that declares them: for any other the statements are the module's constants.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import psycopg
 
 from rollup.clock import from_us, start_at
 from rollup.database import Database
+from rollup.measures import Column
 
 CHECKPOINT = 16384  # rows per chunk
 SMALL = 1024  # rows a batch keeps in memory before it starts streaming
@@ -95,9 +99,10 @@ class Stream:
 
 
 class Chunk:
-    def __init__(self, conns: tuple[psycopg.Connection, psycopg.Connection], at: int):
+    def __init__(self, conns: tuple[psycopg.Connection, psycopg.Connection], at: int,
+                 usage_columns: tuple[str, ...] = USAGE_COLUMNS):
         self.tasks = Stream(conns[0], "agent_task_queue", TASK_COLUMNS, at)
-        self.usage = Stream(conns[1], "task_usage", USAGE_COLUMNS, at)
+        self.usage = Stream(conns[1], "task_usage", usage_columns, at)
         self.rows = 0
 
     def abort(self, exc: BaseException) -> None:
@@ -109,8 +114,9 @@ class Loader:
     """One batch at a time: `start`, then `task` and `usage_row` as rows come, then `commit` (or `abort`).
     `chunk` numbers the chunk rows go to now. After a failure `error` is set and rows are dropped."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, columns: tuple[Column, ...] = ()):
         self.db = db
+        self.usage_columns, self.insert_usage, self.upsert = usage_statements(columns)
         self._pairs: list[tuple[psycopg.Connection, psycopg.Connection]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._job: Future | None = None  # the commit of the previous chunk
@@ -156,7 +162,7 @@ class Loader:
 
     def _chunk(self) -> Chunk:
         if self._current is None:
-            self._current = Chunk(self._pair(self.chunk), self.at)
+            self._current = Chunk(self._pair(self.chunk), self.at, self.usage_columns)
         return self._current
 
     def _count(self) -> None:
@@ -210,7 +216,7 @@ class Loader:
         side.copy_rows(chunk.usage.sql, rows)
         if upserts:
             side.begin()
-            _insert(side.conn, UPSERT, upserts)  # the application's overwrite
+            _insert(side.conn, self.upsert, upserts)  # the application's overwrite
         side.commit()
         self.tasks_done = self.usage_done = n + 1
         self._current = None
@@ -220,7 +226,7 @@ class Loader:
         conn = self._pair(0)[0]
         with conn.pipeline(), conn.transaction():
             start_at(conn, from_us(self.at))
-            for sql, rows in ((INSERT_TASKS, tasks), (INSERT_USAGE, usage), (UPSERT, upserts)):
+            for sql, rows in ((INSERT_TASKS, tasks), (self.insert_usage, usage), (self.upsert, upserts)):
                 if rows:
                     _insert(conn, sql, rows)
         self.tasks_done = self.usage_done = 1
@@ -252,11 +258,18 @@ def _insert(conn: psycopg.Connection, sql: str, rows: list) -> None:
 
 
 INSERT_TASKS = _from_json("agent_task_queue", TASK_COLUMNS, ("uuid", "uuid", "uuid", "uuid", "text"))
-INSERT_USAGE = _from_json("task_usage", USAGE_COLUMNS, ("uuid", "text", "text", "bigint", "bigint", "bigint",
-                                                       "bigint", "timestamptz", "timestamptz"))
-UPSERT = (
-    f"{INSERT_USAGE}"
-    " ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
-    " output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,"
-    " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = EXCLUDED.updated_at"
-)
+USAGE_TYPES = ("uuid", "text", "text", "bigint", "bigint", "bigint", "bigint", "timestamptz", "timestamptz")
+INSERT_USAGE = _from_json("task_usage", USAGE_COLUMNS, USAGE_TYPES)
+_UPSERT_SET = (" ON CONFLICT (task_id, provider, model) DO UPDATE SET input_tokens = EXCLUDED.input_tokens,"
+               " output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,"
+               " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = EXCLUDED.updated_at")
+UPSERT = f"{INSERT_USAGE}{_UPSERT_SET}"
+
+
+def usage_statements(columns: tuple[Column, ...]) -> tuple[tuple[str, ...], str, str]:
+    """The usage rows' COPY columns, insert and upsert (the application's overwrite, of the optional columns too)."""
+    if not columns:
+        return USAGE_COLUMNS, INSERT_USAGE, UPSERT
+    names = (*USAGE_COLUMNS, *(c.name for c in columns))
+    insert = _from_json("task_usage", names, (*USAGE_TYPES, *(c.sql_type for c in columns)))
+    return names, insert, insert + _UPSERT_SET + "".join(f", {c.name} = EXCLUDED.{c.name}" for c in columns)

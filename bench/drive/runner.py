@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import psycopg
 
-from bench.drive import snapshots
+from bench.drive import reads, snapshots
 from bench.drive.client import Client, describe
 from bench.drive.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
 from bench.drive.nemesis import Nemesis
@@ -30,7 +30,7 @@ from bench.workload.scenario import Scenario
 from rollup import backfill
 from rollup.clock import from_us, to_us
 from rollup.database import Database
-from rollup.migrations import Runner, Target, Templates
+from rollup.migrations import ROLLUPS_FILE, Runner, Target, TargetError, Templates
 from rollup.pipeline import Pipeline
 from rollup.scheduler import Scheduler
 
@@ -98,6 +98,9 @@ class Run:
         self.scripted = bool(sc.steps) if scripted is None else scripted  # ticks only where told
         self.history_path = Path(history_path)
         header = {"scenario": sc.name, "digest": sc.digest(), "seed": sc.seed, "toml": scenario_text}
+        self.columns = target.usage_columns()  # optional raw usage columns: recorded, written and judged
+        if self.columns:  # (only then: a history without them is as it always was)
+            header["columns"] = {c.name: c.header() for c in self.columns}
         zones = sc.session_zones()  # drawn by seed: a replay draws the same; the header says them for a reader
         if zones:
             db.set_zones(zones)
@@ -106,7 +109,7 @@ class Run:
             db.app_settings["lock_timeout"] = f"{sc.faults.lock_timeout // timedelta(milliseconds=1)}ms"
         self.history = HistoryWriter(self.history_path, header)
         self.nemesis = Nemesis(db)
-        self.client = Client(db, sc.pipeline.sessions, self.history, self.nemesis.held)
+        self.client = Client(db, sc.pipeline.sessions, self.history, self.nemesis.held, columns=self.columns)
         self.pipelines: dict[str, Pipeline] = {}
         self.scheduler = None
         if sc.pipeline.scheduler and not replaying and not self.scripted:
@@ -122,6 +125,7 @@ class Run:
         self.snapshots: list[snapshots.Snapshot] = []
         self.zones = sc.view_zones()
         self.rollups = target.rollups()  # read once: every check snapshots the same tables
+        self.declared_checked = False  # what rollups.toml declares, held to the schema (check_declared)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
 
@@ -280,6 +284,8 @@ class Run:
     # ------------------------------------------------------------------ the stream
 
     def execute(self, ops: Iterable[Op]) -> None:
+        if not (self.sc.repro and self.sc.repro.migrate_to):  # migrated all the way: the schema is what it will be
+            self.check_declared()
         for op in ops:
             self.ticks_until(op.at)
             self.ops[op.name] += 1
@@ -300,6 +306,18 @@ class Run:
             self.on_progress(op.at, self)
         self.client.flush()
 
+    def check_declared(self) -> None:
+        """Once: what rollups.toml declares (measures, optional raw columns) is there in the schema — before the
+        stream when the target is migrated all the way, else at the first check."""
+        if self.declared_checked:
+            return
+        self.declared_checked = True
+        with self.db.connect() as conn:
+            problems = reads.check_declared(conn, self.rollups, self.columns)
+        if problems:
+            raise TargetError(f"target {self.target.name!r}: its {ROLLUPS_FILE} declares what its schema lacks: "
+                              + "; ".join(problems))
+
     def check(self, op: Op) -> None:
         """Read the database's side (bench/drive/snapshots.py), keep it beside the history, and judge it against the
         history as it stands — the same judgement `rollup-bench check` makes offline."""
@@ -309,10 +327,11 @@ class Run:
         seen = as_seen(History.load(self.history_path).ops, op.index)
         scopes = {"workspace_id": seen.filter(pl.col("f") == "workspace").get_column("id").to_list(),
                   "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
+        self.check_declared()
         with self.db.connect() as conn:
             snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
                                      self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost,
-                                     self.rollups)
+                                     self.rollups, self.columns)
         self.snapshots.append(snap)
         snapshots.save(self.history_path, self.snapshots, {
             "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,

@@ -5,7 +5,9 @@ the read side's reports in every viewing zone (or the error a report gave), and,
 usage rows and the in-database EXCEPT ALL counts. Whether a failed tick left a trace in the state row (B8) is
 noted when it happens. Everything is kept beside the history, in `<history>.checks/`: a JSON index and Parquet
 frames. The verdict is then a pure function of the history and its snapshots, and `rollup-bench check HISTORY`
-can judge a run again without a database, say after a fix to the checker.
+can judge a run again without a database, say after a fix to the checker. What the target declares beyond the
+defaults — measures of its tables, optional raw usage columns (rollups.toml) — is kept in the index too, since the
+checker judges by it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import psycopg
 
 from bench.drive import reads
 from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS
+from rollup.measures import DEFAULT_MEASURES, Column, Measure
 from rollup.migrations import HOURLY
 
 INDEX = "index.json"
@@ -40,6 +43,11 @@ class Snapshot:
     except_all: tuple[int, int] | None = None  # final check: (rollup rows not derivable, derivable rows missing)
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # further rollup tables, read like the hourly
     grains: dict[str, int] = field(default_factory=dict)  # their grains, in minutes
+    measures: dict[str, tuple[Measure, ...]] = field(default_factory=dict)  # per table, when not the defaults
+    columns: tuple[Column, ...] = ()  # the target's optional raw usage columns (the raw rows carry them)
+
+    def measures_of(self, table: str = HOURLY.table) -> tuple[Measure, ...]:
+        return self.measures.get(table, DEFAULT_MEASURES)
 
     def zone_reports(self, zone: str, kind: str) -> pl.DataFrame:
         """One zone's report of one kind, with its own columns (the scope named as the report names it)."""
@@ -49,10 +57,14 @@ class Snapshot:
 
 
 def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bool, zones: list[str], days: int,
-            scopes: dict[str, list[str]], read_side: str, error_lost: bool, rollups: list | None = None) -> Snapshot:
+            scopes: dict[str, list[str]], read_side: str, error_lost: bool, rollups: list | None = None,
+            columns: tuple[Column, ...] = ()) -> Snapshot:
     """Read what a check needs from the database. Reports cover every workspace and runtime in `scopes` (those
-    the history created, by column) or in the rollup."""
-    rollup = reads.rollup_snapshot(conn)
+    the history created, by column) or in the rollup. `rollups`: the target's tables (Target.rollups), the hourly
+    one among them with its measures."""
+    rollups = rollups or [HOURLY]
+    hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
+    rollup = reads.rollup_snapshot(conn, hourly, columns)
     scopes = {c: sorted(set(ids) | set(rollup.get_column(c).cast(pl.String).to_list())) for c, ids in scopes.items()}
     frames, errors = [], {}
     for zone in zones:
@@ -66,12 +78,13 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
     reports = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
                                    for c, t in REPORT_SCHEMA.items()]) for f in frames]) if frames \
         else pl.DataFrame(schema=REPORT_SCHEMA)
-    snap = Snapshot(op, at, final, rollup, reports, errors, error_lost)
-    for r in rollups or []:  # the target's further rollup tables (rollup.migrations.Target.rollups)
+    snap = Snapshot(op, at, final, rollup, reports, errors, error_lost, columns=columns,
+                    measures={r.table: r.measures for r in rollups if r.measures != DEFAULT_MEASURES})
+    for r in rollups:  # the target's further rollup tables (rollup.migrations.Target.rollups)
         if r.table != HOURLY.table:
-            snap.tables[r.table], snap.grains[r.table] = reads.rollup_snapshot(conn, r), r.grain_minutes
+            snap.tables[r.table], snap.grains[r.table] = reads.rollup_snapshot(conn, r, columns), r.grain_minutes
     if final:
-        snap.raw, snap.except_all = reads.raw_rows(conn), reads.except_all(conn)
+        snap.raw, snap.except_all = reads.raw_rows(conn, columns), reads.except_all(conn, hourly, columns)
     return snap
 
 
@@ -92,7 +105,11 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
         frame.write_parquet(out / f"{snap.op}.{table}.parquet")
     index = {**meta, "checks": [{"op": s.op, "at": s.at, "final": s.final, "errors": s.errors,
                                  "error_lost": s.error_lost, "except_all": s.except_all,
-                                 **({"tables": s.grains} if s.grains else {})} for s in snapshots]}
+                                 **({"tables": s.grains} if s.grains else {}),
+                                 **({"measures": {t: {m.name: m.declaration() for m in ms}
+                                                  for t, ms in s.measures.items()}} if s.measures else {}),
+                                 **({"columns": {c.name: c.header() for c in s.columns}} if s.columns else {})}
+                                for s in snapshots]}
     (out / INDEX).write_text(json.dumps(index, indent=1))
 
 
@@ -114,5 +131,13 @@ def load(history: Path) -> tuple[dict, list[Snapshot]]:
                               _categorical(pl.read_parquet(raw)) if raw.exists() else None,
                               tuple(c["except_all"]) if c["except_all"] else None,
                               {t: _categorical(pl.read_parquet(out / f"{c['op']}.{t}.parquet")) for t in c.get("tables", {})},
-                              dict(c.get("tables", {}))))
+                              dict(c.get("tables", {})),
+                              {t: tuple(_measure(n, d) for n, d in ms.items())
+                               for t, ms in c.get("measures", {}).items()},
+                              tuple(Column.from_header(n, e) for n, e in c.get("columns", {}).items())))
     return index, snaps
+
+
+def _measure(name: str, declaration: dict) -> Measure:
+    agg = next(k for k in declaration if k != "where")
+    return Measure(name, agg, declaration[agg], declaration.get("where"))

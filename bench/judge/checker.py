@@ -6,6 +6,10 @@ the same report sliced from hour-grain truth (the difference is *pipeline drift*
 by local date of every usage row (the difference is *representation error*: UTC hours cannot express the zone's
 days). A second opinion comes from inside PostgreSQL: the symmetric EXCEPT ALL difference between the rollup
 and its defining query over the raw tables.
+
+Hour grain judges every measure a rollup table declares (rollup/measures.py: by default the four token sums,
+task_count and event_count), each bad key's deltas named by measure; report grain judges the token sums, the only
+measures the reports read.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ ATTRIBUTED = 500  # bad keys attributed per check (each looks through the histor
 @dataclass
 class HourDiff:
     rows: pl.DataFrame  # status (missing | extra | mismatched), the key, truth and rollup values, deltas
+    values: list[str] = field(default_factory=lambda: list(VALUES))  # the measures judged
+
+    def deltas(self, key: dict) -> dict:
+        """A bad key's nonzero deltas, by measure (a decimal one as its exact text, so the verdict stays JSON)."""
+        return {c: d if isinstance(d, int) else str(d) for c in self.values if (d := key[f"{c}_delta"])}
 
     def count(self, status: str) -> int:
         return self.rows.filter(pl.col("status") == status).height
@@ -42,24 +51,26 @@ class HourDiff:
         return self.rows.is_empty()
 
 
-def hour_diff(truth: pl.DataFrame, rollup: pl.DataFrame) -> HourDiff:
-    """Full outer join on the key (NULL project matches NULL project) and classify every difference."""
+def hour_diff(truth: pl.DataFrame, rollup: pl.DataFrame, values: list[str] = VALUES) -> HourDiff:
+    """Full outer join on the key (NULL project matches NULL project) and classify every difference in any of
+    `values` (a NULL measure counts as 0)."""
     joined = truth.with_columns(_t=pl.lit(True)).join(
         rollup.with_columns(_r=pl.lit(True)), on=KEY, how="full", nulls_equal=True, coalesce=True, suffix="_rollup"
     )
-    differs = pl.any_horizontal(*[pl.col(c).fill_null(0) != pl.col(f"{c}_rollup").fill_null(0) for c in VALUES])
+    differs = pl.any_horizontal(*[pl.col(c).fill_null(0) != pl.col(f"{c}_rollup").fill_null(0) for c in values])
     status = (pl.when(pl.col("_r").is_null()).then(pl.lit("missing"))
               .when(pl.col("_t").is_null()).then(pl.lit("extra"))
               .otherwise(pl.lit("mismatched")))
     bad = joined.filter(pl.col("_t").is_null() | pl.col("_r").is_null() | differs).with_columns(
-        status=status, **{f"{c}_delta": pl.col(f"{c}_rollup").fill_null(0) - pl.col(c).fill_null(0) for c in VALUES}
+        status=status, **{f"{c}_delta": pl.col(f"{c}_rollup").fill_null(0) - pl.col(c).fill_null(0) for c in values}
     )
-    return HourDiff(bad.drop("_t", "_r").sort(KEY, nulls_last=True))
+    return HourDiff(bad.drop("_t", "_r").sort(KEY, nulls_last=True), list(values))
 
 
-def apply_diff(history_rows: pl.DataFrame, db_rows: pl.DataFrame) -> int:
-    """Usage rows where the raw tables disagree with what the history says was written (an apply error)."""
-    cols = [*USAGE_KEY, "created_at", *TOKENS, "runtime_id", "agent_id", "workspace_id", "project_id"]
+def apply_diff(history_rows: pl.DataFrame, db_rows: pl.DataFrame, extra: list[str] = ()) -> int:
+    """Usage rows where the raw tables disagree with what the history says was written (an apply error), optional
+    raw columns (`extra`) included."""
+    cols = [*USAGE_KEY, "created_at", *TOKENS, "runtime_id", "agent_id", "workspace_id", "project_id", *extra]
     a, b = history_rows.select(cols), db_rows.select(cols)
     return a.join(b, on=cols, how="anti", nulls_equal=True).height + b.join(a, on=cols, how="anti", nulls_equal=True).height
 
@@ -196,9 +207,10 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
           read_side: str = "faithful") -> CheckResult:
     """A check's verdict: a pure function of the history as it stood at the check (`history.as_seen`) and what
     was read from the database there. `zones` maps each viewing zone to whether it is whole-hour."""
-    rows = oracle.usage_rows(seen)
-    truth = oracle.hour_truth(rows)
-    diff = hour_diff(truth, snap.rollup)
+    rows = oracle.usage_rows(seen, snap.columns)
+    measures = snap.measures_of()
+    truth = oracle.hour_truth(rows, measures)
+    diff = hour_diff(truth, snap.rollup, [m.name for m in measures])
     result = CheckResult(snap.at, snap.final, diff,
                          [judge_zone(z, whole, days, snap.at, rows, truth, snap, read_side) for z, whole in zones.items()],
                          error_lost=snap.error_lost)
@@ -206,12 +218,13 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
     for table, frame in snap.tables.items():  # further rollup tables: the truth summed at their grain
         grain = snap.grains[table] * 60_000_000
         rebucketed = rows.with_columns(bucket_hour=(pl.col("created_at") // grain) * grain)
-        result.tables[table] = hour_diff(oracle.hour_truth(rebucketed), frame)
+        measures = snap.measures_of(table)
+        result.tables[table] = hour_diff(oracle.hour_truth(rebucketed, measures), frame, [m.name for m in measures])
         result.grains[table] = snap.grains[table]
     result.truth_rows, result.usage_invoked, result.usage_applied = truth.height, usage.height, usage.filter(ok).height
     result.deletes_applied = seen.filter(pl.col("f").str.starts_with("delete_") & ok).height
     if snap.final:
-        result.apply_errors = apply_diff(rows, snap.raw)
+        result.apply_errors = apply_diff(rows, snap.raw, [c.name for c in snap.columns])
         result.except_all = snap.except_all
     ctx = attribution.Context(seen) if diff.rows.height else None
     for n, key in enumerate(diff.rows.head(ATTRIBUTED).to_dicts()):
@@ -219,7 +232,7 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
         ids = attribution.explain(hit, key, ctx)
         result.attribution[tuple(key[k] for k in KEY)] = tuple(ids)
         entry = {"key": {k: key[k] for k in KEY}, "status": key["status"],
-                 "deltas": {c: key[f"{c}_delta"] for c in VALUES if key[f"{c}_delta"]},
+                 "deltas": diff.deltas(key),
                  "ops": excerpt(hit), "ops_total": hit.height, "explained_by": ids}
         if n < 20:
             result.bad_keys.append(entry)

@@ -3,34 +3,40 @@
 Replays what the successful operations did — usage upserts that overwrite, deletes and the cascades they set off
 (workspace → agents, runtimes, projects, issues → tasks → usage; project → issue.project_id = NULL), re-keying
 of tasks and issues — as joins over intervals, never as a Python loop over rows. Times are integer microseconds
-since the Unix epoch throughout, so every comparison is exact.
+since the Unix epoch throughout, so every comparison is exact. A target's optional raw usage columns ride along
+with the counters (a numeric as an exact decimal), and every measure a rollup table declares is a polars
+expression over the live rows (rollup/measures.py).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from bench.workload.columns import HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY
+from bench.workload.columns import HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, column_dtype
 from bench.workload.kinds import KINDS
 from bench.workload.ops import CATALOG
+from rollup.measures import DEFAULT_MEASURES, Column, Measure
 
 NEVER = 2**62
 SAME_AS = {name: k.same_as for name, k in KINDS.items() if k.same_as}
 INSERT, OVERWRITE = 0, 1  # writes to a usage row: the upsert, an update without a bump
 
 
-def committed(ops: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
+def committed(ops: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...] = ()) -> dict[str, pl.DataFrame]:
     """The operations that took effect, split by kind, each with only its own fields: a history is wide and
     sparse, and ten million usage rows must not drag thirty empty columns along. (A check's view of the history
-    as it then stood is `history.as_seen`.)"""
+    as it then stood is `history.as_seen`.) Usage reports also carry the optional `columns`, typed."""
     ok = ops.lazy().filter(pl.col("outcome") == "ok")
+    have = ok.collect_schema().names() if columns else []
+    extra = [(pl.col(c.name) if c.name in have else pl.lit(None)).cast(column_dtype(c)).alias(c.name) for c in columns]
     if SAME_AS:  # kinds that are special cases of others are modelled as those (bench/workload/kinds.py)
         ok = ok.with_columns(pl.col("f").replace(SAME_AS))
     kinds = [k for k in CATALOG if k not in SAME_AS]
     frames = pl.collect_all([
         ok.filter(pl.col("f") == k).select(
             "i", "at", "start", "r", (pl.col("i") * 2).alias("ord"),
-            *[pl.col(c).cast(pl.Categorical) if c in KEYLIKE else pl.col(c) for c in CATALOG[k]])
+            *[pl.col(c).cast(pl.Categorical) if c in KEYLIKE else pl.col(c) for c in CATALOG[k]],
+            *(extra if k == "usage" else []))
         for k in kinds
     ])
     return dict(zip(kinds, frames))
@@ -81,22 +87,24 @@ def _last(intervals: pl.DataFrame, owner: str, name: str) -> pl.DataFrame:
     return intervals.filter(pl.col("until") == NEVER).select(owner, pl.col("value").alias(name))
 
 
-def _usage_events(ops: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _usage_events(ops: dict[str, pl.DataFrame], columns: tuple[Column, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Writes to usage rows and deletes of them, apart, ordered by `ord` (a re-keyed row leaves its old key
-    just before it enters its new one)."""
+    just before it enters its new one). An update without a bump leaves the optional columns as they were."""
     cols = ["task_id", "provider", "model", "input", "output", "cache_read", "cache_write"]
+    extra = [c.name for c in columns]
     writes = pl.concat([
         ops["usage"].select("ord", pl.lit(INSERT, pl.Int8).alias("f"), *cols[:1],
                             pl.col("provider").cast(pl.String).str.to_lowercase().cast(pl.Categorical),
-                            *cols[2:], pl.coalesce("created_at", "start").alias("created_at")),
+                            *cols[2:], pl.coalesce("created_at", "start").alias("created_at"), *extra),
         ops["update_no_bump"].filter(pl.col("r") > 0).select(
-            "ord", pl.lit(OVERWRITE, pl.Int8).alias("f"), *cols, pl.lit(None, pl.Int64).alias("created_at")),
+            "ord", pl.lit(OVERWRITE, pl.Int8).alias("f"), *cols, pl.lit(None, pl.Int64).alias("created_at"),
+            *[pl.lit(None, column_dtype(c)).alias(c.name) for c in columns]),
     ], how="vertical_relaxed")
     deletes = ops["delete_usage"].select("ord", *USAGE_KEY)
     for m in ops["change_usage_key"].filter(pl.col("r") > 0).sort("i").iter_rows(named=True):
         # Re-keyed rows come only from assumption-breaking scenarios: few, so one at a time is fine.
         before = pl.col("ord") < m["ord"]
-        old = _rows(writes.filter(before), deletes.filter(before)).filter(
+        old = _rows(writes.filter(before), deletes.filter(before), extra).filter(
             (pl.col("task_id") == m["task_id"]) & (pl.col("provider") == m["provider"]) & (pl.col("model") == m["model"]))
         if old.is_empty():
             continue
@@ -107,12 +115,13 @@ def _usage_events(ops: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFr
         moved = {"ord": m["ord"] + 1, "f": INSERT, "input": row["input_tokens"], "output": row["output_tokens"],
                  "cache_read": row["cache_read_tokens"], "cache_write": row["cache_write_tokens"],
                  "task_id": m["new_task_id"] or m["task_id"], "provider": m["new_provider"] or m["provider"],
-                 "model": m["new_model"] or m["model"], "created_at": m["new_created_at"] or row["created_at"]}
+                 "model": m["new_model"] or m["model"], "created_at": m["new_created_at"] or row["created_at"],
+                 **{c: row[c] for c in extra}}
         writes = pl.concat([writes, pl.DataFrame([moved], schema=writes.schema)])
     return writes, deletes
 
 
-def _latest(writes: pl.DataFrame) -> pl.DataFrame:
+def _latest(writes: pl.DataFrame, extra: list[str] = ()) -> pl.DataFrame:
     """One row per usage key: created_at from its first write (an insert: an update only lands on an existing
     row), counters from its last. Grouped by one integer rather than three columns — a fraction of the memory
     over ten million rows — made of the task's dictionary code and a 32-bit hash of (provider, model), checked
@@ -129,24 +138,26 @@ def _latest(writes: pl.DataFrame) -> pl.DataFrame:
         pl.col("task_id", "provider", "model", "created_at").first(),
         input_tokens=pl.col("input").last(), output_tokens=pl.col("output").last(),
         cache_read_tokens=pl.col("cache_read").last(), cache_write_tokens=pl.col("cache_write").last(),
+        **{c: pl.col(c).filter(pl.col("f") == INSERT).last() for c in extra},  # an update without a bump keeps them
     ).drop("row")
 
 
-def _rows(writes: pl.DataFrame, deletes: pl.DataFrame) -> pl.DataFrame:
+def _rows(writes: pl.DataFrame, deletes: pl.DataFrame, extra: list[str] = ()) -> pl.DataFrame:
     """Live usage rows. Only keys that were ever deleted need their history cut at the last delete; they are
     few, so the bulk is grouped as is and those keys are redone apart."""
     if deletes.is_empty():
-        return _latest(writes)
+        return _latest(writes, extra)
     gone = deletes.group_by(USAGE_KEY).agg(gone=pl.col("ord").max())
     redo = writes.join(gone, on=USAGE_KEY, how="semi")
     redo = redo.join(gone, on=USAGE_KEY, maintain_order="left").filter(pl.col("ord") > pl.col("gone")).drop("gone")
-    return pl.concat([_latest(writes).join(gone, on=USAGE_KEY, how="anti"), _latest(redo)])
+    return pl.concat([_latest(writes, extra).join(gone, on=USAGE_KEY, how="anti"), _latest(redo, extra)])
 
 
-def usage_rows(history: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Every live usage row with its rollup key: what `task_usage` joined to its task, agent and issue holds."""
-    ops = committed(history)
-    rows = _rows(*_usage_events(ops))
+def usage_rows(history: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...] = ()) -> pl.DataFrame:
+    """Every live usage row with its rollup key: what `task_usage` joined to its task, agent and issue holds (and
+    the target's optional raw `columns`)."""
+    ops = committed(history, columns)
+    rows = _rows(*_usage_events(ops, columns), [c.name for c in columns])
     del ops["usage"]  # the biggest frame: let it go before the joins below
     deaths = _deaths(ops)
     task = ops["task"]
@@ -184,14 +195,23 @@ def usage_rows(history: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     )
 
 
-def hour_truth(rows: pl.DataFrame) -> pl.DataFrame:
-    """Hour-grain truth: one row per rollup key, sums and counts (in no particular order). Usage rows are unique per
-    (task, provider, model) and the key holds provider and model, so each task adds one row to a key: the
-    distinct-task count equals the row count."""
-    return (
-        rows.group_by(KEY)
-        .agg(*[pl.col(c).sum() for c in TOKENS], task_count=pl.len().cast(pl.Int64), event_count=pl.len().cast(pl.Int64))
-    )
+def measure(m: Measure) -> pl.Expr:
+    """A measure over a key's live rows, its condition parsed by polars. Usage rows are unique per (task, provider,
+    model) and the key holds provider and model, so each task adds one row to a key: a distinct-task count is a
+    row count (of the rows meeting the condition), without the hashing."""
+    cond = pl.sql_expr(m.where).fill_null(False) if m.where else None  # a NULL condition is not met, as in SQL
+    if m.agg == "sum":
+        col = pl.col(m.column)
+        return (col.filter(cond) if cond is not None else col).sum().alias(m.name)
+    if m.column == "*" or (m.agg == "count_distinct" and m.column == "task_id"):
+        return (cond.sum() if cond is not None else pl.len()).cast(pl.Int64).alias(m.name)
+    col = pl.col(m.column).filter(cond) if cond is not None else pl.col(m.column)
+    return (col.count() if m.agg == "count" else col.drop_nulls().n_unique()).cast(pl.Int64).alias(m.name)
+
+
+def hour_truth(rows: pl.DataFrame, measures: tuple[Measure, ...] = DEFAULT_MEASURES) -> pl.DataFrame:
+    """Hour-grain truth: one row per rollup key, every measure (in no particular order)."""
+    return rows.group_by(KEY).agg(*[measure(m) for m in measures])
 
 
 # ---------------------------------------------------------------- report grain

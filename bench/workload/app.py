@@ -80,6 +80,21 @@ ON CONFLICT (task_id, provider, model) DO UPDATE
 """
 
 
+def upsert_usage_sql(columns: tuple = ()) -> str:
+    """The upsert, writing also the target's declared raw columns (rollup.measures.Column), overwritten like the
+    counters; exactly UPSERT_USAGE for a chain that declares none."""
+    if not columns:
+        return UPSERT_USAGE
+    names = "".join(f", {c.name}" for c in columns)
+    values = "".join(f", %({c.name})s::{c.sql_type}" for c in columns)
+    sets = "".join(f", {c.name} = EXCLUDED.{c.name}" for c in columns)
+    text = (UPSERT_USAGE.replace("created_at, updated_at)", f"created_at, updated_at{names})")
+            .replace("coalesce(%(created_at)s, now()), now())", f"coalesce(%(created_at)s, now()), now(){values})")
+            .replace("updated_at = now()\n", f"updated_at = now(){sets}\n"))
+    assert text.count(f"EXCLUDED.{columns[-1].name}") == 1 and text.count(columns[-1].name) == 4, text
+    return text
+
+
 def upsert_usage(conn, task_id: UUID, provider: str, model: str, input: int = 0, output: int = 0,
                  cache_read: int = 0, cache_write: int = 0, created_at: datetime | None = None) -> None:
     """The application's usage report; `created_at` only for backdated rows (default: now())."""

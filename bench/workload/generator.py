@@ -4,6 +4,8 @@ It keeps its own model of what exists (workspaces, agents, tasks, usage keys…)
 proposes is valid when applied in order, and so cascades are mirrored (a deleted issue takes its tasks along).
 Arrivals follow each tenant's diurnal profile in its own zone, with bursts; token counts are heavy-tailed.
 No operation falls in the quiet window around a check, so the pipeline can catch up before it is judged.
+A target's optional raw usage columns (rollup.measures.Column) are drawn from a stream of their own, and only when
+declared: a stream without them is the same as before they existed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bench.workload.kinds import KINDS
 from bench.workload.ops import Op
 from bench.workload.scenario import Scenario
 from rollup.clock import to_us
+from rollup.measures import Column
 
 US = 1_000_000
 HOUR = 3600 * US
@@ -101,9 +104,11 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 
 class Generator:
-    def __init__(self, sc: Scenario):
+    def __init__(self, sc: Scenario, columns: tuple[Column, ...] = ()):
         self.sc = sc
         self.rng = random.Random(sc.seed)
+        self.columns = columns  # the target's optional raw usage columns, each report's values drawn apart
+        self.column_rng = random.Random(f"{sc.seed}:columns")
         self.fake = Faker()
         self.fake.seed_instance(sc.seed)
         self.start = to_us(sc.start)
@@ -305,11 +310,21 @@ class Generator:
         task = self.tasks.get(task_id)
         if task is None:
             return  # the task is gone: the application has nothing to report on
+        extra = {c.name: self.column_value(c) for c in self.columns}
         self.emit("usage", at, task_id=task_id, provider=provider, model=model, input=i, output=o,
-                  cache_read=cr, cache_write=cw, created_at=created_at)
+                  cache_read=cr, cache_write=cw, created_at=created_at, **extra)
         task.keys.add((provider, model))
         self.usage.add((task_id, provider, model))
         self.first_report.setdefault((task_id, provider, model), at)
+
+    def column_value(self, c: Column) -> str | int | None:
+        """A declared column's value in one report: NULL for the rest of its share; a numeric as exact text."""
+        rng = self.column_rng
+        if rng.random() >= c.share:
+            return None
+        if c.type == "bigint":
+            return rng.randint(0, int(c.max))
+        return f"{rng.uniform(0, c.max):.{c.scale}f}"
 
     def kill_tasks_of(self, index: dict, key: str) -> None:
         """A cascade: every task an index lists under `key` (an agent, runtime or issue) goes."""
@@ -459,5 +474,6 @@ class Generator:
         return slots[i]
 
 
-def generate(sc: Scenario) -> list[Op]:
-    return Generator(sc).run()
+def generate(sc: Scenario, columns: tuple[Column, ...] = ()) -> list[Op]:
+    """The stream; `columns`: the target's optional raw usage columns, written with every usage report."""
+    return Generator(sc, columns).run()
