@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from bench.cli.common import (
+    ClusterOpt,
     ConfigOpt,
     DsnOpt,
     JobsOpt,
@@ -19,6 +20,7 @@ from bench.cli.common import (
     PgOpt,
     ReadSideOpt,
     ReportDirOpt,
+    ShardOpt,
     SummaryOpt,
     TargetOpt,
     app,
@@ -91,6 +93,8 @@ def gate(
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,
     config: ConfigOpt = None,
+    cluster: ClusterOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
     for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
@@ -112,6 +116,6 @@ def gate(
             raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
         run_batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
               pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
-              json_file, junit, summary_file, expect=proj.expect)
+              json_file, junit, summary_file, expect=proj.expect, cluster=cluster, shard=shard)
 
 
