@@ -198,3 +198,20 @@ def test_bad_accept_option(tmp_path, monkeypatch):
 def test_every_catalogue_id_is_a_reproduction():
     assert sorted(baseline.EVERY) == REPROS and all(load(SCENARIOS / "repro" / f"{x}.toml").repro.id == x
                                                     for x in baseline.EVERY)
+
+
+def test_shards_merged_settle_what_is_fixed_as_the_whole_gate(tmp_path, monkeypatch):
+    """No shard knows that no run of the gate shows an id: merge decides it, as the unsharded gate does."""
+    proj = _project(tmp_path, ["B1", "B12"])
+    shutil.copy(MIGRATIONS_ROOT / "hardened" / "105_atq_dirty_trigger_agent_id.up.sql", proj / "chain")
+    (proj / "baseline.toml").write_text('accept = ["B1", "B12"]\n')
+    monkeypatch.chdir(proj)
+    for k in (1, 2):
+        result = cli.invoke(app, ["gate", "--report-dir", "r", "--shard", f"{k}/2", "--json", f"s{k}.json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads((proj / f"s{k}.json").read_text())["baseline"]["fixed"] == []
+    result = cli.invoke(app, ["merge", "s1.json", "s2.json", "--json", "m.json"])
+    assert result.exit_code == 0, result.output
+    merged = json.loads((proj / "m.json").read_text())
+    assert merged["baseline"]["fixed"] == ["B12"]
+    assert [baseline.label(v) for v in merged["runs"]] == ["known B1", "fixed B12"]

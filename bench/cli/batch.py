@@ -10,7 +10,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from multiprocessing import util
 from pathlib import Path
@@ -101,10 +101,13 @@ def _run(job: Job) -> dict:
 
 
 def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bin: str | None = None,
-             on_done: Callable[[Job, dict], None] | None = None) -> list[dict]:
+             on_done: Callable[[Job, dict], None] | None = None,
+             stop: Callable[[dict], bool] | None = None) -> list[dict | None]:
     """Every job's verdict, in the order of `jobs`. One worker runs them in this process; more run them in
     spawned processes, each taking the next job as it finishes one (the longest first, if listed first).
-    A job without a verdict gets {"error", "code"} in its place (see `failed_jobs`), so the others still report."""
+    A job without a verdict gets {"error", "code"} in its place (see `failed_jobs`), so the others still report.
+    `stop(result)` true: no job is started after that one; those running finish, so every job before the first
+    that stopped has a result, and the jobs never started get None."""
     on_done = on_done or (lambda job, v: None)
     results: list[dict | None] = [None] * len(jobs)
     if workers <= 1 or len(jobs) <= 1:
@@ -113,6 +116,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bi
             for i, job in enumerate(jobs):
                 results[i] = worker.run(job)
                 on_done(job, results[i])
+                if stop and stop(results[i]):
+                    break
         finally:
             worker.close()
     else:
@@ -121,17 +126,25 @@ def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bi
         service_account()  # created here once: workers creating it at the same time race on /etc/passwd
         with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"), initializer=_start,
                                  initargs=(dsn, pg_bin)) as pool:
-            futures = {pool.submit(_run, job): i for i, job in enumerate(jobs)}
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                on_done(jobs[i], results[i])
+            todo, running, stopped = iter(enumerate(jobs)), {}, False
+            while True:
+                # as many in flight as there are workers, in order: a job is submitted only while none has stopped
+                while not stopped and len(running) < workers and (nxt := next(todo, None)):
+                    running[pool.submit(_run, nxt[1])] = nxt[0]
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    results[i] = future.result()
+                    on_done(jobs[i], results[i])
+                    stopped = stopped or bool(stop and stop(results[i]))
     return results
 
 
-def failed_jobs(jobs: list[Job], results: list[dict]) -> list[JobError]:
-    """The jobs that gave no verdict, each as the error it raised in its worker."""
-    return [JobError(job, r["error"], r["code"]) for job, r in zip(jobs, results) if "error" in r]
+def failed_jobs(jobs: list[Job], results: list[dict | None]) -> list[JobError]:
+    """The jobs that gave no verdict, each as the error it raised in its worker (a job never started is none)."""
+    return [JobError(job, r["error"], r["code"]) for job, r in zip(jobs, results) if r is not None and "error" in r]
 
 
 def parse_seeds(text: str) -> list[int]:

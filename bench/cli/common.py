@@ -34,6 +34,11 @@ JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel w
 JunitOpt = Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML here (a testcase per run)")]
 SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here "
                                                                        "(e.g. $GITHUB_STEP_SUMMARY)")]
+ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", help="run on a Dask cluster: a scheduler's address "
+                                                                   "(tcp://HOST:8786), or 'local' (--jobs worker "
+                                                                   "processes here)")]
+ShardOpt = Annotated[Optional[str], typer.Option("--shard", help="run only the K-th of N slices of the runs (K/N), "
+                                                                 "to join with rollup-bench merge")]
 
 
 

@@ -12,6 +12,10 @@ class ServerLost(RuntimeError):
     """The server went away in the middle of a run (the environment's failure, not the target's)."""
 
 
+class ClusterError(RuntimeError):
+    """A Dask cluster that cannot be used: a bad address, no scheduler there, no workers, workers without the bench."""
+
+
 def failure(exc: BaseException) -> tuple[str, int] | None:
     """What went wrong and its exit code, the one mapping for the CLI and the batch workers: a failed migration
     is the target's failure (1); bad input (a scenario, spec, target or history) or the environment (a server
@@ -24,7 +28,7 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
 
     if isinstance(exc, MigrationError):
         return f"migration failed: {exc}", 1
-    if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, FileNotFoundError)):
+    if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, ClusterError, FileNotFoundError)):
         return str(exc), 2
     return None
 

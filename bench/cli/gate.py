@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from bench.cli.common import (
+    ClusterOpt,
     ConfigOpt,
     DsnOpt,
     JobsOpt,
@@ -19,6 +20,7 @@ from bench.cli.common import (
     PgOpt,
     ReadSideOpt,
     ReportDirOpt,
+    ShardOpt,
     SummaryOpt,
     TargetOpt,
     app,
@@ -102,6 +104,8 @@ def gate(
     write_baseline: Annotated[Optional[Path], typer.Option(
         "--write-baseline", help="record the ids the chain shows now in FILE (accept = [...]), for the project's "
                                  "baseline key")] = None,
+    cluster: ClusterOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
     for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
@@ -129,6 +133,7 @@ def gate(
         run_batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
               pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
               json_file, junit, summary_file, expect=proj.expect, accept=accepted,
-              strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline)
+              strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline,
+              cluster=cluster, shard=shard)
 
 

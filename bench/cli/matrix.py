@@ -11,10 +11,11 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from bench.cli import ci
+from bench.cli import campaign, ci
 from bench.cli.batch import Job, failed_jobs, run_jobs, stem_dir
 from bench.cli.common import console, err, side_flag
 from bench.cli.errors import fail
+from bench.cli.shards import parse_shard, record
 from bench.cli.show import summary
 from bench.judge.baseline import EVERY, NEW, settle
 
@@ -31,25 +32,36 @@ def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None
 def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs: int | None, dsn, pg_bin,
           read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "",
           expect: dict[str, dict] | None = None, accept: tuple[str, ...] | None = None, strict_accept: bool = False,
-          write_baseline: Path | None = None) -> None:
-    """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers; the summary, the CI files, and the
-    exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made. `expect`: per scenario
-    name, expectation fields overriding its own. `accept`: a baseline of catalogue ids every run's divergence is
-    judged against instead (`strict_accept`: an accepted id no run shows fails); `write_baseline`: judge against
-    the whole catalogue and write the ids the runs show to that file."""
+          write_baseline: Path | None = None, cluster: str | None = None, shard: str | None = None,
+          until_failure: bool = False) -> None:
+    """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers (or a Dask `cluster`); the summary,
+    the CI files, and the exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made.
+    `expect`: per scenario name, expectation fields overriding its own. `accept`: a baseline of catalogue ids
+    every run's divergence is judged against instead (`strict_accept`: an accepted id no run shows fails);
+    `write_baseline`: judge against the whole catalogue and write the ids the runs show to that file. `shard`
+    'K/N': only the K-th of N slices of the runs. `until_failure`: no run started after one fails
+    (bench/cli/campaign.py)."""
     workers = default_jobs() if jobs is None else jobs
     if workers < 1:
         raise fail("--jobs must be at least 1")
+    try:
+        part = parse_shard(shard) if shard else None
+    except ValueError as exc:
+        raise fail(str(exc))
     flags = lambda g: side_flag(read_side) + (f" --pg {g}" if g != "embedded" else "")  # noqa: E731
     todo = [Job(path, target, g, s, stem_dir(report_dir, g, pgs), read_side,
                 (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)), (expect or {}).get(path.stem),
                 EVERY if write_baseline else accept)
             for path, s in runs for g in pgs]
+    total, whole = len(todo), title
+    if part:
+        title, todo = f"{title} (shard {part})", [todo[i] for i in part.indexes(total)]
     failures = 0
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
                   transient=True) as progress:
-        bar = progress.add_task(f"{title} on {target} · {workers} job(s)", total=len(todo), last="")
+        bar = progress.add_task(f"{title} on {target} · {f'cluster {cluster}' if cluster else f'{workers} job(s)'}",
+                                total=len(todo), last="")
 
         def done(job, v) -> None:
             nonlocal failures
@@ -57,10 +69,16 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
             progress.update(bar, advance=1, last=f"{failures} failed · last {job.scenario.stem}"
                                                  f"{f' seed {job.seed}' if job.seed is not None else ''}")
 
-        results = run_jobs(todo, workers, dsn=dsn, pg_bin=pg_bin, on_done=done)
+        stop = campaign.failed if until_failure else None
+        if cluster:  # the executor: Dask workers, or this machine's process pool
+            from bench.cli.cluster import run_on_cluster
+
+            results = run_on_cluster(todo, cluster, workers, dsn=dsn, pg_bin=pg_bin, on_done=done, stop=stop)
+        else:
+            results = run_jobs(todo, workers, dsn=dsn, pg_bin=pg_bin, on_done=done, stop=stop)
     errors = failed_jobs(todo, results)
-    verdicts = [v for v in results if "error" not in v]
-    fixed = settle(verdicts, accept, strict_accept) if accept is not None and not write_baseline else []
+    verdicts = [v for v in results if v is not None and "error" not in v]
+    fixed = settle(verdicts, accept, strict_accept) if accept is not None and not write_baseline and not part else []
     if verdicts:
         shown = verdicts if len(verdicts) <= 40 else [v for v in verdicts if not v["ok"]]
         summary(shown, f"{title} on {target}" + ("" if shown is verdicts else f": the {len(shown)} failing run(s)"))
@@ -71,14 +89,20 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
         console.print(f"{sum(v['ok'] for v in verdicts)} of {len(todo)} run(s) passed", highlight=False)
         if accept is not None or write_baseline:
             show_baseline(verdicts, accept, fixed, write_baseline, target)
-        if json_file:
-            json_file.parent.mkdir(parents=True, exist_ok=True)
-            doc = {"target": target, "ok": all(v["ok"] for v in verdicts) and not errors, "runs": verdicts}
-            if accept is not None:
-                doc["baseline"] = {"accepted": list(accept), "fixed": fixed, "strict": strict_accept}
-            json_file.write_text(json.dumps(doc, indent=2, default=str))
         if junit or summary_file:
             write_ci(verdicts, junit, summary_file, f"{title} on {target}")
+    if json_file and (verdicts or part):  # a shard's, even empty: merge needs every shard
+        extra = {"errors": [{"scenario": e.job.scenario.stem, "seed": e.job.seed, "server": e.job.pg,
+                             "code": e.code, "error": str(e)} for e in errors]} if errors else {}
+        if part:
+            extra["shard"] = record(part, whole, total, part.indexes(total), results)
+        if accept is not None:  # (a shard's fixed ids are settled when the shards are merged)
+            extra["baseline"] = {"accepted": list(accept), "fixed": fixed, "strict": strict_accept}
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts) and not errors,
+                                         "runs": verdicts, **extra}, indent=2, default=str))
+    if until_failure:
+        campaign.report(todo, results)
     if errors:  # one line per distinct error, the worst last, each with the runs it stopped
         by_text: dict[str, list] = {}
         for e in sorted(errors, key=lambda e: e.code):

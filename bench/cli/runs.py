@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from bench.cli.common import (
+    ClusterOpt,
     DsnOpt,
     JobsOpt,
     JsonOpt,
@@ -20,6 +21,7 @@ from bench.cli.common import (
     PgOpt,
     ReadSideOpt,
     ReportDirOpt,
+    ShardOpt,
     SummaryOpt,
     TargetOpt,
     app,
@@ -50,27 +52,35 @@ def run_cmd(
     json_file: JsonOpt = None,
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,
+    cluster: ClusterOpt = None,
+    shard: ShardOpt = None,
+    until_failure: Annotated[bool, typer.Option("--until-failure", help="with --seeds: stop at the first failing "
+                                                "seed; print its replay and trimmed reproduction")] = False,
 ) -> None:
     """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup. With
-    --seeds, once per seed (in parallel with --jobs), ending with the failing seeds and their replay commands."""
+    --seeds, once per seed (in parallel with --jobs, or on a Dask --cluster), ending with the failing seeds and
+    their replay commands."""
     from bench.cli.batch import parse_seeds
     from bench.cli.execute import run_scenario
     from bench.workload.scenario import load
 
     if seed is not None and seeds is not None:
         raise fail("--seed and --seeds: give one or the other")
+    if until_failure and seeds is None:
+        raise fail("--until-failure needs --seeds (the seeds to search)")
     with guarded():
         sc = load(scenario)
         Target.resolve(target, read_side)
         pgs = pg_list(pg, (target,), pg_bin)
-        if seeds is not None or len(pgs) > 1:
+        if seeds is not None or len(pgs) > 1 or cluster or shard:
             try:
                 sweep = parse_seeds(seeds) if seeds is not None else [seed if seed is not None else sc.seed]
             except ValueError as exc:
                 raise fail(str(exc))
             run_batch([(scenario, s) for s in sweep], target, pgs, jobs, dsn, pg_bin, read_side, report_dir,
                   f"{sc.name} seeds {seeds}" if seeds else sc.name, json_file, junit, summary_file,
-                  hint=REPLAY + f"   (or: rollup-bench run {scenario} --target {{target}}{{flags}} --seed {{seed}})")
+                  hint=REPLAY + f"   (or: rollup-bench run {scenario} --target {{target}}{{flags}} --seed {{seed}})",
+                  cluster=cluster, shard=shard, until_failure=until_failure)
         if seed is not None:
             sc = dataclasses.replace(sc, seed=seed)
         hint = (f"rollup-bench replay {{history}} --target {{target}}{side_flag(read_side)}   (or: rollup-bench run "
