@@ -105,3 +105,28 @@ def concurrent_ticks(db: Database, pipeline, at, sessions: int = 6) -> list[int]
     for c in conns:
         c.close()
     return results
+
+
+# Half a day of a small generated workload with late commits and server restarts, for batches: a restart in one
+# run must not restart another worker's server. The reference may diverge on it (late commits are B4's
+# mechanism); hardened converges.
+MINI = """
+[scenario]
+name = "mini"
+seed = 1
+duration = "12h"
+[tenants]
+workspaces = 2
+issues = 4
+[rates]
+tasks_per_hour = 4.0
+[operations]
+per_hour = 1.0
+[pipeline]
+check_every = "6h"
+[zones]
+view = ["UTC", "Asia/Kolkata"]
+[faults]
+late_commits = 6
+restarts = 4
+"""

@@ -18,31 +18,10 @@ from bench.cli.execute import SCENARIOS, run_scenario
 from bench.cli.main import app
 from rollup.migrations import Target, TargetError, Templates
 from rollup.servers import start_server
+from tests.helpers import MINI
 
 cli = CliRunner()
 
-# Half a day of a small generated workload with late commits and server restarts: each worker's own server restarts.
-# The reference may diverge on it (late commits are B4's mechanism); hardened converges.
-MINI = """
-[scenario]
-name = "mini"
-seed = 1
-duration = "12h"
-[tenants]
-workspaces = 2
-issues = 4
-[rates]
-tasks_per_hour = 4.0
-[operations]
-per_hour = 1.0
-[pipeline]
-check_every = "6h"
-[zones]
-view = ["UTC", "Asia/Kolkata"]
-[faults]
-late_commits = 6
-restarts = 4
-"""
 
 
 @pytest.fixture(scope="module")

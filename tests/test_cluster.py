@@ -20,31 +20,11 @@ from bench.cli.main import app
 from bench.cli.merge import join
 from bench.cli.shards import Shard, parse_shard
 from rollup.migrations import Target
+from tests.helpers import MINI
 
 cli = CliRunner()
 TARGETS = Path(__file__).parent / "targets"
 
-# Half a day with late commits and server restarts: a restart in one run must not restart another worker's server.
-MINI = """
-[scenario]
-name = "mini"
-seed = 1
-duration = "12h"
-[tenants]
-workspaces = 2
-issues = 4
-[rates]
-tasks_per_hour = 4.0
-[operations]
-per_hour = 1.0
-[pipeline]
-check_every = "6h"
-[zones]
-view = ["UTC", "Asia/Kolkata"]
-[faults]
-late_commits = 6
-restarts = 4
-"""
 
 # Three hours, three usage rows or so, of openai's two models: on skip_mini_rollup a seed fails exactly when it
 # drew gpt-5-mini — seeds 2 and 3 pass, 4 and 5 fail (a sweep with a first failure that is not its first seed).

@@ -40,7 +40,8 @@ def pieces(result) -> list[dict]:
     keys: dict[tuple, dict] = {}
     rest: dict[str, dict] = {}
     for c in result.checks:
-        status = {tuple(r[:-1]): r[-1] for r in c.hour.rows.select(*KEY, "status").iter_rows()} if c.attribution else {}
+        attributed = c.hour.rows.head(len(c.attribution))  # the checker attributes its first keys, in order
+        status = {tuple(r[:-1]): r[-1] for r in attributed.select(*KEY, "status").iter_rows()}
         for key, ids in c.attribution.items():
             keys.setdefault(key, {"what": _describe_key(key, status.get(key, "bad")), "ids": sorted(ids)})
         # what a check's bad keys explain, they explain in its reports and further tables too
