@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bench.workload.kinds import KINDS, Refs
 from bench.workload.ops import Op
-from bench.workload.schema import parse_duration
+from bench.workload.schema import Table, parse_duration
 
 NAMESPACE = uuid.UUID("6f0b8a52-6a8e-4b0e-9a55-3d1f2b0c7e11")
 WORKSPACES = ("A", "B")
@@ -98,3 +98,43 @@ def parse_offset(text: str) -> int:
     if text.endswith("ms") and text[:-2].isdigit():
         return int(text[:-2]) * 1000
     return parse_duration(text) // timedelta(microseconds=1)
+
+
+def read_steps(root: Table) -> tuple[Step, ...]:
+    """`[[step]]` tables: `do` names the kind, `at` its offset from the start, the rest its arguments."""
+    raw = root.data.get("step", [])
+    if not isinstance(raw, list):
+        root.fail("step", "expected an array of tables: [[step]]")
+    steps, last = [], timedelta(0)
+    for n, data in enumerate(raw):
+        path = ("step", f"[{n + 1}]")
+        line = root.ctx.locator.line(path)
+        t = Table(root.ctx, path, data, None)
+        do = t.get("do", "", str)
+        if do not in STEPS:
+            t.fail("do", f"{do!r} is not a step; expected one of {', '.join(STEPS)}")
+        allowed = ("do", "at", "session", *STEPS[do])
+        for key in data:
+            if key not in allowed:
+                t.fail(key, f"unknown key for step {n + 1} ({do}); expected one of {', '.join(allowed)}")
+        try:
+            at = timedelta(microseconds=parse_offset(t.get("at", "0s", str)))
+        except ValueError as e:
+            t.fail("at", str(e))
+        if at < last:
+            t.fail("at", f"step {n + 1} ({do}) goes back in time: steps must be in order")
+        last = at
+        args = {}
+        for key, default in STEPS[do].items():
+            if default is None and key not in data:
+                t.fail(key, f"step {n + 1} ({do}) needs {key}")
+            args[key] = t.get(key, default if default is not None else "", type(default) if default is not None else str)
+        session = t.get("session", "", str)
+        if do in NEEDS_SESSION and not session:
+            t.fail("session", f"step {n + 1} ({do}) needs a session name")
+        if do == "cancel" and args["how"] not in CANCEL_HOW:
+            t.fail("how", f"{args['how']!r} is not one of {', '.join(CANCEL_HOW)}")
+        if do == "lock" and args["target"] not in LOCK_TARGETS:
+            t.fail("target", f"{args['target']!r} is not one of {', '.join(LOCK_TARGETS)}")
+        steps.append(Step(do, at, args, session, line))
+    return tuple(steps)
