@@ -162,7 +162,7 @@ def test_load_reads_a_file(tmp_path):
         # unknown keys, at every level
         (X + "\n[tenants]\nworkspaces = 3\n\nwrkspaces = 4\n", ":7: tenants.wrkspaces: unknown key; expected one"),
         ("[scenario]\nnme = 'x'\n", ":2: scenario.nme: unknown key; expected one of description,"),
-        (X + "[pipelines]\n", ":3: pipelines: unknown key; expected one of expect, faults, operations,"),
+        (X + "[pipelines]\n", ":3: pipelines: unknown key; expected one of cover, expect, faults, operations,"),
         (X + "[rates.tokens]\ncache = 1\n", ":4: rates.tokens.cache: unknown key"),
         (X + "[operations.weights]\nfoo_delete = 1\n", ":4: operations.weights.foo_delete: unknown key"),
         (X + "[expect.hardened]\nhour_drift = 'none'\ndrift = 'x'\n", ":5: expect.hardened.drift: unknown key"),

@@ -68,6 +68,8 @@ def show_verdict(v: dict) -> None:
     console.print(f"{ops['total']} operations ({ops.get('ok', 0)} ok, {ops.get('fail', 0)} failed), "
                   f"{v['ticks']['count']} ticks; history sha256 {v['history_sha256'][:16]}…; report {v['report']}",
                   highlight=False)
+    if v.get("coverage"):
+        console.print(f"covered: {v['coverage']['line']}", highlight=False)
     if not v["ok"]:
         for c in v["checks"]:
             if not c["ok"]:  # on one line each, whatever the terminal's width: what failed, and how

@@ -105,7 +105,7 @@ class Run:
         if zones:
             db.set_zones(zones)
             header["session_zones"] = zones
-        if sc.faults.any():  # a session blocked by a nemesis-held lock gives up (the runner is single-threaded)
+        if sc.nemesis():  # a session blocked by a nemesis-held lock gives up (the runner is single-threaded)
             db.app_settings["lock_timeout"] = f"{sc.faults.lock_timeout // timedelta(milliseconds=1)}ms"
         self.history = HistoryWriter(self.history_path, header)
         self.nemesis = Nemesis(db)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bench.drive.history import History
 from bench.drive.runner import RunResult
-from bench.judge import baseline
+from bench.judge import baseline, coverage
 from bench.judge.checker import ATTRIBUTED
 from rollup.clock import from_us
 
@@ -155,11 +156,16 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
     attributed = _attribution(result)
     # A generated workload expected to diverge (chaos on a faithful target): every bad key explained. Where drift
     # is not expected, the drift check fails already, and the attribution says what it can.
-    if base is None and exp.reproduced is None and exp.hour_drift == "some" and attributed["keys"]:
+    if base is None and exp.reproduced is None and exp.hour_drift != "none" and attributed["keys"]:
         n, unexplained = attributed["keys"], attributed["unexplained_keys"]
         checks.append(_check("divergence attributed", "every bad key explained by a catalogue mechanism",
                              f"{n - unexplained} of {n} bad key(s) explained (the first {ATTRIBUTED} a check)"
                              + (f"; {unexplained} unexplained" if unexplained else ""), not unexplained))
+    covered = None
+    if not sc.steps:  # a generated run: what it covered, and whether that is what [cover] asked for
+        h = History.load(result.history_path)
+        covered = coverage.of(h.ops, h.header, sc)
+        checks += [c for c in [coverage.check(covered, sc)] if c]
     checks += _failure_checks(result, exp) + _tested_checks(result)
     checks += _report_checks(result, exp) if base is None else []  # (in a baseline, a report error is a piece)
     if not result.checks:
@@ -184,6 +190,7 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
                   + [{"table": t, "grain_minutes": g, **final.tables[t].summary}
                      for t, g in (final.grains.items() if final else ())],
         "signature": observed,
+        **({"coverage": covered | {"line": coverage.line(covered)}} if covered else {}),
         **({"baseline": base} if base is not None else {}),
         "repro": {"id": sc.repro.id, "summary": sc.repro.summary, "reachable": sc.repro.reachable,
                   "signature": list(sc.repro.signature)} if sc.repro else None,
@@ -221,6 +228,7 @@ def markdown(v: dict) -> str:
     lines = [f"# {v['scenario']} on {v['target']}: {'PASS' if v['ok'] else 'FAIL'}", "",
              f"PostgreSQL {v['server_version']} · seed {v['seed']} · history `{v['history_sha256'][:16]}` · "
              f"{v['operations']['total']} operations · {v['ticks']['count']} ticks · written {datetime.now(UTC):%Y-%m-%d %H:%M}Z",
+             *(["", f"Covered: {v['coverage']['line']}"] if v.get("coverage") else []),
              "", "| check | expected | observed | ok |", "|---|---|---|---|"]
     lines += [f"| {c['name']} | {c['expected']} | {c['observed']} | {'yes' if c['ok'] else '**no**'} |" for c in v["checks"]]
     lines += ["", "## Viewing zones (final check)", "",

@@ -17,14 +17,19 @@ from bench.workload.ops import Op
 FAULT_SESSIONS = 200  # held sessions of scheduled faults are numbered from here (scripted steps' from 100)
 NEMESIS_CONN = "nemesis"  # the pooled connection the nemesis's own ticks run on: their failures are its doing
 TIMEOUT_MS = 300  # the statement_timeout of a tick that is to time out at its waitpoint
-KINDS = ("late", "cancel", "race", "restart", "backfill", "pause", "long_pause", "lock_wait")
-NEMESIS_TICKS = ("cancel", "race", "lock_wait")  # kinds that run a tick of their own: none while paused
+KINDS = ("late", "cancel", "race", "restart", "backfill", "pause", "long_pause", "lock_wait", "requeue")
+NEMESIS_TICKS = ("cancel", "race", "lock_wait", "requeue")  # kinds that run a tick of their own: none while paused
 RACE_CONN = "race"  # the pooled connection a raced tick runs on (its outcome counts: it is an ordinary tick)
+REQUEUE_CONN = "requeue"  # the one a tick held while keys it read are re-enqueued runs on (it counts, too)
 ROLLED_UP = 30 * 60 * 1_000_000  # a raced key was first reported this long before: its rollup row exists
 US = 1_000_000
 LOCK_WAIT_AFTER = 5 * 60 * US + 1_000  # a lock wait's tick comes this long after its first report: the window
 # of a tick then reaches past that report (it ends 5 minutes before the tick's time)
 DAY = 86_400 * US
+MINUTE = 60 * US
+ALLOWANCE = 5 * MINUTE  # the watermark's allowance for late visibility: a tick covers writes until now − 5 min
+LONG_PAUSE = 7 * DAY  # a pause this long outlasts the dirty queue's retention (B5's ground)
+LEAD = 60 * MINUTE  # [cover] faults start this far into a run: a requeue needs keys rolled up by then
 
 
 class Schedule:
@@ -45,14 +50,14 @@ class Schedule:
                     break
                 if kind == "pause":
                     self.events.append((t, kind, t + self._span(f.pause_length, times)))
-                elif kind == "long_pause":  # moved earlier, not cut short, where it would end too late; one a run
-                    length = self._span(f.long_pause_length, times)
-                    at = max(start, min(t, end - quiet_before - self.catch_up(length) - length))
-                    long_ = (at, at + length)
-                    self.events.append((at, "pause", at + length))
+                elif kind == "long_pause":  # one a run
+                    long_ = self._long_pause(t, times, start, end, quiet_before)
                     break
                 else:
                     self.events.append((t, kind, None))
+        if sc.cover.long_pauses and long_ is None:  # one the rates did not draw, placed by a stream of its own
+            times = random.Random(f"{sc.seed}:cover:long_pause")
+            long_ = self._long_pause(start + int(times.random() * (end - start)), times, start, end, quiet_before)
         if long_:  # the long pause alone: shorter ones overlapping it would only lengthen it past its range
             self.events = [e for e in self.events if e[1] != "pause" or (e[0], e[2]) == long_
                            or e[2] <= long_[0] or e[0] >= long_[1]]
@@ -68,8 +73,16 @@ class Schedule:
         # Nothing ticks while the scheduler is paused: the nemesis's own ticks wait with it.
         stops = self.stops()
         self.events = [e for e in self.events if e[1] not in NEMESIS_TICKS or not any(
-            a <= e[0] + (LOCK_WAIT_AFTER if e[1] == "lock_wait" else 0) and e[0] < b for a, b in stops)]
+            a <= e[0] + (LOCK_WAIT_AFTER if e[1] in ("lock_wait", "requeue") else 0) and e[0] < b for a, b in stops)]
         self.open: dict[int, dict] = {}  # held session -> its late transaction, until it ends
+
+    def _long_pause(self, t: int, rng: random.Random, start: int, end: int, quiet_before: int) -> tuple[int, int]:
+        """A pause past the queue's retention from about `t`: moved earlier, not cut short, where it would end too
+        late for the ticks to catch up before the last check."""
+        length = self._span(self.f.long_pause_length, rng)
+        at = max(start, min(t, end - quiet_before - self.catch_up(length) - length))
+        self.events.append((at, "pause", at + length))
+        return at, at + length
 
     def _span(self, span, rng: random.Random | None = None) -> int:
         lo, hi = (int(d.total_seconds() * US) for d in span)
@@ -98,6 +111,48 @@ class Schedule:
         swallowed = [(t0 - self.quiet_after, t1 + self.catch_up(t1 - t0) + self.quiet_before) for t0, t1 in self.stops()]
         return [c for c in checks if c == checks[-1] or not any(a <= c < b for a, b in swallowed)]
 
+    def cover(self, checks: list[int], start: int, end: int) -> None:
+        """Place what `[cover]` asks for where it bites, whatever the seed draws: late transactions open across a
+        tick that commit within the watermark's allowance (a tick without it loses them) or past it (B4's ground),
+        and requeues. They fall in the run's first half, clear of the checks' quiet windows, the pauses and the
+        restarts (which would end a late transaction). The cancels the rates drew before the last of them move
+        after it: a cancelled tick stops a faithful target's ticks for good (L1), and a requeue's tick would find
+        nothing to wait for."""
+        c = self.sc.cover
+        wanted = ["within"] * c.late_commits + ["past"] * c.late_commits_past + ["requeue"] * c.requeues
+        if not wanted:
+            return
+        rng, every = random.Random(f"{self.sc.seed}:cover"), self.tick_every
+        rng.shuffle(wanted)
+        first = start + LEAD
+        slot = max(every, (start + (end - start) // 2 - first) // len(wanted))
+        busy = [(t - self.quiet_before, t + self.quiet_after) for t in checks] + self.stops()
+        busy += [(t, t + 1) for t, kind, _ in self.events if kind == "restart"]
+        placed = start
+        for n, what in enumerate(wanted):
+            t = first + n * slot + int(rng.random() * slot)
+            tick = start + -(-(t - start) // every) * every  # the first tick at or after t
+            if what == "requeue":  # its first half after a tick, its tick 5 minutes later, between two of them
+                lead, length = rng.randint(30 * US, max(30 * US, min(3 * MINUTE, every // 2))), LOCK_WAIT_AFTER
+            else:
+                length = (rng.randint(30 * US, ALLOWANCE - 30 * US) if what == "within"
+                          else rng.randint(ALLOWANCE + MINUTE, 4 * ALLOWANCE))
+                lead = -rng.randint(US, min(length, every) - US)  # it begins before the tick, commits after it
+            while tick + lead + length < end and any(a - MINUTE < tick + lead + length and tick + lead < b + MINUTE
+                                                     for a, b in busy):
+                tick += every
+            at = tick + lead
+            if at + length >= end:
+                continue  # no room left: the verdict's coverage check says what is missing
+            busy.append((at, at + length))
+            placed = max(placed, at + length)
+            self.events.append((at, "requeue", True) if what == "requeue"
+                               else (at, "late", {"latency": length, "commit": True}))
+        self.events = [(t + placed - start, kind, u) if kind == "cancel" and t < placed else (t, kind, u)
+                       for t, kind, u in self.events]
+        self.events = [e for e in self.events if e[0] < end - self.quiet_before]
+        self.events.sort(key=lambda e: (e[0], KINDS.index(e[1])))
+
     def _session(self) -> int:
         s = FAULT_SESSIONS
         while s in self.open:
@@ -119,7 +174,7 @@ class Schedule:
         """Emit what the fault `kind` becomes at `at` into the generator's stream."""
         out = gen.out
         if kind == "late":
-            self._late(gen, at)
+            self._late(gen, at, payload)
         elif kind == "late_end":
             session = payload
             late = self.open.pop(session, None)
@@ -140,6 +195,10 @@ class Schedule:
             out.append(Op("rollback", at, s, {}))
         elif kind == "race":
             self._race(gen, at)
+        elif kind == "requeue":
+            self._requeue(gen, at, retry=bool(payload))
+        elif kind == "requeue_tick":
+            self._requeue_tick(gen, at, *payload)
         elif kind == "lock_wait":
             self._lock_wait(gen, at)
         elif kind == "lock_wait_tick":
@@ -153,9 +212,10 @@ class Schedule:
             if payload > at:  # not moved past its end by a check's quiet window
                 out.append(Op("pause", at, 0, {"until": payload}))
 
-    def _late(self, gen, at: int) -> None:
+    def _late(self, gen, at: int, planned: dict | None = None) -> None:
         """A new task and its usage, written in a transaction that commits (or rolls back) a latency later. Other
-        operations see the task only once it committed (the generator adopts it then)."""
+        operations see the task only once it committed (the generator adopts it then). `planned`: its latency and
+        outcome, as [cover] placed it; else drawn."""
         tenants = [t for t in gen.tenants if t.alive and t.agents]
         if not tenants:
             return
@@ -176,8 +236,10 @@ class Schedule:
             keys.append((provider, model))
             gen.out.append(self._report(at, s, (task["id"], provider, model)))
         task["keys"] = keys
-        self.open[s] = {"tenant": ten, "task": task, "commit": rng.random() >= self.f.rollback_share}
-        gen.schedule(at + self._span(self.f.commit_latency), "fault", ("late_end", s))
+        commit = planned["commit"] if planned else rng.random() >= self.f.rollback_share
+        self.open[s] = {"tenant": ten, "task": task, "commit": commit}
+        gen.schedule(at + (planned["latency"] if planned else self._span(self.f.commit_latency)), "fault",
+                     ("late_end", s))
 
     def _rolled_up(self, gen, at: int) -> tuple | None:
         """A usage key first reported long enough ago for its rollup rows to exist (20 draws, else none)."""
@@ -243,3 +305,59 @@ class Schedule:
             gen.usage.discard((task.id, *gone))
         out.append(Op("rollback", at, s, {}))
         out.append(Op("await", at, 0, {"conn": RACE_CONN}))
+
+    def _requeue(self, gen, at: int, retry: bool) -> None:
+        """A requeue's first half: a rolled-up key re-reported (work for the next tick on any target: by its write
+        time) and another task moved to another runtime (its keys enqueued under both). Its second half comes
+        just past the 5 minutes a tick leaves uncovered, so the tick it holds reads both. `retry`: if nothing fits
+        now (or the world moved before the second half), try again a tick later — [cover] asked for it."""
+        key = self._rolled_up(gen, at)
+        mover = self._movable(gen, key[0]) if key else None
+        if key is None or mover is None:
+            if retry:
+                gen.schedule(at + self.tick_every, "fault", ("requeue", True))
+            return
+        task, runtime = mover
+        old, held = task.runtime, self._placed(gen, key[0])
+        gen.out.append(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
+        gen.out.append(Op("reassign_runtime", at, self.rng.randrange(self.sc.pipeline.sessions),
+                          {"id": task.id, "runtime_id": runtime}))
+        gen.relocate(task, "runtime", runtime, gen.by_runtime)
+        gen.schedule(at + LOCK_WAIT_AFTER, "fault", ("requeue_tick", (key, held, task.id, old, retry)))
+
+    @staticmethod
+    def _placed(gen, task_id: str) -> tuple | None:
+        """What a task's usage keys hang on besides the usage row: runtime, agent, issue and its project."""
+        t = gen.tasks.get(task_id)
+        return t and (t.runtime, t.agent, t.issue, gen.issue_project.get(t.issue))
+
+    def _movable(self, gen, other_than: str) -> tuple | None:
+        """A task with usage, not `other_than`, and a runtime of its workspace to move it to (20 draws, else none)."""
+        for _ in range(20):
+            k = gen.usage.choice(self.rng)
+            task = gen.tasks.get(k[0]) if k else None
+            others = [r for r in task.tenant.runtimes if r != task.runtime] if task and task.id != other_than else []
+            if others:
+                return task, self.rng.choice(others)
+        return None
+
+    def _requeue_tick(self, gen, at: int, key: tuple, held: str, task_id: str, old: str, retry: bool) -> None:
+        """A requeue's second half: a lock on the re-reported key's rollup rows holds a tick at its upsert, after
+        it read the moved task's keys from the queue (seen waiting); the task moves back, re-enqueueing both keys
+        (a new version of queue rows the tick read), and the lock goes. A drain that deletes the rows it read by
+        key alone loses the move back; the reference's keeps them (their enqueued_at is past the window)."""
+        task = gen.tasks.get(task_id)
+        if (key not in gen.usage or self._placed(gen, key[0]) != held or task is None
+                or old not in task.tenant.runtimes):  # deleted, or its key moved, meanwhile
+            if retry:
+                gen.schedule(at + self.tick_every, "fault", ("requeue", True))
+            return
+        s, out = self._session(), gen.out
+        out.append(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
+        out.append(Op("tick", at, 0, {"conn": REQUEUE_CONN, "wait": False, "timeout_ms": None}))
+        out.append(Op("wait_blocked", at, 0, {"conn": REQUEUE_CONN}))
+        out.append(Op("reassign_runtime", at, self.rng.randrange(self.sc.pipeline.sessions),
+                      {"id": task_id, "runtime_id": old}))
+        gen.relocate(task, "runtime", old, gen.by_runtime)
+        out.append(Op("rollback", at, s, {}))
+        out.append(Op("await", at, 0, {"conn": REQUEUE_CONN}))

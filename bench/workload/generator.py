@@ -118,9 +118,10 @@ class Generator:
         self.nemesis = None  # the fault schedule ([faults]), drawn from a stream of its own
         self.doubtful: set[str] = set()  # runtimes an agent whose delete may have failed may still use
         self.first_report: dict[tuple, int] = {}  # usage key -> when it was first reported
-        if sc.faults.any():
+        if sc.nemesis():
             self.nemesis = Schedule(sc, self.start, self.end, QUIET_BEFORE, QUIET_AFTER)
             self.checks = self.nemesis.spare(self.checks)
+            self.nemesis.cover(self.checks, self.start, self.end)
         self.diurnal = sc.rates.hourly_profile()
         self.tenants: list[Tenant] = []
         self.tasks: dict[str, Task] = {}
@@ -358,9 +359,13 @@ class Generator:
         if tid and others:
             task, new = self.tasks[tid], self.rng.choice(others)
             self.emit(op, at, id=tid, **{f"{attr}_id": new})
-            index[getattr(task, attr)].discard(tid)
-            setattr(task, attr, new)
-            index[new].add(tid)
+            self.relocate(task, attr, new, index)
+
+    def relocate(self, task: Task, attr: str, new: str, index: dict) -> None:
+        """A task now points at `new` (its runtime or its agent): the model and its index follow."""
+        index[getattr(task, attr)].discard(task.id)
+        setattr(task, attr, new)
+        index[new].add(task.id)
 
     def change_usage_key(self, ten: Tenant, at: int) -> None:
         key = self.usage.choice(self.rng)

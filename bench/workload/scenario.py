@@ -8,7 +8,7 @@ import random
 import re
 import tomllib
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, astuple, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,11 @@ from bench.workload.kinds import OLD_NAMES, WEIGHTED
 from bench.workload.ops import BREAKERS as BREAKER_OPS
 from bench.workload.ops import CATALOG, FAULTS
 from bench.workload.schema import Context, Locator, ScenarioError, Table
-from bench.workload.steps import CANCEL_HOW, LOCK_TARGETS, NEEDS_SESSION, STEPS, Step, parse_offset
+from bench.workload.steps import Step, read_steps
 
 TARGETS = ("reference", "hardened", "default")
-DRIFT = ("none", "some")
+ODD_ROLES = ("tick", "backfill", "session-0")  # the sessions `cover.odd_zones` puts in non-whole-hour zones
+DRIFT = ("none", "some", "any")
 FAILURE_LEVELS = ("none", "some", "any")
 SESSION_ZONES = ("utc", "random")
 REPRESENTATION = ("none", "non_whole_hour_only", "some", "any")
@@ -133,14 +134,32 @@ class Faults:
     # can record (B8's ground).
     lock_waits: float = 0.0
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
+    # A tick held at its upsert while a writer re-enqueues keys it read from the queue (a drain must keep them).
+    requeues: float = 0.0
 
     def rates(self) -> tuple[float, ...]:
         """Each kind's rate per day, in the order of bench.workload.faults.KINDS."""
         return (self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses,
-                self.long_pauses, self.lock_waits)
+                self.long_pauses, self.lock_waits, self.requeues)
 
     def any(self) -> bool:
         return any(self.rates())
+
+
+@dataclass(frozen=True)
+class Cover:
+    """What a generated run must contain by construction, whatever its seed draws (`[cover]`): production's
+    faults, placed where they bite (bench/workload/faults.py), and said in the verdict's coverage line."""
+
+    odd_zones: bool = False  # the tick's (so the window's), the backfill's and the first writer's sessions in zones
+    # whose UTC offset is not a whole hour
+    late_commits: int = 0  # transactions open across a tick that commit within the watermark's 5-minute allowance
+    late_commits_past: int = 0  # …and ones that commit past it
+    requeues: int = 0  # keys re-enqueued while a tick that read them from the queue is held at its upsert
+    long_pauses: int = 0  # scheduler pauses past the queue's retention ([faults] long_pause_length), at most 1
+
+    def any(self) -> bool:
+        return any(astuple(self))
 
 
 @dataclass(frozen=True)
@@ -181,6 +200,7 @@ class Scenario:
     pipeline: Pipeline = field(default_factory=Pipeline)
     zones: Views = field(default_factory=Views)
     faults: Faults = field(default_factory=Faults)
+    cover: Cover = field(default_factory=Cover)
     expect: dict[str, Expectation] = field(default_factory=dict)
     repro: Repro | None = None
     steps: tuple[Step, ...] = ()  # a scripted scenario replaces the generator by these
@@ -194,17 +214,28 @@ class Scenario:
         """The zones reports are viewed in: the listed ones, then `random` more drawn by the seed."""
         return [*self.zones.view, *tz.draw(self.zones.random, self.seed, exclude=self.zones.view)]
 
+    def nemesis(self) -> bool:
+        """Whether a generated run has a fault schedule: faults drawn at rates, or ones it must cover."""
+        return self.faults.any() or self.cover.any()
+
     def session_zones(self) -> dict[str, str]:
         """With `zones.sessions = "random"`: the TimeZone of each application role's sessions, drawn by seed
         (non-whole-hour, DST and date-line zones first), and the server's default (`server`). A role drawn ""
-        sets none and gets the server's default. Empty: every session in UTC."""
-        if self.zones.sessions != "random":
-            return {}
-        roles = ["server", "tick", "backfill", "loader", *(f"session-{i}" for i in range(self.pipeline.sessions))]
-        rng = random.Random(f"{self.seed}:session-zones")
-        drawn = tz.draw(len(roles), rng.randrange(2**32))
-        rng.shuffle(drawn)
-        return {role: "" if role != "server" and rng.random() < 0.25 else zone for role, zone in zip(roles, drawn)}
+        sets none and gets the server's default. With `cover.odd_zones`, the tick, the backfill and the first
+        writer are in zones whose offset is not a whole hour, whatever the rest drew. Empty: every session in UTC."""
+        zones: dict[str, str] = {}
+        if self.zones.sessions == "random":
+            roles = ["server", "tick", "backfill", "loader", *(f"session-{i}" for i in range(self.pipeline.sessions))]
+            rng = random.Random(f"{self.seed}:session-zones")
+            drawn = tz.draw(len(roles), rng.randrange(2**32))
+            rng.shuffle(drawn)
+            zones = {role: "" if role != "server" and rng.random() < 0.25 else zone
+                     for role, zone in zip(roles, drawn)}
+        if self.cover.odd_zones:
+            seed = random.Random(f"{self.seed}:odd-zones").randrange(2**32)
+            odd = tz.odd(len(ODD_ROLES), seed, self.start - timedelta(days=1), self.start + self.duration)
+            zones |= dict(zip(ODD_ROLES, odd))
+        return zones
 
     def digest(self) -> str:
         """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
@@ -234,10 +265,12 @@ class Scenario:
 # Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
 # default renders without it, so its digest (and its histories) stay what they were.
 FIRST_NAMES = {new: old for old, new in OLD_NAMES.items()}
-_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length, "lock_waits": 0.0}
+_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length, "lock_waits": 0.0,
+                 "requeues": 0.0}
 LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc",
          **{("faults", key): default for key, default in _FAULTS_LATER.items()},
-         ("faults",): {k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER}}
+         ("faults",): {k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER},
+         ("cover",): asdict(Cover())}
 
 
 def _canonical(value: Any) -> Any:
@@ -276,7 +309,8 @@ def loads(text: str, source: str = "<string>") -> Scenario:
     return _scenario(root)
 
 
-_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "faults", "expect", "repro", "step")
+_SECTIONS = ("scenario", "tenants", "rates", "operations", "pipeline", "zones", "faults", "cover", "expect", "repro",
+             "step")
 SIGNATURES = ("hour:missing", "hour:extra", "hour:mismatched", "report:drift", "report:representation",
               "report:error", "state:error_lost")
 
@@ -297,9 +331,10 @@ def _scenario(root: Table) -> Scenario:
         pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
         zones=_views(root.table("zones", _fields(Views))),
         faults=_faults(root, root.table("faults", _fields(Faults))),
+        cover=_cover(root, root.table("cover", _fields(Cover))),
         expect=_expect(root.table("expect", TARGETS, what="target")),
         repro=_repro(root.table("repro", _fields(Repro))) if "repro" in root.data else None,
-        steps=_steps(root), source=root.ctx.source,
+        steps=read_steps(root), source=root.ctx.source,
     )  # fmt: skip
 
 
@@ -416,11 +451,23 @@ def _faults(root: Table, t: Table) -> Faults:
                cancels=rate("cancels"), races=rate("races"), restarts=rate("restarts"), pauses=rate("pauses"),
                pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
                long_pauses=rate("long_pauses"), long_pause_length=t.span("long_pause_length", d.long_pause_length),
-               lock_waits=rate("lock_waits"),
+               lock_waits=rate("lock_waits"), requeues=rate("requeues"),
                lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
     if f.any() and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")
     return f
+
+
+def _cover(root: Table, t: Table) -> Cover:
+    count = lambda key, hi=100: t.number(key, 0, int, lo=0, hi=hi)  # noqa: E731
+    c = Cover(odd_zones=t.get("odd_zones", False, bool), late_commits=count("late_commits"),
+              late_commits_past=count("late_commits_past"), requeues=count("requeues"),
+              long_pauses=count("long_pauses", 1))
+    if c.any() and "step" in root.data:
+        t.fail(next(iter(t.data)), "a scripted scenario says what it does in its steps: [cover] is for generated ones")
+    if c.any() and root.data.get("pipeline", {}).get("scheduler"):
+        t.fail(next(iter(t.data)), "[cover] places its faults on the fixed tick cadence; pipeline.scheduler moves ticks")
+    return c
 
 
 def _expect(t: Table) -> dict[str, Expectation]:
@@ -448,43 +495,3 @@ def _repro(t: Table) -> Repro:
             t.fail("signature", f"{item!r} is not one of {', '.join(SIGNATURES)}")
     return Repro(id=t.get("id", "", str), summary=t.get("summary", "", str), reachable=t.get("reachable", "", str),
                  signature=signature, migrate_to=t.get("migrate_to", "", str))
-
-
-def _steps(root: Table) -> tuple[Step, ...]:
-    """`[[step]]` tables: `do` names the kind, `at` its offset from the start, the rest its arguments."""
-    raw = root.data.get("step", [])
-    if not isinstance(raw, list):
-        root.fail("step", "expected an array of tables: [[step]]")
-    steps, last = [], timedelta(0)
-    for n, data in enumerate(raw):
-        path = ("step", f"[{n + 1}]")
-        line = root.ctx.locator.line(path)
-        t = Table(root.ctx, path, data, None)
-        do = t.get("do", "", str)
-        if do not in STEPS:
-            t.fail("do", f"{do!r} is not a step; expected one of {', '.join(STEPS)}")
-        allowed = ("do", "at", "session", *STEPS[do])
-        for key in data:
-            if key not in allowed:
-                t.fail(key, f"unknown key for step {n + 1} ({do}); expected one of {', '.join(allowed)}")
-        try:
-            at = timedelta(microseconds=parse_offset(t.get("at", "0s", str)))
-        except ValueError as e:
-            t.fail("at", str(e))
-        if at < last:
-            t.fail("at", f"step {n + 1} ({do}) goes back in time: steps must be in order")
-        last = at
-        args = {}
-        for key, default in STEPS[do].items():
-            if default is None and key not in data:
-                t.fail(key, f"step {n + 1} ({do}) needs {key}")
-            args[key] = t.get(key, default if default is not None else "", type(default) if default is not None else str)
-        session = t.get("session", "", str)
-        if do in NEEDS_SESSION and not session:
-            t.fail("session", f"step {n + 1} ({do}) needs a session name")
-        if do == "cancel" and args["how"] not in CANCEL_HOW:
-            t.fail("how", f"{args['how']!r} is not one of {', '.join(CANCEL_HOW)}")
-        if do == "lock" and args["target"] not in LOCK_TARGETS:
-            t.fail("target", f"{args['target']!r} is not one of {', '.join(LOCK_TARGETS)}")
-        steps.append(Step(do, at, args, session, line))
-    return tuple(steps)

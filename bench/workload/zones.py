@@ -87,6 +87,13 @@ def _categories(zone: str) -> tuple[bool, bool, bool]:
     )
 
 
+def odd(n: int, seed: int, start: datetime, end: datetime) -> list[str]:
+    """n distinct zones, chosen by seed, whose UTC offset is not a whole hour at any time in [start, end) (Lord
+    Howe's +11 summer, say, is whole)."""
+    pool = [z for z in _candidates() if _categories(z)[0] and all(o % HOUR for o in offsets(z, start, end))]
+    return random.Random(seed).sample(pool, n)
+
+
 def draw(n: int, seed: int, exclude: Iterable[str] = ()) -> list[str]:
     """n distinct zones chosen by seed; the first picks cover non-whole-hour, DST and extreme offsets, in that order."""
     if n < 0:
