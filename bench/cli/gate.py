@@ -1,5 +1,5 @@
 """`rollup-bench repro` and `gate`: the reproductions of the catalogue, and the CI gate over them, the peer
-cases and steady."""
+cases and the short generated runs of scenarios/gate/."""
 
 from __future__ import annotations
 
@@ -71,12 +71,18 @@ def repro(
     raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
 
 
-def gate_scenarios() -> list[Path]:
-    """steady first (the longest, so a parallel gate starts it first), then the reproductions and peer cases."""
+# The gate's generated runs (scenarios/gate/), each on its seeds (None: the file's own): steady's work in short
+# runs that differ in zones, sessions and edges, production's faults by construction, and one long run.
+GENERATED = {"gate-steady": (1, 2, 3, 4), "gate-pause": (None,), "gate-faults": (1, 2)}
+
+
+def gate_runs() -> list[tuple[Path, int | None]]:
+    """The generated runs first (the longest: a parallel gate starts them first), then every reproduction and
+    peer case."""
     from bench.cli.execute import SCENARIOS
 
-    return [SCENARIOS / "steady.toml", *sorted((SCENARIOS / "repro").glob("*.toml")),
-            *sorted((SCENARIOS / "peer").glob("*.toml"))]
+    return [*((SCENARIOS / "gate" / f"{name}.toml", seed) for name, seeds in GENERATED.items() for seed in seeds),
+            *((p, None) for folder in ("repro", "peer") for p in sorted((SCENARIOS / folder).glob("*.toml")))]
 
 
 @app.command()
@@ -107,8 +113,8 @@ def gate(
     cluster: ClusterOpt = None,
     shard: ShardOpt = None,
 ) -> None:
-    """The CI gate: steady, every reproduction and every consistent peer case, each against its expectation
-    for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
+    """The CI gate: short generated runs with production's faults, every reproduction and every consistent
+    peer case, each against its expectation for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
     options, what the project's [tool.rollup-bench] says; options override it.
     With accepted ids (a baseline), each run is known, new or fixed instead."""
     from bench.cli import project
@@ -121,16 +127,15 @@ def gate(
         read_side = read_side or proj.read_side
         Target.resolve(target, read_side)
         pgs = pg_list(pg or proj.server or "embedded", (target,), pg_bin or proj.pg_bin)
-        paths = [p for s in proj.scenarios or (project.GATE,)
-                 for p in (gate_scenarios() if s == project.GATE else [Path(s)])]
-        unknown = sorted(set(proj.expect) - {p.stem for p in paths})
+        runs = [r for s in proj.scenarios or (project.GATE,) for r in (gate_runs() if s == project.GATE else [(Path(s), None)])]
+        unknown = sorted(set(proj.expect) - {p.stem for p, _ in runs})
         if unknown:
             raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
         try:
             accepted = parse_ids([accept]) if accept is not None else proj.accept
         except ValueError as e:
             raise fail(f"--accept: {e}") from None
-        run_batch([(p, None) for p in dict.fromkeys(paths)], target, pgs, jobs or proj.jobs, dsn or proj.dsn,
+        run_batch(list(dict.fromkeys(runs)), target, pgs, jobs or proj.jobs, dsn or proj.dsn,
               pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
               json_file, junit, summary_file, expect=proj.expect, accept=accepted,
               strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline,
