@@ -85,7 +85,7 @@ CASES = ("B1", "B13", "L1")  # reproductions whose fixes are separate hardened f
 
 def scratch(tmp_path: Path, drop: str | None = None) -> Path:
     """A project with copies of the reference and hardened migrations (less `drop`), the hardened read side, and
-    some reproductions as its scenarios (the gate's whole set, steady's 14 days included, is measured by hand:
+    some reproductions as its scenarios (the gate's whole set, its generated runs included, is measured by hand:
     see the README)."""
     root = tmp_path / "theirs"
     for name in ("reference", "hardened"):

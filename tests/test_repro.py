@@ -1,5 +1,5 @@
 """Every reproduction shows its documented signature on the reference and converges on the hardened target;
-every peer case converges on both. (The same runs as `rollup-bench gate`, without the long steady workload.)"""
+every peer case converges on both. (The same runs as `rollup-bench gate`, without its generated runs.)"""
 
 from __future__ import annotations
 
