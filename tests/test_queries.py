@@ -21,8 +21,8 @@ def one(sql: str) -> tuple[str, tuple[str, ...]]:
     ("WHERE a = sqlc.arg('ws') AND b = sqlc.arg(ws)", "WHERE a = %(ws)s AND b = %(ws)s", ("ws",)),
     ("WHERE sqlc.narg('p')::uuid IS NULL OR p = sqlc.narg( p )::uuid", "WHERE %(p)s::uuid IS NULL OR p = %(p)s::uuid",
      ("p",)),
-    ("WHERE a = :workspace_id AND b = :cutoff::timestamptz", "WHERE a = %(workspace_id)s AND b = %(cutoff)s::timestamptz",
-     ("workspace_id", "cutoff")),
+    ("WHERE a = :workspace_id AND b = :cutoff::timestamptz",
+     "WHERE a = %(workspace_id)s AND b = %(cutoff)s::timestamptz", ("workspace_id", "cutoff")),
     ("SELECT x::text, arr[lo:hi], f(a := 1)", "SELECT x::text, arr[lo:hi], f(a := 1)", ()),  # casts, slices
     ("SELECT a @> b, c <@ d, e$1", "SELECT a @> b, c <@ d, e$1", ()),  # operators; $ inside a name
     ("SELECT 100 % 7, 'a%'", "SELECT 100 %% 7, 'a%%'", ()),  # psycopg reads every %: doubled
