@@ -4,9 +4,11 @@ what is left alone, and each error on one line naming the file and the line."""
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
+from bench.cli.main import app
 from rollup.queries import QueryFileError, parse, translate
-from rollup.readside import DEFAULT_QUERIES, ReadSideError, load
+from rollup.readside import DEFAULT_QUERIES, ReadSideError, changed, load
 
 
 def one(sql: str) -> tuple[str, tuple[str, ...]]:
@@ -178,3 +180,26 @@ def test_a_default_name_the_file_lacks(tmp_path):
 def test_not_a_read_side():
     with pytest.raises(ReadSideError, match="give faithful, hardened, a .sql query file or a .toml read-side file"):
         load("sideways")
+
+
+def test_a_replay_says_when_the_query_file_changed(tmp_path):
+    side = load(write(tmp_path))
+    assert changed({"read_side": side.name, "read_side_sha256": side.sha256}, side) is None
+    assert changed({"read_side": "hardened"}, load("hardened")) is None  # recorded before files: nothing to compare
+    assert changed({}, side) is None  # a history without checks
+    assert "q.sql changed since the history was recorded" in changed({"read_side": side.name,
+                                                                      "read_side_sha256": "0" * 64}, side)
+    assert changed({"read_side": "faithful"}, side) == f"the history was read through faithful, this run through {side.name}"
+
+
+@pytest.mark.parametrize("args", [["run", "scenarios/smoke.toml"], ["gate", "--jobs", "1"]])
+def test_bad_read_sides_exit_2_on_one_line(tmp_path, args):
+    bad = write(tmp_path, MAPPING.replace('"Daily"', '"Dialy"'))
+    (tmp_path / "pyproject.toml").write_text(_project(MAPPING.replace("exact = true", "exact = 1")))
+    for extra, message in ((["--read-side", bad], "side.toml:5: workspace_daily.query: q.sql has no query Dialy"),
+                           (["--config", str(tmp_path / "pyproject.toml")] if args[0] == "gate" else
+                            ["--read-side", str(tmp_path / "pyproject.toml")],
+                            "pyproject.toml:6: tool.rollup-bench.read_side.exact: expected true or false")):
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert len([line for line in result.output.splitlines() if line.startswith("error: ")]) == 1

@@ -4,6 +4,7 @@ faithful side does; and the hardened file's choice of table agrees with the chec
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ import polars as pl
 import pytest
 
 from bench.cli import project
-from bench.cli.execute import run_scenario
+from bench.cli.execute import SCENARIOS, rejudge, run_scenario
+from bench.drive import snapshots
 from bench.judge import days
+from bench.judge.verdict import evaluate
 from bench.workload import zones
 from bench.workload.scenario import loads
 from rollup.database import Database
@@ -193,3 +196,21 @@ def test_the_hardened_file_reads_quarter_hours_where_the_checkers_calendar_says_
                 if not tokens or any(t >= 1000 for t in tokens) is not quarter:
                     disagree.append((zone, now, tokens, quarter))
     assert len(names) > 60 and disagree == []
+
+
+@pytest.mark.one_server
+def test_check_judges_by_the_recorded_claim_and_reads_older_histories_as_before(server, tmp_path):
+    """`rollup-bench check` takes the read side's exactness from what the history's checks recorded; one recorded
+    before read sides were files says only its name, and `hardened` meant exact."""
+    v = run_scenario(server, SCENARIOS / "repro" / "B10.toml", "hardened", tmp_path)
+    history = next(tmp_path.glob("*.history.jsonl"))
+    index = snapshots.folder(history) / snapshots.INDEX
+    meta = json.loads(index.read_text())
+    assert (meta["read_side"], meta["read_side_exact"]) == ("hardened", True)
+    assert meta["read_side_sha256"] == load("hardened").sha256
+    judged = lambda: evaluate(rejudge(history))  # noqa: E731
+    assert judged()["checks"] == v["checks"] and v["ok"]
+    index.write_text(json.dumps({k: x for k, x in meta.items() if k not in ("read_side_exact", "read_side_sha256")}))
+    assert judged()["checks"] == v["checks"]  # as recorded before
+    index.write_text(json.dumps(meta | {"read_side_exact": False}))  # the claim withdrawn: hour buckets' error counts
+    assert failed(judged()) == {"B10 converges"}
