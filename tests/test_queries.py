@@ -189,7 +189,8 @@ def test_a_replay_says_when_the_query_file_changed(tmp_path):
     assert changed({}, side) is None  # a history without checks
     assert "q.sql changed since the history was recorded" in changed({"read_side": side.name,
                                                                       "read_side_sha256": "0" * 64}, side)
-    assert changed({"read_side": "faithful"}, side) == f"the history was read through faithful, this run through {side.name}"
+    assert changed({"read_side": "faithful"}, side) == \
+        f"the history was read through faithful, this run through {side.name}"
 
 
 @pytest.mark.parametrize("args", [["run", "scenarios/smoke.toml"], ["gate", "--jobs", "1"]])
