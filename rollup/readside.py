@@ -103,8 +103,9 @@ def _from_toml(spec: str, path: Path) -> ReadSide:
 
     if not isinstance(data, dict) or not isinstance(data.get("queries"), str):
         raise ReadSideError(f"{at('queries')}: give the query file, queries = \"usage.sql\" (relative to this file)")
-    for key in set(data) - set(_KEYS):
-        raise ReadSideError(f"{at(key)}: unknown key; expected {', '.join(_KEYS)}")
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ReadSideError(f"{at(unknown[0])}: unknown key; expected {', '.join(_KEYS)}")
     if not isinstance(data.get("exact", False), bool):
         raise ReadSideError(f"{at('exact')}: expected true or false")
     mapping = {}
@@ -129,7 +130,7 @@ def _report(kind: str, found: dict, file: Path, entry: dict, at) -> Report:
     """A report's query with its parameters bound to the bench's values and its columns named as the bench names
     them; `at(key…)` says where in the mapping a key is (None: the default mapping)."""
     name = entry.get("query", DEFAULT_QUERIES[kind])
-    if name not in found:
+    if not isinstance(name, str) or name not in found:
         where = at("query") if at and "query" in entry else f"{file}: {kind}"
         raise ReadSideError(f"{where}: {file.name} has no query {name} (it has: {', '.join(found) or 'none'})")
     params, renames = entry.get("params", {}), entry.get("columns", {})
@@ -139,7 +140,7 @@ def _report(kind: str, found: dict, file: Path, entry: dict, at) -> Report:
         if value not in OFFERED[kind]:
             raise ReadSideError(f"{at('params')}: {value!r} is not a value the bench offers {kind} (it offers "
                                 f"{', '.join(OFFERED[kind])})")
-    if not isinstance(renames, dict) or not set(renames.values()) <= set(COLUMNS[kind]):
+    if not isinstance(renames, dict) or not all(v in COLUMNS[kind] for v in renames.values()):
         raise ReadSideError(f"{at('columns')}: expected result column = one of {', '.join(COLUMNS[kind])}")
     q = found[name]
     binds = []
@@ -167,7 +168,8 @@ def run_report(conn: psycopg.Connection, q: ReportQuery, scope_id, project_id=No
                side: ReadSide | None = None) -> list[dict]:
     """Rows of one report through the read side's query (default: faithful): `scope_id` is the workspace
     (workspace reports) or the runtime (runtime report); the project filters workspace reports only."""
-    report = (side or load("faithful")).report(q.report)
+    side = side or load("faithful")
+    report = side.report(q.report)
     scope = "runtime_id" if q.report == "runtime_daily" else "workspace_id"
     values: dict[str, object] = {scope: scope_id, "project_id": project_id, "tz": q.zone, "cutoff": q.cutoff,
                                  "days": q.days, "now": q.now}
@@ -177,7 +179,7 @@ def run_report(conn: psycopg.Connection, q: ReportQuery, scope_id, project_id=No
     renamed = dict(report.columns)
     missing = [c for c in REQUIRED[q.report] if c not in [renamed.get(r, r) for r in returned]]
     if missing:
-        raise ReadSideError(f"{(side or load('faithful')).queries}:{report.line}: {report.query} returns no "
+        raise ReadSideError(f"{side.queries}:{report.line}: {report.query} returns no "
                             f"{', '.join(missing)} (it returns {', '.join(returned)}); rename with columns")
     return [{renamed.get(k, k): v for k, v in r.items()} for r in rows] if renamed else rows
 
@@ -187,7 +189,7 @@ def changed(recorded: dict, side: ReadSide) -> str | None:
     if "read_side" not in recorded:
         return None
     if recorded["read_side"] != side.name:
-        return f"the history was read through {recorded.get('read_side')}, this run through {side.name}"
+        return f"the history was read through {recorded['read_side']}, this run through {side.name}"
     if recorded.get("read_side_sha256", side.sha256) != side.sha256:
         return (f"{side.queries} changed since the history was recorded (sha256 {recorded['read_side_sha256'][:12]}… "
                 f"then, {side.sha256[:12]}… now)")

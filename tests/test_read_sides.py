@@ -21,7 +21,7 @@ from bench.judge.verdict import evaluate
 from bench.workload import zones
 from bench.workload.scenario import loads
 from rollup.database import Database
-from rollup.readside import load, run_report
+from rollup.readside import ReadSideError, load, run_report
 from rollup.reports import plan_report
 from tests.conftest import START
 
@@ -214,3 +214,12 @@ def test_check_judges_by_the_recorded_claim_and_reads_older_histories_as_before(
     assert judged()["checks"] == v["checks"]  # as recorded before
     index.write_text(json.dumps(meta | {"read_side_exact": False}))  # the claim withdrawn: hour buckets' error counts
     assert failed(judged()) == {"B10 converges"}
+
+
+def test_a_query_without_a_column_the_checker_reads_is_one_line(conn, tmp_path):
+    path = tmp_path / "usage.sql"
+    path.write_text((HERE / "local_midnight.sql").read_text().replace("AS date,", "AS day,", 1))
+    q = plan_report("workspace_daily", START)
+    with pytest.raises(ReadSideError, match=r"usage.sql:5: WorkspaceDailyUsage returns no date \(it returns day, "):
+        run_report(conn, q, uuid.uuid4(), side=load(str(path)))
+    assert run_report(conn, plan_report("runtime_daily", START), uuid.uuid4(), side=load(str(path))) == []

@@ -150,11 +150,11 @@ def _read_side(t: Table, path: Path) -> str | None:
     name = t.get("read_side", "", str) or None
     if name is None or name in BUILT_IN:
         return name
-    if not (path.parent / name).is_file():
+    file = (path.parent / name).resolve()
+    if not file.is_file():
         t.fail("read_side", f"{name!r} is not one of {', '.join(BUILT_IN)}, nor a file (paths are relative to "
                             f"{path.parent})")
-    load_read_side(str((path.parent / name).resolve()))
-    return str((path.parent / name).resolve())
+    return load_read_side(str(file)).name
 
 
 def _accepted(t: Table, base: Path) -> tuple[str, ...] | None:

@@ -60,9 +60,9 @@ class Snapshot:
 def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bool, zones: list[str], days: int,
             scopes: dict[str, list[str]], side: ReadSide, error_lost: bool, rollups: list | None = None,
             columns: tuple[Column, ...] = ()) -> Snapshot:
-    """Read what a check needs from the database. Reports are read through `side`, and cover every workspace and runtime in `scopes` (those
-    the history created, by column) or in the rollup. `rollups`: the target's tables (Target.rollups), the hourly
-    one among them with its measures."""
+    """Read what a check needs from the database. Reports are read through `side`, for every workspace and
+    runtime in `scopes` (those the history created, by column) or in the rollup. `rollups`: the target's tables
+    (Target.rollups), the hourly one among them with its measures."""
     rollups = rollups or [HOURLY]
     hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
     rollup = reads.rollup_snapshot(conn, hourly, columns)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from bench.workload import zones as tz
-from rollup.tomllines import Locator  # noqa: F401  (the scenarios', specs' and projects' too)
+from rollup.tomllines import Locator
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 # Integers a field may hold: what PostgreSQL's bigint and numpy's int64 hold (TOML's own limit, which tomllib
