@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,8 @@ from psycopg import sql
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
 from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
+from rollup.readside import ReadSide
+from rollup.readside import load as load_read_side
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
@@ -40,7 +43,6 @@ class Migration:
         return self.version.split("_", 1)[0]
 
 
-READ_SIDE_NAMES = ("faithful", "hardened")
 ROLLUPS_FILE = "rollups.toml"  # beside a target's migrations: the further rollup tables it keeps
 
 
@@ -63,14 +65,12 @@ HOURLY = Rollup("task_usage_hourly", "bucket_hour", 60)
 class Target:
     name: str
     dirs: tuple[Path, ...]
-    side: str | None = None  # the read side asked for; None: the target's own (READ_SIDES)
+    side: str | None = None  # the read side asked for (rollup/readside.py); None: the target's own (READ_SIDES)
 
     @classmethod
     def resolve(cls, spec: str, read_side: str | None = None) -> Target:
         """`reference`, `hardened`, or directories joined by commas, merged by file name; with the read side
-        its reports are read through, when not the target's own."""
-        if read_side is not None and read_side not in READ_SIDE_NAMES:
-            raise TargetError(f"read side {read_side!r}: choose one of {', '.join(READ_SIDE_NAMES)}")
+        its reports are read through, when not the target's own (loaded here, so a bad one fails here)."""
         if spec in NAMED_TARGETS:
             dirs = tuple(MIGRATIONS_ROOT / d for d in NAMED_TARGETS[spec])
         else:
@@ -81,12 +81,19 @@ class Target:
         target = cls(spec, dirs, read_side)
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
+        target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
         return target
+
+    @cached_property
+    def reads(self) -> ReadSide:
+        """The read side its reports are read through, its query file read once."""
+        return load_read_side(self.side or READ_SIDES.get(self.name, "faithful"))
 
     @property
     def read_side(self) -> str:
-        """'faithful' (the read side as upstream ships it) or 'hardened' (exact for every zone, safe names)."""
-        return self.side or READ_SIDES.get(self.name, "faithful")
+        """Its read side's name: 'faithful' (as upstream ships it), 'hardened' (exact for every zone, safe names),
+        or the read side's file."""
+        return self.reads.name
 
     def rollups(self) -> list[Rollup]:
         """The hourly table, and the further rollup tables the target's directories declare in rollups.toml:

@@ -27,7 +27,7 @@ cli = CliRunner()
 def _run(server, text: str, tmp_path: Path, target: str = "reference"):
     sc = loads(text)
     tgt = Target.resolve(target)
-    return run(server, sc, text, tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.read_side))
+    return run(server, sc, text, tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
 
 
 def _named(v: dict, check: str) -> dict:

@@ -16,7 +16,8 @@ from bench.cli import ci
 from bench.cli.batch import Job, failed_jobs, parse_seeds, run_jobs
 from bench.cli.execute import SCENARIOS, run_scenario
 from bench.cli.main import app
-from rollup.migrations import Target, TargetError, Templates
+from rollup.migrations import Target, Templates
+from rollup.readside import ReadSideError
 from rollup.servers import start_server
 from tests.helpers import MINI
 
@@ -82,7 +83,7 @@ def test_read_side_is_chosen_and_checked():
     assert Target.resolve("reference", "hardened").read_side == "hardened"
     assert Target.resolve("hardened", "faithful").read_side == "faithful"
     assert Target.resolve("hardened").read_side == "hardened"
-    with pytest.raises(TargetError, match="read side 'sideways'"):
+    with pytest.raises(ReadSideError, match="read side 'sideways'"):
         Target.resolve("reference", "sideways")
 
 

@@ -48,7 +48,7 @@ def run_open(server, text: str, tmp_path, target: str = "reference"):
     """Run a scenario, leaving its database open for the test to look into (the caller drops it)."""
     sc, tgt = loads(text), Target.resolve(target)
     db = prepare(server, sc, tgt)
-    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, tgt.read_side))
+    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, tgt.reads.exact))
     try:
         r.execute(generate(sc))
     finally:
@@ -289,10 +289,10 @@ def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
                     "pause_length = [\"30m\", \"1h\"]\nbackfills = 4", seed=8, duration="12h")
     text = text.replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
     sc, tgt = loads(text), Target.resolve("reference")
-    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, tgt.read_side))
+    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact))
     kinds = set(History.load(tmp_path / "a.jsonl").ops.get_column("f").to_list())
     assert {"begin", "commit", "cancel", "wait_blocked", "restart", "pause", "backfill"} <= kinds
     again = run(server, sc, text, tgt, tmp_path / "b.jsonl", History.load(tmp_path / "a.jsonl").replay(),
-                replaying=True, judge=for_run(sc, tgt.read_side))
+                replaying=True, judge=for_run(sc, tgt.reads.exact))
     assert again.history_sha256 == first.history_sha256
     assert [c.hour.summary for c in again.checks] == [c.hour.summary for c in first.checks]

@@ -104,7 +104,7 @@ report_drift = "some"
 def verdict(server, text: str, target: str, tmp_path: Path) -> dict:
     sc = loads(text)
     tgt = Target.resolve(target)
-    result = run(server, sc, text, tgt, tmp_path / f"{target}.jsonl", ops_for(sc), judge=for_run(sc, tgt.read_side))
+    result = run(server, sc, text, tgt, tmp_path / f"{target}.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
     return evaluate(result)
 
 

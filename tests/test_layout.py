@@ -28,8 +28,12 @@ def modules() -> dict[str, Path]:
 def imports(path: Path, known: set[str]) -> set[str]:
     """The project's modules `path` imports, wherever in the file (a `from pkg import name` of a submodule counts
     as that submodule)."""
+    return imports_of(ast.parse(path.read_text()), known)
+
+
+def imports_of(tree: ast.AST, known: set[str]) -> set[str]:
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name in known}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module in known:
@@ -104,6 +108,36 @@ def test_the_flow_check_fires():
              "bench.judge.checker": {"bench.drive.snapshots"}}
     assert upward(edges) == ["bench.drive.runner imports bench.judge.checker",
                              "rollup.reports imports bench.workload.columns"]
+
+
+QUERY_FILE_MODULES = {"rollup.queries", "rollup.readside"}
+
+
+def query_file_use(source: str, known: set[str]) -> list[str]:
+    """Where a module's code touches the read side's query files: an import of the parser or the read side, a
+    string naming a .sql file (docstrings aside)."""
+    tree = ast.parse(source)
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    found = [f"imports {m}" for m in sorted(imports_of(tree, known) & QUERY_FILE_MODULES)]
+    return found + [f"line {n.lineno}: {n.value!r}" for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                    and isinstance(n.value, str) and ".sql" in n.value and id(n) not in docs]
+
+
+def test_the_judge_never_reads_query_files():
+    """The checker's calendar stays its own (bench/judge/days.py): no module of the judge reads the read side's SQL."""
+    known = set(modules()) | QUERY_FILE_MODULES
+    used = {m: query_file_use(p.read_text(), known) for m, p in modules().items()
+            if m.startswith("bench.judge")}
+    assert len(used) >= 5 and {m: u for m, u in used.items() if u} == {}
+
+
+def test_the_query_file_check_fires():
+    module = 'from rollup.readside import load\nfrom rollup import queries\nPATH = "usage.sql"\n'
+    assert query_file_use(module, {"rollup", *QUERY_FILE_MODULES}) == [
+        "imports rollup.queries", "imports rollup.readside", "line 3: 'usage.sql'"]
+    assert query_file_use('"""About usage.sql."""\n', QUERY_FILE_MODULES) == []
 
 
 def test_every_module_sits_in_a_role_package():

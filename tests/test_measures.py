@@ -214,7 +214,7 @@ def test_a_schema_lacking_what_is_declared_is_named(db):
 def verdict(server, tmp_path: Path, target: str) -> tuple[dict, object]:
     sc, tgt = loads(SMALL), Target.resolve(target)
     result = run(server, sc, SMALL, tgt, tmp_path / "h.jsonl", generate(sc, tgt.usage_columns()),
-                 judge=for_run(sc, tgt.read_side))
+                 judge=for_run(sc, tgt.reads.exact))
     return evaluate(result), result
 
 
@@ -264,4 +264,4 @@ def test_a_run_on_a_schema_lacking_the_declarations_stops_with_one_line(server, 
     with pytest.raises(TargetError, match=r"^target .*: its rollups.toml declares what its schema lacks: "
                                           r"task_usage has no column cost_usd$"):
         run(server, sc, SMALL, tgt, tmp_path / "h.jsonl", generate(sc, tgt.usage_columns()),
-            judge=for_run(sc, tgt.read_side))
+            judge=for_run(sc, tgt.reads.exact))

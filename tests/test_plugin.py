@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 from rollup.migrations import MIGRATIONS_ROOT
+from rollup.readside import FILES
 
 pytest_plugins = ["pytester"]
 
@@ -48,6 +49,11 @@ def test_a_scenario_verdict(rollup_run):
     assert v["ok"] and v["operations"]["by_kind"]["delete_agent"] == 1
 
 
+@pytest.mark.rollup_target("reference", read_side="queries/usage.sql")
+def test_its_own_read_side(rollup_target):
+    assert rollup_target.read_side.endswith("/queries/usage.sql") and not rollup_target.reads.exact
+
+
 @pytest.mark.rollup_target("reference")
 def test_an_agent_delete_converges(rollup_run):
     rollup_run(STEPS, duration="3h")  # B1 on the reference: fails, saying how to replay it
@@ -57,9 +63,11 @@ def test_an_agent_delete_converges(rollup_run):
 def test_the_plugin_in_a_users_suite(pytester):
     for name in ("reference", "hardened"):
         shutil.copytree(MIGRATIONS_ROOT / name, pytester.path / "db" / name)
+    (pytester.path / "queries").mkdir()  # a read side of its own: upstream's queries, under the default names
+    shutil.copy(FILES / "faithful.sql", pytester.path / "queries" / "usage.sql")
     pytester.makepyfile(test_rollup=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-n", "0", "-rf")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines([
         "*test_an_agent_delete_converges*",
         "*steps (seed 1) on reference: hour-grain drift*",

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from rollup.reports import ReportQuery, app_loadable, cutoff, plan_report, resolve_zone, run_report, window_days
+from rollup.readside import run_report
+from rollup.reports import ReportQuery, app_loadable, cutoff, plan_report, resolve_zone, window_days
 from tests.conftest import START
 from tests.helpers import World
 

@@ -29,7 +29,7 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path, attribu
     path = SCENARIOS / folder / f"{name}.toml"
     sc = load(path)
     tgt = Target.resolve(target)
-    result = run(server, sc, path.read_text(), tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.read_side))
+    result = run(server, sc, path.read_text(), tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
     assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
     verdict = evaluate(result)
     judged = {c["name"]: c for c in verdict["checks"]}

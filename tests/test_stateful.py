@@ -58,7 +58,7 @@ class Rollup(RuleBasedStateMachine):
         self.history = cls.workdir / f"example-{cls.examples}.history.jsonl"
         sc = loads(SCENARIO)
         self.run = Run(sc, SCENARIO, cls.target, self.db, self.history, scripted=True,
-                       judge=for_run(sc, cls.target.read_side))
+                       judge=for_run(sc, cls.target.reads.exact))
         self.run.zones = []  # hour grain only: report grain has its own scenarios
         self.now = to_us(START)
         self.tasks: list[str] = []
@@ -178,7 +178,7 @@ def test_reference_divergence_is_found_and_shrunk(machine):
     history = Path(str(info.value).split("history ")[1].split(";")[0])
     sc = loads(SCENARIO)
     replayed = run(cls.server, sc, SCENARIO, cls.target, history.with_suffix(".replay.jsonl"),
-                   History.load(history).replay(), replaying=True, judge=for_run(sc, cls.target.read_side))
+                   History.load(history).replay(), replaying=True, judge=for_run(sc, cls.target.reads.exact))
     assert replayed.checks and replayed.checks[-1].signature  # the history alone reproduces the divergence
 
 

@@ -21,7 +21,7 @@ from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
-from rollup.reports import run_report
+from rollup.readside import run_report
 
 TARGETS = Path(__file__).parent / "targets"
 SMALL = """
@@ -59,7 +59,7 @@ def overlay(name: str) -> str:
 def judge(server, tmp_path: Path, target: str = "reference", text: str = SMALL) -> dict:
     sc = loads(text)
     tgt = Target.resolve(target)
-    return evaluate(run(server, sc, text, tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.read_side)))
+    return evaluate(run(server, sc, text, tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact)))
 
 
 def failed(v: dict) -> set[str]:
@@ -104,9 +104,9 @@ def test_hour_grain_drift(server, tmp_path):
 def test_report_grain_pipeline_drift(server, tmp_path, monkeypatch):
     """A read side whose day boundary is an hour off in UTC (23:00 is tomorrow's): the rollup is right, its
     reports are not."""
-    def off_by_an_hour(conn, q, scope_id, project_id=None, read_side="faithful"):
+    def off_by_an_hour(conn, q, scope_id, project_id=None, side=None):
         q = replace(q, zone="Etc/GMT-1") if q.zone == "UTC" else q
-        return run_report(conn, q, scope_id, project_id, read_side)
+        return run_report(conn, q, scope_id, project_id, side)
 
     monkeypatch.setattr(reads, "run_report", off_by_an_hour)
     v = judge(server, tmp_path)
@@ -131,7 +131,7 @@ def test_except_all_second_opinion(server, tmp_path):
     final = ops.pop()
     assert final.name == "check" and final.get("final")
     with prepare(server, sc, target) as db:
-        r = Run(sc, text, target, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, target.read_side))
+        r = Run(sc, text, target, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, target.reads.exact))
         try:
             r.execute(ops)
             r.tick(Op("tick", final.at, 0, {"conn": "pool", "wait": True}))  # the final check's catch-up tick

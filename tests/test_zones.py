@@ -84,15 +84,14 @@ def test_draw_excludes():
     assert not set(zones.draw(10, 1, exclude=exclude)) & set(exclude)
 
 
-def test_the_checker_and_the_read_side_reckon_days_alike():
-    """Two independent calendars (bench/judge/days.py and the read side's) agree on every zone's offsets over a year,
-    and on every report's cutoff at instants around midnights and DST changes."""
+def test_the_checker_and_the_read_side_reckon_cutoffs_alike():
+    """Two independent calendars (bench/judge/days.py and the read side's parameters) agree on every report's
+    cutoff at instants around midnights and DST changes. (Whether a zone is whole-hour, the hardened read side
+    decides in SQL: tests/test_read_sides.py holds that against the checker's judgement.)"""
     from rollup import reports
 
     names = sorted(zones._known())
     assert len(names) > 400
-    for zone in names:
-        assert days.offsets(zone, *Y2026) == reports.offsets(zone, *Y2026), zone
     instants = [datetime(2026, 3, 8, 9, 59, tzinfo=UTC), datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
                 datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), datetime(2026, 12, 31, 13, 30, tzinfo=UTC)]
     for zone in [*names[::7], "", "Local", "UTC", "Not/AZone"]:

@@ -28,8 +28,9 @@ PgBinOpt = Annotated[Optional[str], typer.Option("--pg-bin", help="directory of 
 TargetOpt = Annotated[str, typer.Option("--target", help="reference, hardened, or migration directories (a,b)")]
 PgListOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend(s), comma-separated for a matrix: "
                                                      f"{', '.join(BACKENDS)}, {AUTO}")]
-ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful or hardened (default: the "
-                                                                         "target's own: hardened for hardened)")]
+ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful, hardened, a named-query .sql "
+                                                                         "file or a .toml read-side file (default: "
+                                                                         "the target's own: hardened for hardened)")]
 JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)")]
 JunitOpt = Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML here (a testcase per run)")]
 SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here "

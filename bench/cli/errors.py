@@ -24,11 +24,13 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
     # (even --help) imports this module.
     from bench.workload.schema import ScenarioError
     from rollup.migrations import MigrationError, TargetError
+    from rollup.readside import ReadSideError
     from rollup.servers import ProvisionError
 
     if isinstance(exc, MigrationError):
         return f"migration failed: {exc}", 1
-    if isinstance(exc, (ScenarioError, TargetError, ProvisionError, ServerLost, ClusterError, FileNotFoundError)):
+    if isinstance(exc, (ScenarioError, TargetError, ReadSideError, ProvisionError, ServerLost, ClusterError,
+                        FileNotFoundError)):
         return str(exc), 2
     return None
 

@@ -65,7 +65,7 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
     try:
         result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc, tgt.usage_columns()),
                      replaying,
-                     on_progress, templates, judge=checker.for_run(sc, tgt.read_side))
+                     on_progress, templates, judge=checker.for_run(sc, tgt.reads.exact))
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
@@ -99,7 +99,9 @@ def rejudge(history_path: Path) -> RunResult:
                                 "it cannot be judged without a database")
     meta, snaps = snapshots.load(history_path)
     zones = checker.whole_hours(sc, meta["zones"])
-    checks = [checker.judge(as_seen(h.ops, s.op), s, zones, sc.zones.report_days, meta["read_side"]) for s in snaps]
+    # the read side's claim as recorded; before read sides were files, only `hardened` claimed exact days
+    exact = meta.get("read_side_exact", meta["read_side"] == "hardened")
+    checks = [checker.judge(as_seen(h.ops, s.op), s, zones, sc.zones.report_days, exact) for s in snaps]
     ops = h.ops
     work = ops.filter(pl.col("f").is_in(WORKLOAD))
     ticks = ops.filter(pl.col("f") == "tick")

@@ -49,7 +49,7 @@ def run_diff(server, sc: Scenario, text: str, a: Target, b: Target, ops: list[Op
     with prepare(server, sc, a) as db_a, prepare(server, sc, b) as db_b:
         runs = [Run(sc, text, t, db, report_dir / f"{sc.name}-diff-{side}.history.jsonl", server=server,
                     restarts=side == "a",  # one server, restarted once per `restart`; both runs reconnect
-                    judge=checker.for_run(sc, t.read_side))
+                    judge=checker.for_run(sc, t.reads.exact))
                 for side, t, db in (("a", a, db_a), ("b", b, db_b))]
         result.histories = tuple(str(r.history_path) for r in runs)
         last_ticks = 0

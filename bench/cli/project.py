@@ -6,7 +6,7 @@ the file. A bad key is named with the file and its line, as in scenarios.
 
     [tool.rollup-bench]
     migrations = ["db/migrations", "db/rollup-fixes"]   # or target = "hardened"
-    read_side = "hardened"                               # faithful | hardened
+    read_side = "hardened"                               # faithful | hardened | a .sql or .toml read-side file
     server = "auto"                                      # auto (the default) | embedded | local | docker | dsn
     scenarios = ["gate"]                                 # "gate" (the built-in set) and/or scenario files, globs
     report_dir = "reports/rollup-bench"
@@ -17,6 +17,12 @@ the file. A bad key is named with the file and its line, as in scenarios.
 
     [tool.rollup-bench.expect.B10]                       # this scenario, on this project's target
     reproduced = true
+
+    [tool.rollup-bench.read_side]                        # or the application's own queries (rollup/readside.py)
+    queries = "internal/db/queries/usage.sql"
+    [tool.rollup-bench.read_side.workspace_daily]
+    query = "ListDashboardUsageDaily"
+    params = ["workspace_id", "cutoff", "tz"]            # $1, $2, $3
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from bench.judge.baseline import parse_ids
 from bench.workload.scenario import DRIFT, REPRESENTATION, Expectation, ScenarioError
 from bench.workload.schema import Context, Locator, Table
 from rollup.extensions import AUTO
-from rollup.migrations import NAMED_TARGETS, READ_SIDE_NAMES
+from rollup.migrations import NAMED_TARGETS
+from rollup.readside import BUILT_IN
+from rollup.readside import load as load_read_side
 from rollup.servers import BACKENDS
 
 FILES = ("rollup-bench.toml", "pyproject.toml")
@@ -42,7 +50,7 @@ GATE = "gate"  # in `scenarios`: the built-in gate set
 class Project:
     path: Path | None = None  # the file it came from; None: no configuration
     target: str | None = None  # a named target, or directories joined by commas (absolute)
-    read_side: str | None = None
+    read_side: str | None = None  # faithful, hardened, or a read side's file (absolute; this file for a table)
     server: str | None = None  # a file that names none: auto; no file: None (the command line's embedded)
     dsn: str | None = None
     pg_bin: str | None = None
@@ -106,9 +114,7 @@ def _project(t: Table, path: Path) -> Project:
     for d in dirs:
         if not (base / d).is_dir():
             t.fail("migrations", f"{d} is not a directory (paths are relative to {base})")
-    read_side = t.get("read_side", "", str) or None
-    if read_side and read_side not in READ_SIDE_NAMES:
-        t.fail("read_side", f"{read_side!r} is not one of {', '.join(READ_SIDE_NAMES)}")
+    read_side = _read_side(t, path)
     # auto: the first of embedded, local, docker with every extension the chain creates (rollup/extensions.py)
     server = t.get("server", "", str) or AUTO
     if server not in (*BACKENDS, AUTO):
@@ -133,6 +139,22 @@ def _project(t: Table, path: Path) -> Project:
                    scenarios=tuple(scenarios), report_dir=base / report_dir if report_dir else None, jobs=jobs,
                    expect=_overrides(t.table("expect", None)), accept=_accepted(t, base),
                    strict_accept=t.get("strict_accept", False, bool))
+
+
+def _read_side(t: Table, path: Path) -> str | None:
+    """`read_side`: a built-in's name or a file relative to this one, or a table here — either way loaded now, so
+    a bad one fails here (a table's errors name this file's lines)."""
+    if isinstance(t.data.get("read_side"), dict):
+        load_read_side(str(path))
+        return str(path)
+    name = t.get("read_side", "", str) or None
+    if name is None or name in BUILT_IN:
+        return name
+    file = (path.parent / name).resolve()
+    if not file.is_file():
+        t.fail("read_side", f"{name!r} is not one of {', '.join(BUILT_IN)}, nor a file (paths are relative to "
+                            f"{path.parent})")
+    return load_read_side(str(file)).name
 
 
 def _accepted(t: Table, base: Path) -> tuple[str, ...] | None:

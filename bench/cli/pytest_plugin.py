@@ -3,8 +3,9 @@
 Fixtures, all named `rollup_*`:
 - `rollup_server` (session): a PostgreSQL server — `--rollup-pg embedded|local|dsn|auto` (default embedded, or
   the project's `server`; auto chooses for the project's target), `--rollup-dsn URL`;
-- `rollup_target`: the target of a test — `@pytest.mark.rollup_target("db/migrations,db/fixes", read_side=…)`,
-  else the project's ([tool.rollup-bench]), else `reference`;
+- `rollup_target`: the target of a test — `@pytest.mark.rollup_target("db/migrations,db/fixes", read_side=…)`
+  (faithful, hardened, or a .sql or .toml read-side file, relative to the test's file), else the project's
+  ([tool.rollup-bench]), else `reference`;
 - `rollup_db_factory`: `rollup_db_factory(target=None, at=None)` gives a fresh database migrated to a target at a
   simulated instant, cloned from a template migrated once per session; `rollup_db` is one for the test's target;
 - `rollup_clock`: `rollup_db`'s simulated clock (`.set(datetime)`, `.now`), which the target's `now()` reads;
@@ -69,13 +70,17 @@ def _rollup_templates(rollup_server):
 @pytest.fixture
 def rollup_target(request, _rollup_project):
     from rollup.migrations import Target
+    from rollup.readside import BUILT_IN
 
     marker = request.node.get_closest_marker("rollup_target")
     if marker is not None:
         spec = marker.args[0] if marker.args else marker.kwargs.get("target", "reference")
         side = marker.kwargs.get("read_side")
-        if "," in spec or "/" in spec:  # directories: relative to the test's file, like fixtures' data
-            spec = ",".join(str((Path(request.fspath).parent / d).resolve()) for d in spec.split(","))
+        here = Path(request.fspath).parent  # directories and files: relative to the test's file, like fixtures' data
+        if "," in spec or "/" in spec:
+            spec = ",".join(str((here / d).resolve()) for d in spec.split(","))
+        if side is not None and side not in BUILT_IN:
+            side = str((here / side).resolve())
         return Target.resolve(spec, side)
     return Target.resolve(_rollup_project.target or "reference", _rollup_project.read_side)
 

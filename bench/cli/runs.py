@@ -26,6 +26,7 @@ from bench.cli.common import (
     TargetOpt,
     app,
     console,
+    err,
     pg_list,
     pick,
     side_flag,
@@ -34,6 +35,7 @@ from bench.cli.errors import fail, guarded
 from bench.cli.matrix import REPLAY, run_batch, write_ci
 from bench.cli.show import progress_bar, show_verdict
 from rollup.migrations import Target
+from rollup.readside import changed
 from rollup.servers import start_server
 
 
@@ -126,7 +128,10 @@ def replay(
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise fail(f"{history}: cannot replay: {' '.join(str(exc).split())[:200]}")
     with guarded():
-        Target.resolve(target, read_side)
+        from bench.drive.snapshots import recorded
+
+        if said := changed(recorded(history), Target.resolve(target, read_side).reads):
+            err.print(f"warning: read side: {said}", highlight=False, soft_wrap=True)
         with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
                 progress_bar(sc, target) as on_progress:
             v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(keep),

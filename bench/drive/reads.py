@@ -15,7 +15,8 @@ import psycopg
 from bench.workload.columns import HOUR_US, KEYLIKE, REPORT_GROUPS, TOKENS, VALUES, column_dtype, measure_dtype
 from rollup.measures import DEFAULT_MEASURES, Column, Measure, numeric_scale
 from rollup.migrations import HOURLY, Rollup
-from rollup.reports import plan_report, run_report
+from rollup.readside import ReadSide, run_report
+from rollup.reports import plan_report
 
 _US = "(extract(epoch FROM {c}) * 1000000)::bigint"
 KEY_SQL = (f"{_US.format(c='bucket_hour')} AS bucket_hour, workspace_id::text, runtime_id::text, agent_id::text,"
@@ -149,13 +150,14 @@ def check_declared(conn: psycopg.Connection, rollups: list[Rollup], columns: tup
 
 
 def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: datetime, scopes: list[str],
-               read_side: str = "faithful") -> pl.DataFrame:
-    """The read side's own report, through its SQL, for every scope (workspace or runtime)."""
+               side: ReadSide | None = None) -> pl.DataFrame:
+    """The read side's own report, through its query (default: faithful's), for every scope (workspace or
+    runtime)."""
     q = plan_report(kind, now, tz_param=zone, days=days)
     groups = REPORT_GROUPS[kind]
     records = []
     for scope in scopes:
-        for row in run_report(conn, q, scope, read_side=read_side):
+        for row in run_report(conn, q, scope, side=side):
             records.append({groups[0]: scope, **{k: (str(v) if k == "agent_id" else v) for k, v in row.items()}})
     schema = {g: (pl.Date if g == "date" else pl.String) for g in groups} | {c: pl.Int64 for c in TOKENS}
     return pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema, orient="row")

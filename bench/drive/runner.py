@@ -27,7 +27,7 @@ from bench.workload import steps
 from bench.workload.faults import NEMESIS_CONN
 from bench.workload.ops import FAULTS, Op
 from bench.workload.scenario import Scenario
-from rollup import backfill
+from rollup import backfill, readside
 from rollup.clock import from_us, to_us
 from rollup.database import Database
 from rollup.migrations import ROLLUPS_FILE, Runner, Target, TargetError, Templates
@@ -330,11 +330,11 @@ class Run:
         self.check_declared()
         with self.db.connect() as conn:
             snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
-                                     self.sc.zones.report_days, scopes, self.target.read_side, self.error_lost,
+                                     self.sc.zones.report_days, scopes, self.target.reads, self.error_lost,
                                      self.rollups, self.columns)
         self.snapshots.append(snap)
         snapshots.save(self.history_path, self.snapshots, {
-            "target": self.target.name, "read_side": self.target.read_side, "zones": self.zones,
+            "target": self.target.name, **readside.meta(self.target.reads), "zones": self.zones,
             "server_version": self.server.version() if self.server else ""})
         result = self.judge(seen, snap, self.zones)
         self.history.complete(op, "ok", result=result.hour.rows.height)

@@ -24,6 +24,7 @@ from bench.drive import reads
 from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS
 from rollup.measures import DEFAULT_MEASURES, Column, Measure
 from rollup.migrations import HOURLY
+from rollup.readside import ReadSide
 
 INDEX = "index.json"
 REPORT_SCHEMA = {"zone": pl.String, "kind": pl.String, "scope": pl.String, "date": pl.Date, "agent_id": pl.String,
@@ -57,11 +58,11 @@ class Snapshot:
 
 
 def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bool, zones: list[str], days: int,
-            scopes: dict[str, list[str]], read_side: str, error_lost: bool, rollups: list | None = None,
+            scopes: dict[str, list[str]], side: ReadSide, error_lost: bool, rollups: list | None = None,
             columns: tuple[Column, ...] = ()) -> Snapshot:
-    """Read what a check needs from the database. Reports cover every workspace and runtime in `scopes` (those
-    the history created, by column) or in the rollup. `rollups`: the target's tables (Target.rollups), the hourly
-    one among them with its measures."""
+    """Read what a check needs from the database. Reports are read through `side`, for every workspace and
+    runtime in `scopes` (those the history created, by column) or in the rollup. `rollups`: the target's tables
+    (Target.rollups), the hourly one among them with its measures."""
     rollups = rollups or [HOURLY]
     hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
     rollup = reads.rollup_snapshot(conn, hourly, columns)
@@ -70,7 +71,7 @@ def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bo
     for zone in zones:
         for kind, groups in REPORT_GROUPS.items():
             try:
-                rows = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], read_side)
+                rows = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], side)
             except psycopg.Error as exc:
                 errors.setdefault(zone, {})[kind] = f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}"
                 continue
@@ -111,6 +112,12 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
                                  **({"columns": {c.name: c.header() for c in s.columns}} if s.columns else {})}
                                 for s in snapshots]}
     (out / INDEX).write_text(json.dumps(index, indent=1))
+
+
+def recorded(history: Path) -> dict:
+    """The index's entries besides the checks (target, read side, zones); empty for a history without checks."""
+    path = folder(history) / INDEX
+    return {k: v for k, v in json.loads(path.read_text()).items() if k != "checks"} if path.is_file() else {}
 
 
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:

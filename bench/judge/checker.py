@@ -142,9 +142,9 @@ def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.Dat
 
 
 def judge_zone(zone: str, whole_hour: bool, days: int, now_us: int, rows: pl.DataFrame, truth: pl.DataFrame,
-               snap: Snapshot, read_side: str = "faithful") -> ZoneResult:
+               snap: Snapshot, exact: bool = False) -> ZoneResult:
     """One viewing zone's reports, as the read side gave them at a check, against the truth sliced into the
-    zone's days by the checker's own calendar."""
+    zone's days by the checker's own calendar. `exact`: the read side claims the zone's true local days."""
     result = ZoneResult(zone, whole_hour)
     local = days_.app_zone(zone)  # what the application means by the name ("Local": the server's zone, UTC)
     failed = snap.errors.get(zone, {})
@@ -158,12 +158,12 @@ def judge_zone(zone: str, whole_hour: bool, days: int, now_us: int, rows: pl.Dat
         true_days = report(rows, kind, local, cut, "created_at").select(from_rollup.columns)
         drift = _report_delta(from_hours, from_rollup, groups)
         error = _report_delta(true_days, from_hours, groups)
-        if read_side == "hardened":  # its reports may be exact where hours are not: judge them against the truth
+        if exact:  # its reports may be exact where hours are not: judge them against the truth
             drift = _report_delta(true_days, from_rollup, groups)
         result.pipeline_drift += drift.height
         result.pipeline_drift_tokens += int(drift.get_column("delta").sum())
-        result.representation_error += error.height if read_side != "hardened" else 0
-        result.representation_error_tokens += int(error.get_column("delta").sum()) if read_side != "hardened" else 0
+        result.representation_error += error.height if not exact else 0
+        result.representation_error_tokens += int(error.get_column("delta").sum()) if not exact else 0
         result.true_tokens += int(true_days.select(pl.sum_horizontal(TOKENS).sum()).item())
         for label, frame in (("drift", drift), ("representation", error)):
             for r in frame.head(2).to_dicts():
@@ -204,15 +204,16 @@ class CheckResult:
 
 
 def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
-          read_side: str = "faithful") -> CheckResult:
+          exact: bool = False) -> CheckResult:
     """A check's verdict: a pure function of the history as it stood at the check (`history.as_seen`) and what
-    was read from the database there. `zones` maps each viewing zone to whether it is whole-hour."""
+    was read from the database there. `zones` maps each viewing zone to whether it is whole-hour; `exact`: the
+    read side claims exact local days (rollup/readside.py), declared with it, never read from its SQL."""
     rows = oracle.usage_rows(seen, snap.columns)
     measures = snap.measures_of()
     truth = oracle.hour_truth(rows, measures)
     diff = hour_diff(truth, snap.rollup, [m.name for m in measures])
     result = CheckResult(snap.at, snap.final, diff,
-                         [judge_zone(z, whole, days, snap.at, rows, truth, snap, read_side) for z, whole in zones.items()],
+                         [judge_zone(z, whole, days, snap.at, rows, truth, snap, exact) for z, whole in zones.items()],
                          error_lost=snap.error_lost)
     usage, ok = seen.filter(pl.col("f") == "usage"), pl.col("outcome") == "ok"
     for table, frame in snap.tables.items():  # further rollup tables: the truth summed at their grain
@@ -247,9 +248,9 @@ def whole_hours(sc: Scenario, zones: list[str]) -> dict[str, bool]:
     return {z: days_.whole_hour(z, since, end) for z in zones}
 
 
-def for_run(sc: Scenario, read_side: str) -> Callable[[pl.DataFrame, Snapshot, list[str]], CheckResult]:
+def for_run(sc: Scenario, exact: bool) -> Callable[[pl.DataFrame, Snapshot, list[str]], CheckResult]:
     """The judgement a run makes at each of its checks, of the viewing zones it read there (the runner is
     handed it: the drive does not judge)."""
     whole = whole_hours(sc, sc.view_zones())
     days = sc.zones.report_days
-    return lambda seen, snap, zones: judge(seen, snap, {z: whole[z] for z in zones}, days, read_side)
+    return lambda seen, snap, zones: judge(seen, snap, {z: whole[z] for z in zones}, days, exact)
