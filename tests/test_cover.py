@@ -123,7 +123,7 @@ def test_coverage_reads_late_commits_and_requeues_from_the_history():
 
 def judge(server, tmp_path: Path, target: str, sc) -> dict:
     tgt = Target.resolve(target)
-    return evaluate(run(server, sc, "", tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.read_side)))
+    return evaluate(run(server, sc, "", tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact)))
 
 
 def failed(v: dict) -> set[str]:

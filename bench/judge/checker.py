@@ -250,7 +250,10 @@ def whole_hours(sc: Scenario, zones: list[str]) -> dict[str, bool]:
 
 def for_run(sc: Scenario, exact: bool) -> Callable[[pl.DataFrame, Snapshot, list[str]], CheckResult]:
     """The judgement a run makes at each of its checks, of the viewing zones it read there (the runner is
-    handed it: the drive does not judge)."""
+    handed it: the drive does not judge). `exact`: the read side claims exact local days (a name such as
+    "faithful" is refused: any string would read as a claim)."""
+    if not isinstance(exact, bool):
+        raise TypeError(f"exact must be a bool, not {exact!r}")
     whole = whole_hours(sc, sc.view_zones())
     days = sc.zones.report_days
     return lambda seen, snap, zones: judge(seen, snap, {z: whole[z] for z in zones}, days, exact)
