@@ -182,7 +182,9 @@ def test_gate_exits_1_on_an_injected_slowdown_and_names_the_point(tmp_path):
 
 
 def test_gate_exits_0_on_the_baseline_against_itself(tmp_path):
-    path = spec_file(tmp_path, GATE)
+    # Identical work runs up to 1.7× apart in this machine's slow spells, and a p95 of a few ticks can take one
+    # whole: the budget here only has to show both points compared (1.88× was seen at 1.5).
+    path = spec_file(tmp_path, GATE.replace("tick_p95 = 1.5", "tick_p95 = 3.0"))
     out = CliRunner().invoke(app, ["capacity", str(path), "--target", overlay("reference", "same"),
                                    "--baseline", "reference", "--report-dir", str(tmp_path / "report"),
                                    "--json", str(tmp_path / "result.json")])
