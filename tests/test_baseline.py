@@ -136,8 +136,8 @@ def _project(tmp_path: Path, names: list[str]) -> Path:
 def test_gate_writes_a_baseline_then_passes_fails_on_a_removed_id_and_reports_a_fix(tmp_path, monkeypatch):
     proj = _project(tmp_path, ["B1", "B10", "B12"])
     monkeypatch.chdir(proj)
-    (proj / "baseline.toml").write_text("accept = []\n")
     gate = ["gate", "--report-dir", "r", "--json", "g.json", "--junit", "j.xml", "--summary", "s.md"]
+    assert not (proj / "baseline.toml").exists()  # configured first, as docs/ci.md's four steps say, then written
     result = cli.invoke(app, [*gate, "--write-baseline", "baseline.toml"])
     assert result.exit_code == 0, result.output
     assert baseline.parse_ids(load_accept(proj / "baseline.toml")) == ("B1", "B10", "B12")

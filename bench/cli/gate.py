@@ -120,7 +120,7 @@ def gate(
     from bench.cli import project
 
     with guarded():
-        proj = project.load(config) if config else project.load()
+        proj = project.load(config, writing_baseline=write_baseline is not None)
         if proj.path:
             err.print(f"project: {proj.path}", highlight=False)
         target = target or proj.target or "reference"

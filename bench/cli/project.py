@@ -85,8 +85,9 @@ def _has_table(path: Path) -> bool:
         return True  # say what is wrong with it when it is loaded
 
 
-def load(path: Path | None = None) -> Project:
-    """The project found from the current directory (or the file given); an empty Project if there is none."""
+def load(path: Path | None = None, writing_baseline: bool = False) -> Project:
+    """The project found from the current directory (or the file given); an empty Project if there is none.
+    `writing_baseline`: the baseline file it names may not exist yet (`gate --write-baseline` is to write it)."""
     path = path or find()
     if path is None:
         return Project()
@@ -100,10 +101,10 @@ def load(path: Path | None = None) -> Project:
     prefix = ("tool", "rollup-bench") if path.name == "pyproject.toml" else ()
     ctx = Context(str(path), Locator(text))
     table = data.get("tool", {}).get("rollup-bench", {}) if prefix else data
-    return _project(Table(ctx, prefix, table, KEYS), path)
+    return _project(Table(ctx, prefix, table, KEYS), path, writing_baseline)
 
 
-def _project(t: Table, path: Path) -> Project:
+def _project(t: Table, path: Path, writing_baseline: bool = False) -> Project:
     base = path.parent
     target = t.get("target", "", str) or None
     dirs = t.strings("migrations", ())
@@ -137,7 +138,7 @@ def _project(t: Table, path: Path) -> Project:
     return Project(path=path, target=target or (",".join(str((base / d).resolve()) for d in dirs) or None),
                    read_side=read_side, server=server, dsn=dsn, pg_bin=str(base / pg_bin) if pg_bin else None,
                    scenarios=tuple(scenarios), report_dir=base / report_dir if report_dir else None, jobs=jobs,
-                   expect=_overrides(t.table("expect", None)), accept=_accepted(t, base),
+                   expect=_overrides(t.table("expect", None)), accept=_accepted(t, base, writing_baseline),
                    strict_accept=t.get("strict_accept", False, bool))
 
 
@@ -157,13 +158,14 @@ def _read_side(t: Table, path: Path) -> str | None:
     return load_read_side(str(file)).name
 
 
-def _accepted(t: Table, base: Path) -> tuple[str, ...] | None:
-    """`accept`, and the `accept` of the `baseline` file, as one set of ids; None if neither is given."""
+def _accepted(t: Table, base: Path, writing: bool = False) -> tuple[str, ...] | None:
+    """`accept`, and the `accept` of the `baseline` file, as one set of ids; None if neither is given. `writing`:
+    a baseline file not there yet counts as none."""
     if "accept" not in t.data and "baseline" not in t.data:
         return None
     ids = list(t.strings("accept", ()))
     name = t.get("baseline", "", str)
-    if name:
+    if name and not (writing and not (base / name).exists()):
         path = base / name
         try:
             text = path.read_text(encoding="utf-8")
