@@ -127,7 +127,8 @@ def gate(
         read_side = read_side or proj.read_side
         Target.resolve(target, read_side)
         pgs = pg_list(pg or proj.server or "embedded", (target,), pg_bin or proj.pg_bin)
-        runs = [r for s in proj.scenarios or (project.GATE,) for r in (gate_runs() if s == project.GATE else [(Path(s), None)])]
+        runs = [r for s in proj.scenarios or (project.GATE,)
+                for r in (gate_runs() if s == project.GATE else [(Path(s), None)])]
         unknown = sorted(set(proj.expect) - {p.stem for p, _ in runs})
         if unknown:
             raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")

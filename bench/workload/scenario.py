@@ -466,7 +466,8 @@ def _cover(root: Table, t: Table) -> Cover:
     if c.any() and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario says what it does in its steps: [cover] is for generated ones")
     if c.any() and root.data.get("pipeline", {}).get("scheduler"):
-        t.fail(next(iter(t.data)), "[cover] places its faults on the fixed tick cadence; pipeline.scheduler moves ticks")
+        t.fail(next(iter(t.data)), "[cover] places its faults on the fixed tick cadence; pipeline.scheduler moves "
+                                   "ticks")
     return c
 
 
