@@ -234,7 +234,7 @@ class Scenario:
         if self.cover.odd_zones:
             seed = random.Random(f"{self.seed}:odd-zones").randrange(2**32)
             odd = tz.odd(len(ODD_ROLES), seed, self.start - timedelta(days=1), self.start + self.duration)
-            zones |= dict(zip(ODD_ROLES, odd))
+            zones = {"server": "UTC"} | zones | dict(zip(ODD_ROLES, odd))  # the rest in UTC, not the machine's zone
         return zones
 
     def digest(self) -> str:
