@@ -114,8 +114,9 @@ def gate(
     shard: ShardOpt = None,
 ) -> None:
     """The CI gate: short generated runs with production's faults, every reproduction and every consistent
-    peer case, each against its expectation for this target (reference: every id reproduced; hardened and other targets: converged everywhere). With no
-    options, what the project's [tool.rollup-bench] says; options override it.
+    peer case, each against its expectation for this target (reference: every id reproduced; hardened and other
+    targets: converged everywhere). With no options, what the project's [tool.rollup-bench] says; options
+    override it.
     With accepted ids (a baseline), each run is known, new or fixed instead."""
     from bench.cli import project
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import polars as pl
 
+# the watermark's allowance, the queue's retention, how far one tick catches up
+from bench.workload.faults import ALLOWANCE, DAY, MINUTE, RETENTION
 from bench.workload.kinds import KINDS
 from bench.workload.ops import WRITES
 
-MINUTE = 60_000_000
-LATE_US = 5 * MINUTE  # the watermark's allowance
-RETENTION_US = 7 * 24 * 60 * MINUTE  # the queue's retention
-DAY_US = 24 * 60 * MINUTE  # how far one tick catches up
 QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
 IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B12", "B13", "L1")
 
@@ -71,7 +69,7 @@ class Context:
                         self.raced.update(writes)
                         if "backfill" in racing.values():
                             self.raced_backfill.update(writes)
-                    if r["at"] - began > LATE_US:
+                    if r["at"] - began > ALLOWANCE:
                         self.late.update(writes)
             elif r["p"] in opened and f not in ("restart",):
                 opened[r["p"]][1].append(r["i"])
@@ -90,7 +88,7 @@ class Context:
             elif f == "migrate" and r["outcome"] == "ok":
                 self.migrations.append(r["at"])
             elif f == "tick" and (r["err"] or "").startswith("57014"):
-                covered = None if watermark is None else watermark + LATE_US
+                covered = None if watermark is None else watermark + ALLOWANCE
                 self.cancels.append((r["i"], covered, r["conn"]))  # (a terminated one took its session along)
             if f in ("tick", "backfill") and r["conn"]:
                 started[r["conn"]] = f
@@ -98,18 +96,18 @@ class Context:
                 worked = (r["r"] or 0) > 0
                 holders = {conn for _, _, conn in self.cancels}
                 if worked or holders <= {r["conn"]}:  # not stalled: no lock held elsewhere keeps it from working
-                    to = r["at"] - LATE_US
-                    watermark = to if watermark is None else max(watermark, min(to, watermark + DAY_US))
+                    to = r["at"] - ALLOWANCE
+                    watermark = to if watermark is None else max(watermark, min(to, watermark + DAY))
                 if worked and r["conn"] not in holders:
                     self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
                     # (one on the holding connection proves nothing: its session takes its own lock again)
-                if last_tick is not None and r["at"] - last_tick > RETENTION_US:
+                if last_tick is not None and r["at"] - last_tick > RETENTION:
                     self.long_pauses.append((last_tick, r["at"]))
                 last_tick = r["at"]
             elif f == "backfill" and r["outcome"] == "ok":
                 self.backfills.append(r["at"])
-                watermark = r["at"] - LATE_US  # its stamp
+                watermark = r["at"] - ALLOWANCE  # its stamp
         if rows:
             self._stall_ends(rows[-1]["at"])
         issues = ops.filter(pl.col("f") == "issue").select("id", "workspace_id")
@@ -120,13 +118,13 @@ class Context:
         each and prune the queue behind them): past the retention, it counts as a long pause (B5)."""
         if self.cancels:
             began = self.cancels[0][1]
-            if began is not None and at - began > RETENTION_US:
+            if began is not None and at - began > RETENTION:
                 self.long_pauses.append((began, at))
 
     def leaked(self, last_touch: int) -> bool:
         """A cancelled tick's lock is still held (no restart since), and the key's last touch came after what
         the last good tick before it covered: every tick that could have rolled the touch up found the lock taken."""
-        return any(good is None or last_touch >= good - LATE_US for _, good, _ in self.cancels)
+        return any(good is None or last_touch >= good - ALLOWANCE for _, good, _ in self.cancels)
 
 
 def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
@@ -145,7 +143,7 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
         ids.append("B4")
     first = hit.get_column("at").min() if hit.height else None
     queued = hit.filter(pl.col("f").is_in(QUEUED)).get_column("at").to_list()
-    if any(began + DAY_US - LATE_US <= t <= ended - RETENTION_US + LATE_US
+    if any(began + DAY - ALLOWANCE <= t <= ended - RETENTION + ALLOWANCE
            for t in queued for began, ended in ctx.long_pauses):
         ids.append("B5")
     if ctx.backfills and first is not None and max(ctx.backfills) > first:

@@ -16,11 +16,11 @@ from datetime import timedelta
 import polars as pl
 
 from bench.judge import days
-from bench.workload.faults import ALLOWANCE, LONG_PAUSE, RACE_CONN, REQUEUE_CONN
-from bench.workload.kinds import KINDS
+from bench.judge.attribution import QUEUED
+from bench.workload.faults import ALLOWANCE, RACE_CONN, REQUEUE_CONN, RETENTION
 from bench.workload.scenario import ODD_ROLES, Scenario
+from bench.workload.zones import offsets
 
-QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
 ODD, WHOLE, UTC = "non-whole-hour", "whole-hour", "UTC"
 
 
@@ -71,7 +71,7 @@ def _zones(header: dict, sc: Scenario) -> dict[str, dict[str, str]]:
     for role, zone in sorted(zones.items()):
         name = zone or zones.get("server") or "UTC"
         whole = days.whole_hour(name, start, end)
-        utc = whole and all(o == timedelta(0) for o in days.offsets(days.app_zone(name), start, end))
+        utc = whole and all(o == timedelta(0) for o in offsets(days.app_zone(name), start, end))
         out[role] = {"zone": name, "class": UTC if utc else WHOLE if whole else ODD}
     return out
 
@@ -88,8 +88,8 @@ def of(ops: pl.DataFrame, header: dict, sc: Scenario) -> dict:
         "timeouts": ops.filter((pl.col("f") == "tick") & pl.col("timeout_ms").is_not_null()).height,
         "restarts": ops.filter((pl.col("f") == "restart") & ok).height,
         "backfills": ops.filter((pl.col("f") == "backfill") & ok).height,
-        "pauses": pauses.filter(pl.col("length") < LONG_PAUSE).height,
-        "long_pauses": pauses.filter(pl.col("length") >= LONG_PAUSE).height,
+        "pauses": pauses.filter(pl.col("length") < RETENTION).height,
+        "long_pauses": pauses.filter(pl.col("length") >= RETENTION).height,
         "zones": _zones(header, sc),
     }
 

@@ -28,7 +28,7 @@ LOCK_WAIT_AFTER = 5 * 60 * US + 1_000  # a lock wait's tick comes this long afte
 DAY = 86_400 * US
 MINUTE = 60 * US
 ALLOWANCE = 5 * MINUTE  # the watermark's allowance for late visibility: a tick covers writes until now − 5 min
-LONG_PAUSE = 7 * DAY  # a pause this long outlasts the dirty queue's retention (B5's ground)
+RETENTION = 7 * DAY  # the dirty queue's retention: a pause this long outlasts it (B5's ground)
 LEAD = 60 * MINUTE  # [cover] faults start this far into a run: a requeue needs keys rolled up by then
 
 
