@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli.execute import SCENARIOS, ops_for
+from bench.orchestrate.execute import SCENARIOS, ops_for
 from bench.cli.main import app
 from bench.drive.runner import run
 from bench.judge import baseline

@@ -1,4 +1,4 @@
-"""Many runs at once (bench/cli/batch.py): verdicts and histories that do not depend on the number of workers, a
+"""Many runs at once (bench/orchestrate/batch.py): verdicts and histories that do not depend on the number of workers, a
 server per worker (so one run's restart fault leaves the others alone), clones of a migrated template that are
 the same as migrating afresh; and what CI reads from a batch (bench/cli/ci.py): JUnit XML and a Markdown summary."""
 
@@ -13,8 +13,8 @@ from junitparser import Failure, JUnitXml
 from typer.testing import CliRunner
 
 from bench.cli import ci
-from bench.cli.batch import Job, failed_jobs, parse_seeds, run_jobs
-from bench.cli.execute import SCENARIOS, run_scenario
+from bench.orchestrate.batch import Job, failed_jobs, parse_seeds, run_jobs
+from bench.orchestrate.execute import SCENARIOS, run_scenario
 from bench.cli.main import app
 from rollup.migrations import Target, Templates
 from rollup.readside import ReadSideError

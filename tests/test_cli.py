@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli.errors import ServerLost
-from bench.cli.execute import SCENARIOS, reachable, run_scenario
+from bench.orchestrate.errors import ServerLost
+from bench.orchestrate.execute import SCENARIOS, reachable, run_scenario
 from bench.cli.main import app
 from bench.drive.history import History, HistoryWriter
 from rollup.migrations import MIGRATIONS_ROOT

@@ -1,6 +1,6 @@
-"""A batch beyond the process pool: on a Dask cluster (bench/cli/cluster.py) with the verdicts and histories of the
+"""A batch beyond the process pool: on a Dask cluster (bench/orchestrate/cluster.py) with the verdicts and histories of the
 pool, each worker's servers stopped when the batch ends; `--shard K/N` and `rollup-bench merge` giving back the
-unsharded batch (bench/cli/shards.py, merge.py); and `--until-failure` stopping at the first failing seed
+unsharded batch (bench/orchestrate/shards.py, merge.py); and `--until-failure` stopping at the first failing seed
 (bench/cli/campaign.py)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from distributed import Client, LocalCluster
 from junitparser import JUnitXml
 from typer.testing import CliRunner
 
-from bench.cli import cluster
-from bench.cli.batch import Job, run_jobs
+from bench.orchestrate import cluster
+from bench.orchestrate.batch import Job, run_jobs
 from bench.cli.main import app
 from bench.cli.merge import join
-from bench.cli.shards import Shard, parse_shard
+from bench.orchestrate.shards import Shard, parse_shard
 from rollup.migrations import Target
 from tests.helpers import MINI
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli.execute import SCENARIOS
+from bench.orchestrate.execute import SCENARIOS
 from bench.cli.main import app
 from rollup.extensions import choose, has, needs
 from rollup.migrations import MIGRATIONS_ROOT
@@ -99,7 +99,7 @@ def test_a_project_that_names_no_server_runs_the_chain_where_it_can(tmp_path, mo
 
 
 def test_auto_is_a_server_a_project_and_the_command_line_accept(tmp_path, monkeypatch):
-    from bench.cli import project as config
+    from bench.orchestrate import project as config
 
     assert config.load(project(tmp_path / "p", None) / "rollup-bench.toml").server == "auto"
     assert config.Project().server is None  # no configuration: the command line's default, embedded

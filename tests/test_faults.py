@@ -164,7 +164,7 @@ def test_long_pauses_outlast_the_queue_retention_and_end_in_time_to_catch_up():
 # scenarios/repro/B5.toml.
 @pytest.mark.one_server
 def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_says_b5(server, tmp_path):
-    from bench.cli.execute import run_scenario
+    from bench.orchestrate.execute import run_scenario
 
     text = scenario('long_pauses = 1\nlong_pause_length = ["9d", "9d"]', seed=5, duration="11d")
     text = text.replace("per_hour = 1.0", "per_hour = 1.0\n[operations.weights]\ndelete_usage = 5")
@@ -179,7 +179,7 @@ def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_
 def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tmp_path):
     # No handler runs when a backend is cancelled or terminated: an empty last_error then is no target's fault (B8
     # is an error the tick caught and lost).
-    from bench.cli.execute import run_scenario
+    from bench.orchestrate.execute import run_scenario
 
     text = scenario("cancels = 16", seed=2, duration="12h")
     verdict = run_scenario(server, None, "hardened", tmp_path, sc=loads(text), text=text)
@@ -192,7 +192,7 @@ def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tm
 @pytest.mark.parametrize("target", ["reference", "hardened"])
 def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_record_it(server, tmp_path, target):
     # 55P03 is caught by WHEN OTHERS: the reference's re-raise loses the handler's write (B8), hardened keeps it.
-    from bench.cli.execute import rejudge, run_scenario
+    from bench.orchestrate.execute import rejudge, run_scenario
     from bench.judge.verdict import evaluate
 
     text = scenario("lock_waits = 16", seed=3, duration="12h")

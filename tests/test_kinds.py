@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli.execute import ops_for
+from bench.orchestrate.execute import ops_for
 from bench.drive.runner import ACTIONS, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from bench.cli.execute import rejudge
+from bench.orchestrate.execute import rejudge
 from bench.drive import reads
 from bench.drive.client import SINGLE, Client
 from bench.drive.history import History, HistoryWriter, frame_from_ops

@@ -1,4 +1,4 @@
-"""A project's configuration ([tool.rollup-bench] in pyproject.toml, or rollup-bench.toml; bench/cli/project.py): found
+"""A project's configuration ([tool.rollup-bench] in pyproject.toml, or rollup-bench.toml; bench/orchestrate/project.py): found
 from the current directory, validated with file, key and line, overridden by the command line; and the gate of a
 scratch project that holds only its configuration and copies of the migrations."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli import project
-from bench.cli.execute import SCENARIOS
+from bench.orchestrate import project
+from bench.orchestrate.execute import SCENARIOS
 from bench.cli.main import app
 from bench.workload.scenario import Expectation, ScenarioError
 from rollup.migrations import MIGRATIONS_ROOT

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from bench.cli import project
-from bench.cli.execute import SCENARIOS, rejudge, run_scenario
+from bench.orchestrate import project
+from bench.orchestrate.execute import SCENARIOS, rejudge, run_scenario
 from bench.drive import snapshots
 from bench.judge import days
 from bench.judge.verdict import evaluate

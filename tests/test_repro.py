@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli.execute import SCENARIOS, ops_for, rejudge
+from bench.orchestrate.execute import SCENARIOS, ops_for, rejudge
 from bench.cli.main import app
 from bench.drive.runner import run
 from bench.judge import attribution

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bench.capacity import spec as capacity_spec
-from bench.cli import project
+from bench.orchestrate import project
 from bench.cli.main import app
 from bench.workload import scenario
 from bench.workload.scenario import ScenarioError

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.cli.execute import rejudge
+from bench.orchestrate.execute import rejudge
 from bench.cli.main import app
 from bench.drive import reads
 from bench.drive.runner import Run, prepare, run

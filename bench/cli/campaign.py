@@ -6,7 +6,7 @@ verdict gives (`attribution.unexplained[].replay`: `replay --only` with the writ
 
 from __future__ import annotations
 
-from bench.cli.batch import Job
+from bench.orchestrate.batch import Job
 from bench.cli.common import console
 
 

@@ -1,4 +1,4 @@
-"""`rollup-bench diff`: one operation stream on two targets in lockstep (`bench.cli.lockstep`), and where their
+"""`rollup-bench diff`: one operation stream on two targets in lockstep (`bench.orchestrate.lockstep`), and where their
 rollups differ."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def diff(
     json_file: JsonOpt = None,
 ) -> None:
     """Run one operation stream on two targets in lockstep and report where their rollups differ."""
-    from bench.cli.execute import ops_for
-    from bench.cli.lockstep import run_diff
+    from bench.orchestrate.execute import ops_for
+    from bench.orchestrate.lockstep import run_diff
     from bench.workload.scenario import load
 
     if every < 1:

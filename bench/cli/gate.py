@@ -50,7 +50,7 @@ def repro(
 ) -> None:
     """Run reproductions of the known divergences: each shows its signature on a faithful target and converges
     on a fixed one. Prints the sequence and the differing keys or report rows."""
-    from bench.cli.execute import SCENARIOS, find_repro, run_scenario
+    from bench.orchestrate.execute import SCENARIOS, find_repro, run_scenario
 
     with guarded():
         names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
@@ -79,7 +79,7 @@ GENERATED = {"gate-steady": (1, 2, 3, 4), "gate-pause": (None,), "gate-faults": 
 def gate_runs() -> list[tuple[Path, int | None]]:
     """The generated runs first (the longest: a parallel gate starts them first), then every reproduction and
     peer case."""
-    from bench.cli.execute import SCENARIOS
+    from bench.orchestrate.execute import SCENARIOS
 
     return [*((SCENARIOS / "gate" / f"{name}.toml", seed) for name, seeds in GENERATED.items() for seed in seeds),
             *((p, None) for folder in ("repro", "peer") for p in sorted((SCENARIOS / folder).glob("*.toml")))]
@@ -118,7 +118,7 @@ def gate(
     targets: converged everywhere). With no options, what the project's [tool.rollup-bench] says; options
     override it.
     With accepted ids (a baseline), each run is known, new or fixed instead."""
-    from bench.cli import project
+    from bench.orchestrate import project
 
     with guarded():
         proj = project.load(config, writing_baseline=write_baseline is not None)

@@ -1,5 +1,5 @@
 """A batch of runs as a command sees it — a gate's scenarios or a seed sweep, on one server or a matrix of them:
-the jobs made from the command's options, a progress bar while the pool (`bench.cli.batch`) runs them, then
+the jobs made from the command's options, a progress bar while the pool (`bench.orchestrate.batch`) runs them, then
 the summary table, the JSON, JUnit and Markdown files, and the exit code."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bench.cli import campaign, ci
-from bench.cli.batch import Job, failed_jobs, run_jobs, stem_dir
+from bench.orchestrate.batch import Job, failed_jobs, run_jobs, stem_dir
 from bench.cli.common import console, err, side_flag
 from bench.cli.errors import fail
-from bench.cli.shards import parse_shard, record
+from bench.orchestrate.shards import parse_shard, record
 from bench.cli.show import summary
 from bench.judge.baseline import EVERY, NEW, settle
 
@@ -71,7 +71,7 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
 
         stop = campaign.failed if until_failure else None
         if cluster:  # the executor: Dask workers, or this machine's process pool
-            from bench.cli.cluster import run_on_cluster
+            from bench.orchestrate.cluster import run_on_cluster
 
             results = run_on_cluster(todo, cluster, workers, dsn=dsn, pg_bin=pg_bin, on_done=done, stop=stop)
         else:

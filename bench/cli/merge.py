@@ -1,4 +1,4 @@
-"""`rollup-bench merge`: the JSON verdicts of a batch's shards (`--shard K/N`, bench/cli/shards.py) joined into
+"""`rollup-bench merge`: the JSON verdicts of a batch's shards (`--shard K/N`, bench/orchestrate/shards.py) joined into
 the batch's own — its runs in the unsharded order — with its JUnit, Markdown summary and exit code. Whole batches
 (no --shard; e.g. one CI job per server) join too, in the order given. Shards of different targets or batches,
 the same shard twice, a missing shard, or one run in two files are refused: the result would not be the batch."""

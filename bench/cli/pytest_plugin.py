@@ -38,7 +38,7 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(scope="session")
 def _rollup_project(pytestconfig):
-    from bench.cli import project
+    from bench.orchestrate import project
 
     return project.load(project.find(Path(pytestconfig.rootpath)))
 
@@ -128,7 +128,7 @@ def rollup_run(rollup_server, _rollup_templates, rollup_target, tmp_path):
         """`extra`: more of a scenario's TOML for a list of steps (its [expect.*] or [operations] tables)."""
         from dataclasses import replace
 
-        from bench.cli.execute import run_scenario
+        from bench.orchestrate.execute import run_scenario
         from bench.workload.scenario import loads
 
         if isinstance(scenario, list):

@@ -62,8 +62,8 @@ def run_cmd(
     """Generate a scenario's workload (or play its script), apply it to a target, and judge the rollup. With
     --seeds, once per seed (in parallel with --jobs, or on a Dask --cluster), ending with the failing seeds and
     their replay commands."""
-    from bench.cli.batch import parse_seeds
-    from bench.cli.execute import run_scenario
+    from bench.orchestrate.batch import parse_seeds
+    from bench.orchestrate.execute import run_scenario
     from bench.workload.scenario import load
 
     if seed is not None and seeds is not None:
@@ -112,7 +112,7 @@ def replay(
     """Re-run a recorded history exactly (operations, ticks, faults and checks at their simulated times)."""
     import polars as pl
 
-    from bench.cli.execute import run_scenario
+    from bench.orchestrate.execute import run_scenario
     from bench.drive.history import History
     from bench.workload.scenario import ScenarioError, loads
 
@@ -153,7 +153,7 @@ def check(
     (<history>.checks/). A checker fixed since the run gives its new verdict on the same evidence."""
     import polars as pl
 
-    from bench.cli.execute import rejudge
+    from bench.orchestrate.execute import rejudge
     from bench.judge.verdict import evaluate, markdown
 
     with guarded():

@@ -58,8 +58,8 @@ class Worker:
 
     def run(self, job: Job) -> dict:
         """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
-        from bench.cli.errors import failure
-        from bench.cli.execute import run_scenario
+        from bench.orchestrate.errors import failure
+        from bench.orchestrate.execute import run_scenario
         from bench.workload.scenario import load
 
         try:

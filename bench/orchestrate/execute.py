@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from bench.cli.errors import ServerLost
+from bench.orchestrate.errors import ServerLost
 from bench.drive import snapshots
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.drive.runner import RunResult, run, scripted_ops

@@ -1,7 +1,7 @@
 """A batch's runs on a Dask cluster (dask.distributed): `--cluster tcp://HOST:8786`, an existing scheduler, or
 `--cluster local`, a LocalCluster of `--jobs` worker processes on this machine, one thread each.
 
-Each Dask worker keeps its own servers and templates, as a process of the pool does (`bench.cli.batch.Worker`):
+Each Dask worker keeps its own servers and templates, as a process of the pool does (`bench.orchestrate.batch.Worker`):
 a WorkerPlugin gives every worker thread a Worker of its own (a restart fault in one run must not restart
 another's server) and stops their servers at teardown — when the batch unregisters it, or the worker closes.
 The workers must import rollup-bench (the same environment as here) and see the same paths: scenarios, targets
@@ -18,8 +18,8 @@ from contextlib import contextmanager
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
-from bench.cli.batch import Job, Worker
-from bench.cli.errors import ClusterError
+from bench.orchestrate.batch import Job, Worker
+from bench.orchestrate.errors import ClusterError
 
 CONNECT_TIMEOUT = 10  # seconds for a scheduler to answer
 WAIT_FOR_WORKERS = 60  # seconds for it to have at least one worker
@@ -87,7 +87,7 @@ def threads(client: Client) -> int:
 def run_on_cluster(jobs: list[Job], address: str, workers: int, *, dsn: str | None = None, pg_bin: str | None = None,
                    on_done: Callable[[Job, dict], None],
                    stop: Callable[[dict], bool] | None = None) -> list[dict | None]:
-    """Every job's verdict, in the order of `jobs`, as `bench.cli.batch.run_jobs` gives them: as many in flight as
+    """Every job's verdict, in the order of `jobs`, as `bench.orchestrate.batch.run_jobs` gives them: as many in flight as
     the cluster has threads (counted again as workers come and go), each result handed to `on_done` as it comes."""
     results: list[dict | None] = [None] * len(jobs)
     if not jobs:
