@@ -41,7 +41,7 @@ class World:
               provider="anthropic", model="claude-sonnet", created_at=None):
         """Write a usage report in a transaction that starts at simulated time `at`."""
         with self.db.connect() as c, self.db.clock.transaction(c, at):
-            app.upsert_usage(c, task, provider, model, input, output, cache_read, cache_write, created_at)
+            app.upsert_usage(c, app.Usage(task, provider, model, input, output, cache_read, cache_write, created_at))
 
     def sql(self, query, params=(), at: datetime | None = None):
         with self.db.connect() as c, self.db.clock.transaction(c, at):

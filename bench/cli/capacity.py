@@ -36,7 +36,7 @@ def capacity(
     budgets against a baseline measured in the same run (exit 1 over budget)."""
     import polars as pl
 
-    from bench.orchestrate.capacity import CapacityRun, judge_budget, load_spec, summary_table, write_report
+    from bench.orchestrate.capacity import CapacityRun, Reach, judge_budget, load_spec, summary_table, write_report
     from bench.orchestrate.progress import Lines
 
     targets = list(dict.fromkeys(target or ["reference"]))
@@ -57,7 +57,7 @@ def capacity(
         pgs = list(dict.fromkeys(server(p, dsn, pg_bin, tuple(targets)).backend for p in pgs))
     names = "-".join(Path(t.rstrip("/").split(",")[-1]).name for t in targets)
     out = report_dir or Path("reports/capacity") / f"{spec.name}-{names}"
-    run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)
+    run = CapacityRun(spec, targets, pgs, baseline, Reach(dsn, pg_bin))
     units = run.units()
     with guarded(), Lines(sys.stdout) as lines:
         if not sys.stdout.isatty():  # a log: a plain line at least every 15 s (its heartbeat), besides each step's

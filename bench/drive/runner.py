@@ -273,8 +273,8 @@ class Run:
     def _backfill(self, op: Op):
         self.db.clock.set(from_us(op.at))
         conn = self.db.connect(role="backfill")
-        work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
-                                         force=bool(op.get("force")), conn=conn)
+        work = lambda: backfill.backfill(self.db, backfill.Options(months_back=op.get("months_back"),  # noqa: E731
+                                                                   force=bool(op.get("force"))), conn=conn)
         if op.get("wait") is False:
             self.nemesis.start(op.get("conn"), conn, work)
             self.pending[op.get("conn")] = op
