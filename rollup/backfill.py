@@ -80,11 +80,23 @@ def plan(db: Database, months_back: int | None = None, force: bool = False,
     return slices
 
 
-def backfill(db: Database, months_back: int | None = None, force: bool = False, dry_run: bool = False,
-             sleep: float = 0.0, newest: str = "created_at",
-             on_slice: Callable[[Slice, int], None] | None = None,
+@dataclass(frozen=True)
+class Options:
+    """The standalone backfill's options: how many months back (None: all), past an existing rollup (`force`),
+    only planned (`dry_run`), a pause between slices (s), the column that dates a row's newest write."""
+
+    months_back: int | None = None
+    force: bool = False
+    dry_run: bool = False
+    sleep: float = 0.0
+    newest: str = "created_at"
+
+
+def backfill(db: Database, options: Options | None = None, on_slice: Callable[[Slice, int], None] | None = None,
              conn: psycopg.Connection | None = None) -> BackfillResult:
     """The standalone backfill, on `conn` if given (it is closed at the end) or a new connection."""
+    o = options or Options()
+    months_back, force, dry_run, sleep, newest = o.months_back, o.force, o.dry_run, o.sleep, o.newest
     slices = plan(db, months_back, force, newest)
     result = BackfillResult(slices, dry_run=dry_run)
     if dry_run:
@@ -120,5 +132,5 @@ def pre_103_hook(db: Database) -> str:
         if not has_rows or near:
             conn.execute(STAMP_SQL)
             return "stamped" if not has_rows else "stamped without rolling up the last hour"
-    result = backfill(db, newest="coalesce(updated_at, created_at)")
+    result = backfill(db, Options(newest="coalesce(updated_at, created_at)"))
     return f"backfilled {len(result.slices)} month(s)"

@@ -41,7 +41,7 @@ class World:
               provider="anthropic", model="claude-sonnet", created_at=None):
         """Write a usage report in a transaction that starts at simulated time `at`."""
         with self.db.connect() as c, self.db.clock.transaction(c, at):
-            app.upsert_usage(c, task, provider, model, input, output, cache_read, cache_write, created_at)
+            app.upsert_usage(c, app.Usage(task, provider, model, input, output, cache_read, cache_write, created_at))
 
     def sql(self, query, params=(), at: datetime | None = None):
         with self.db.connect() as c, self.db.clock.transaction(c, at):
@@ -130,3 +130,13 @@ view = ["UTC", "Asia/Kolkata"]
 late_commits = 6
 restarts = 4
 """
+
+
+def request(scenario, target: str, report_dir, read_side: str | None = None, seed: int | None = None):
+    """A run request for a scenario's text (or file), on a target, writing in report_dir."""
+    from pathlib import Path
+
+    from bench.orchestrate.request import RunRequest, ScenarioText
+
+    text = ScenarioText.read(scenario) if isinstance(scenario, Path) else ScenarioText(scenario, "<string>")
+    return RunRequest(text, target, seed, read_side=read_side, report_dir=report_dir)

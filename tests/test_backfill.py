@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rollup.backfill import BackfillError, Slice, backfill, month_slices, pre_103_hook
+from rollup.backfill import BackfillError, Options, Slice, backfill, month_slices, pre_103_hook
 from rollup.migrations import MigrationError, Runner, Target
 from rollup.pipeline import TICK_LOCK_KEY, Pipeline
 from tests.conftest import START
@@ -100,7 +100,7 @@ def test_backfill_runs_one_slice_per_month_and_equals_the_truth(db, pipeline, hi
 
 
 def test_backfill_dry_run_lists_slices_and_writes_nothing(db, pipeline, history):
-    result = backfill(db, dry_run=True)
+    result = backfill(db, Options(dry_run=True))
     assert result.dry_run and result.slices == [JAN, FEB, MAR] and result.rows == []
     assert buckets(db) == {}
     assert pipeline.state().watermark_at == TEMPLATE_WATERMARK
@@ -115,23 +115,23 @@ def test_backfill_on_empty_usage_has_no_slices_but_stamps(db, pipeline):
 def test_months_back_that_skips_history_is_refused_without_force(db, pipeline, history):
     for n in (1, 2):
         with pytest.raises(BackfillError, match="--force") as err:
-            backfill(db, months_back=n)
+            backfill(db, Options(months_back=n))
         assert f"would skip {3 - n} month(s)" in str(err.value) and "from 2026-01" in str(err.value)
     with pytest.raises(BackfillError, match="at least 1"):
-        backfill(db, months_back=0)
+        backfill(db, Options(months_back=0))
     assert buckets(db) == {} and pipeline.state().watermark_at == TEMPLATE_WATERMARK  # refused before writing
-    assert backfill(db, months_back=3, dry_run=True).slices == [JAN, FEB, MAR]  # skips nothing: allowed
-    assert backfill(db, months_back=5, dry_run=True).slices == [JAN, FEB, MAR]
+    assert backfill(db, Options(months_back=3, dry_run=True)).slices == [JAN, FEB, MAR]  # skips nothing: allowed
+    assert backfill(db, Options(months_back=5, dry_run=True)).slices == [JAN, FEB, MAR]
 
 
 def test_months_back_with_force_does_only_the_last_months(db, pipeline, history):
-    result = backfill(db, months_back=1, force=True)
+    result = backfill(db, Options(months_back=1, force=True))
     assert result.slices == [MAR] and result.rows == [1]
     assert buckets(db) == {(T(3, 1, 10), history.r1, history.a1, history.p1): 30}  # January left out
     assert pipeline.state().watermark_at == STAMP  # stamped past January all the same
     pipeline.tick(at=START + timedelta(minutes=10))
     assert buckets(db) != raw_buckets(db)  # no tick ever goes back for January
-    assert backfill(db, months_back=2, force=True).slices == [FEB, MAR]
+    assert backfill(db, Options(months_back=2, force=True)).slices == [FEB, MAR]
 
 
 def _lock_holders(db) -> int:
@@ -189,7 +189,7 @@ def test_B6_row_created_last_month_and_upserted_this_month_falls_outside_every_s
     assert raw_buckets(db) == {ka: 150, kb: 45}
     assert buckets(db) == {ka: 100}  # a stale and a missing bucket, for good
     # The hook's bound, max(coalesce(updated_at, created_at)), reaches March and would have found them.
-    repaired = backfill(db, newest="coalesce(updated_at, created_at)")
+    repaired = backfill(db, Options(newest="coalesce(updated_at, created_at)"))
     assert repaired.slices == [FEB, MAR] and repaired.rows == [0, 2]
     assert buckets(db) == raw_buckets(db)
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bench.orchestrate.execute import SCENARIOS, ops_for
 from bench.cli.main import app
-from bench.drive.runner import run
+from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge import baseline
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
@@ -27,7 +27,7 @@ cli = CliRunner()
 def _run(server, text: str, tmp_path: Path, target: str = "reference"):
     sc = loads(text)
     tgt = Target.resolve(target)
-    return run(server, sc, text, tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
+    return run(server, RunSpec(sc, text, tgt, tmp_path / "h.jsonl"), ops_for(sc), RunHooks(judge=for_run(sc, tgt.reads.exact)))
 
 
 def _named(v: dict, check: str) -> dict:

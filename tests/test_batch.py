@@ -13,8 +13,10 @@ from junitparser import Failure, JUnitXml
 from typer.testing import CliRunner
 
 from bench.cli import ci
-from bench.orchestrate.batch import Job, failed_jobs, parse_seeds, run_jobs
+from bench.judge.record import Verdict
+from bench.orchestrate.batch import no_verdicts, parse_seeds, run_requests
 from bench.orchestrate.execute import SCENARIOS, run_scenario
+from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.cli.main import app
 from rollup.migrations import Target, Templates
 from rollup.readside import ReadSideError
@@ -43,10 +45,11 @@ def test_parse_seeds():
 
 def test_verdicts_and_histories_do_not_depend_on_the_number_of_workers(mini, tmp_path):
     restart = SCENARIOS / "peer" / "restart.toml"
-    jobs = lambda d: [Job(mini, t, seed=2, report_dir=tmp_path / d) for t in ("reference", "hardened")  # noqa: E731
-                      ] + [Job(restart, "reference", report_dir=tmp_path / d)]
-    one, two = run_jobs(jobs("one"), 1), run_jobs(jobs("two"), 2)
-    assert not failed_jobs(jobs("one"), one) and not failed_jobs(jobs("two"), two)
+    jobs = lambda d: [RunRequest(ScenarioText.read(mini), t, seed=2, report_dir=tmp_path / d)  # noqa: E731
+                      for t in ("reference", "hardened")
+                      ] + [RunRequest(ScenarioText.read(restart), "reference", report_dir=tmp_path / d)]
+    one, two = run_requests(jobs("one"), 1), run_requests(jobs("two"), 2)
+    assert not no_verdicts(one) and not no_verdicts(two)
     assert [v["history_sha256"] for v in one] == [v["history_sha256"] for v in two]
     assert [v["checks"] for v in one] == [v["checks"] for v in two]
     assert [(v["scenario"], v["seed"], v["target"], v["server"], v["read_side"]) for v in two[:2]] == [
@@ -59,8 +62,9 @@ def test_verdicts_and_histories_do_not_depend_on_the_number_of_workers(mini, tmp
 def test_a_clone_of_the_template_runs_as_a_fresh_migration(mini, tmp_path):
     with start_server("embedded") as server:
         templates = Templates(server)
-        fresh = run_scenario(server, mini, "hardened", tmp_path / "fresh")
-        cloned = [run_scenario(server, mini, "hardened", tmp_path / f"clone{i}", templates=templates) for i in (1, 2)]
+        req = lambda d: RunRequest(ScenarioText.read(mini), "hardened", report_dir=tmp_path / d)  # noqa: E731
+        fresh = run_scenario(server, req("fresh"))
+        cloned = [run_scenario(server, req(f"clone{i}"), templates=templates) for i in (1, 2)]
         assert len(templates.made) == 1  # one template, cloned twice
         templates.drop()
     assert fresh["history_sha256"] == cloned[0]["history_sha256"] == cloned[1]["history_sha256"]
@@ -72,11 +76,12 @@ def test_a_run_without_a_verdict_is_reported_and_the_others_still_run(mini, tmp_
     broken.mkdir()
     (broken / "999_broken.up.sql").write_text("SELECT nothing FROM nowhere;\n")
     target = f"{Target.resolve('reference').dirs[0]},{broken}"
-    jobs = [Job(mini, "reference", report_dir=tmp_path), Job(mini, target, report_dir=tmp_path)]
-    results = run_jobs(jobs, 2)
-    assert results[0]["ok"]
-    [error] = failed_jobs(jobs, results)
-    assert error.code == 1 and "999_broken" in str(error) and error.job is jobs[1]
+    jobs = [RunRequest(ScenarioText.read(mini), "reference", report_dir=tmp_path),
+            RunRequest(ScenarioText.read(mini), target, report_dir=tmp_path)]
+    results = run_requests(jobs, 2)
+    assert results[0].ok
+    [error] = no_verdicts(results)
+    assert error.code == 1 and "999_broken" in str(error) and error.request == jobs[1]
 
 
 def test_read_side_is_chosen_and_checked():
@@ -87,16 +92,17 @@ def test_read_side_is_chosen_and_checked():
         Target.resolve("reference", "sideways")
 
 
-def verdict(ok: bool, scenario: str = "steady", server: str = "embedded") -> dict:
+def verdict(ok: bool, scenario: str = "steady", server: str = "embedded") -> Verdict:
     check = {"name": "hour-grain drift", "expected": "none", "observed": "0 bad key(s)" if ok else "3 bad key(s)",
              "ok": ok}
     key = {"bucket_hour": "2026-03-02T10:00:00+00:00", "agent_id": "a" * 36, "runtime_id": "r" * 36,
            "project_id": None, "provider": "p", "model": "m"}
-    return {"scenario": scenario, "seed": 1, "target": "reference", "read_side": "faithful", "server": server,
-            "server_version": "18.6", "ok": ok, "checks": [check], "wall_seconds": 1.5,
-            "bad_keys": [] if ok else [{"status": "missing", "key": key, "deltas": {"input_tokens": 5}}],
-            "replay": f"rollup-bench replay {scenario}.history.jsonl --target reference",
-            "report": f"{scenario}.md", "history": f"{scenario}.history.jsonl"}
+    return Verdict.from_json({
+        "scenario": scenario, "seed": 1, "target": "reference", "read_side": "faithful", "server": server,
+        "server_version": "18.6", "ok": ok, "checks": [check], "wall_seconds": 1.5,
+        "bad_keys": [] if ok else [{"status": "missing", "key": key, "deltas": {"input_tokens": 5}}],
+        "replay": f"rollup-bench replay {scenario}.history.jsonl --target reference",
+        "report": f"{scenario}.md", "history": f"{scenario}.history.jsonl"})
 
 
 def test_junit_has_a_testcase_per_run_and_a_failure_that_says_how_to_replay(tmp_path):

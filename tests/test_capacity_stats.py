@@ -55,7 +55,7 @@ def _point(w: int, ok: bool) -> dict:
 
 
 def test_limit_from_the_ladder_then_bisection_then_below_the_ladder():
-    from bench.capacity.rate import _limit
+    from bench.capacity.rate import Scale, _limit
 
     capacity, probed = 37.0, []
 
@@ -64,14 +64,14 @@ def test_limit_from_the_ladder_then_bisection_then_below_the_ladder():
         return w <= capacity
 
     # bracketed by the ladder: bisection inside the bracket
-    lim = _limit([_point(10, True), _point(100, False)], "sustainable", probe, 0.2, 1000, 1.0, [])
+    lim = _limit([_point(10, True), _point(100, False)], "sustainable", probe, Scale(0.2, 1000, 1.0), [])
     assert lim["measured"] and lim["bracket"][0] <= capacity < lim["bracket"][1] and probed
     # the ladder's first point is already beyond: it looks below (÷4 per step), then bisects
-    lim = _limit([_point(200, False)], "sustainable", probe, 0.2, 1000, 1.0, [])
+    lim = _limit([_point(200, False)], "sustainable", probe, Scale(0.2, 1000, 1.0), [])
     lo, hi = lim["bracket"]
     assert lim["measured"] and lo <= capacity < hi and hi / lo <= 1.1 + 1e-9
     # nothing keeps up, even one write a tick: no limit, and it says where it looked
-    lim = _limit([_point(200, False)], "sustainable", lambda w: False, 0.2, 1000, 1.0, [])
+    lim = _limit([_point(200, False)], "sustainable", lambda w: False, Scale(0.2, 1000, 1.0), [])
     assert lim["writes_per_tick"] is None and lim["below"] == 200
 
 
@@ -79,7 +79,7 @@ def test_limit_beyond_the_search_is_extrapolated_from_the_fit_and_marked():
     from bench.capacity.rate import _limit
 
     records = [{"warmup": False, "writes_per_tick": w, "d_ms": 1 + 0.5 * w} for w in (10, 20, 40) for _ in range(3)]
-    lim = _limit([_point(10, True), _point(20, True), _point(40, True)], "sustainable", None, 0.2, 40, 1.0, records)
+    lim = _limit([_point(10, True), _point(20, True), _point(40, True)], "sustainable", None, Scale(0.2, 40, 1.0), records)
     assert lim["measured"] is False and lim["largest_measured"] == 40
     assert lim["writes_per_tick"] == pytest.approx((200 - 1) / 0.5)
 

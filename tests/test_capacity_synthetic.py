@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bench.capacity.lane import Lane
 from bench.capacity.run import CapacityRun
-from bench.capacity.spec import load
+from bench.capacity.spec import Reach, load
 from bench.capacity.sweeps import judge, steady
 from bench.capacity.world import prepare
 from bench.cli.main import app
@@ -55,7 +55,7 @@ issues = 5
 
 
 def run(server, path: Path, targets: list[str], baseline: str | None = None) -> tuple[dict, CapacityRun]:
-    r = CapacityRun(load(path), targets, ["embedded"], baseline, servers={"embedded": server})
+    r = CapacityRun(load(path), targets, ["embedded"], baseline, Reach(given={"embedded": server}))
     return r.execute(), r
 
 

@@ -19,6 +19,7 @@ from bench.cli.main import app
 from bench.drive.history import History, HistoryWriter
 from rollup.migrations import MIGRATIONS_ROOT
 from rollup.servers import start_server
+from tests.helpers import request
 
 cli = CliRunner()
 SCENARIO = str(SCENARIOS / "peer" / "idempotent.toml")
@@ -121,7 +122,7 @@ def test_a_server_that_dies_mid_run_exits_2_and_leaves_a_replayable_history(tmp_
                     time.sleep(0.05)
 
         with pytest.raises(ServerLost, match="the server went away mid-run") as info:
-            run_scenario(server, Path(SCENARIO), "reference", report, on_progress=kill)
+            run_scenario(server, request(Path(SCENARIO), "reference", report), on_progress=kill)
     history = Path(str(info.value).rsplit(": ", 1)[1])
     assert history.exists() and str(history) in str(info.value)
     ops = History.load(history).ops

@@ -1,7 +1,7 @@
 """A batch beyond the process pool: on a Dask cluster (bench/orchestrate/cluster.py) with the verdicts and histories of the
 pool, each worker's servers stopped when the batch ends; `--shard K/N` and `rollup-bench merge` giving back the
 unsharded batch (bench/orchestrate/shards.py, merge.py); and `--until-failure` stopping at the first failing seed
-(bench/cli/campaign.py)."""
+(bench/orchestrate/matrix.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from junitparser import JUnitXml
 from typer.testing import CliRunner
 
 from bench.orchestrate import cluster
-from bench.orchestrate.batch import Job, run_jobs
 from bench.cli.main import app
-from bench.cli.merge import join
+from bench.orchestrate.batch import run_requests
+from bench.orchestrate.merge import join
+from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.orchestrate.shards import Shard, parse_shard
 from rollup.migrations import Target
 from tests.helpers import MINI
@@ -73,15 +74,15 @@ def descendants() -> set[int]:
 
 
 def test_a_cluster_gives_the_pools_verdicts_and_stops_its_servers_when_the_batch_ends(scenarios, tmp_path):
-    jobs = lambda d: [Job(scenarios["mini"], t, seed=s, report_dir=tmp_path / d)
+    jobs = lambda d: [RunRequest(ScenarioText.read(scenarios["mini"]), t, seed=s, report_dir=tmp_path / d)
                       for t, s in (("hardened", 1), ("reference", 2), ("hardened", 2))]
-    pool = run_jobs(jobs("pool"), 2)
+    pool = run_requests(jobs("pool"), 2)
     before, seen = descendants(), []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local, \
             Client(local) as client:
         # by its address, as `--cluster tcp://HOST:8786` reaches a scheduler that outlives the batch
         dask = cluster.run_on_cluster(jobs("dask"), local.scheduler_address, 2,
-                                      on_done=lambda job, v: seen.append(job.seed))
+                                      on_done=lambda req, v: seen.append(req.seed))
         workers = client.run(lambda dask_worker: dask_worker.name)
         assert len(workers) == 2  # both still alive after the batch: its own teardown stopped their servers
         live = client.run(lambda: __import__("rollup.servers").servers._LIVE.__len__())

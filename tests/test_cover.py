@@ -13,7 +13,7 @@ import pytest
 
 from bench.cli.gate import GENERATED, gate_runs
 from bench.drive.history import frame_from_ops
-from bench.drive.runner import run
+from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge import coverage
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
@@ -123,7 +123,7 @@ def test_coverage_reads_late_commits_and_requeues_from_the_history():
 
 def judge(server, tmp_path: Path, target: str, sc) -> dict:
     tgt = Target.resolve(target)
-    return evaluate(run(server, sc, "", tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact)))
+    return evaluate(run(server, RunSpec(sc, "", tgt, tmp_path / "h.jsonl"), generate(sc), RunHooks(judge=for_run(sc, tgt.reads.exact))))
 
 
 def failed(v: dict) -> set[str]:

@@ -10,12 +10,13 @@ import psycopg
 import pytest
 
 from bench.drive.history import History
-from bench.drive.runner import Run, prepare
+from bench.drive.runner import Run, RunHooks, RunSpec, prepare
 from bench.judge.checker import for_run
 from bench.workload.faults import NEMESIS_CONN, RACE_CONN
 from bench.workload.generator import HOUR, US, generate
 from bench.workload.scenario import loads
 from rollup.migrations import Target
+from tests.helpers import request
 
 BASE = """
 [scenario]
@@ -48,7 +49,7 @@ def run_open(server, text: str, tmp_path, target: str = "reference"):
     """Run a scenario, leaving its database open for the test to look into (the caller drops it)."""
     sc, tgt = loads(text), Target.resolve(target)
     db = prepare(server, sc, tgt)
-    r = Run(sc, text, tgt, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, tgt.reads.exact))
+    r = Run(RunSpec(sc, text, tgt, tmp_path / "h.jsonl"), db, RunHooks(judge=for_run(sc, tgt.reads.exact)), server)
     try:
         r.execute(generate(sc))
     finally:
@@ -168,7 +169,7 @@ def test_a_long_pause_prunes_dirty_rows_unread_on_the_reference_and_attribution_
 
     text = scenario('long_pauses = 1\nlong_pause_length = ["9d", "9d"]', seed=5, duration="11d")
     text = text.replace("per_hour = 1.0", "per_hour = 1.0\n[operations.weights]\ndelete_usage = 5")
-    verdict = run_scenario(server, None, "reference", tmp_path, sc=loads(text), text=text)
+    verdict = run_scenario(server, request(text, "reference", tmp_path))
     h = History.load(next(tmp_path.glob("*.history.jsonl")))
     (pause,) = ops_of(h, "pause")
     assert not [o for o in ops_of(h, "tick") if pause["at"] < o["at"] < pause["until"]]  # nothing ticked
@@ -182,7 +183,7 @@ def test_a_terminated_or_cancelled_tick_is_not_taken_for_a_lost_error(server, tm
     from bench.orchestrate.execute import run_scenario
 
     text = scenario("cancels = 16", seed=2, duration="12h")
-    verdict = run_scenario(server, None, "hardened", tmp_path, sc=loads(text), text=text)
+    verdict = run_scenario(server, request(text, "hardened", tmp_path))
     h = History.load(next(tmp_path.glob("*.history.jsonl")))
     errors = {(o["err"] or "")[:5] for o in ops_of(h, "tick") if o["outcome"] == "fail"}
     assert {"57P01", "57014"} <= errors, errors  # both kinds happened
@@ -196,7 +197,7 @@ def test_a_tick_that_waits_out_its_lock_timeout_fails_where_its_handler_can_reco
     from bench.judge.verdict import evaluate
 
     text = scenario("lock_waits = 16", seed=3, duration="12h")
-    verdict = run_scenario(server, None, target, tmp_path, sc=loads(text), text=text)
+    verdict = run_scenario(server, request(text, target, tmp_path))
     path = next(tmp_path.glob("*.history.jsonl"))
     h = History.load(path)
     ops = h.ops.to_dicts()
@@ -289,10 +290,9 @@ def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
                     "pause_length = [\"30m\", \"1h\"]\nbackfills = 4", seed=8, duration="12h")
     text = text.replace('view = ["UTC"]', 'view = ["UTC"]\nsessions = "random"')
     sc, tgt = loads(text), Target.resolve("reference")
-    first = run(server, sc, text, tgt, tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact))
+    first = run(server, RunSpec(sc, text, tgt, tmp_path / "a.jsonl"), generate(sc), RunHooks(judge=for_run(sc, tgt.reads.exact)))
     kinds = set(History.load(tmp_path / "a.jsonl").ops.get_column("f").to_list())
     assert {"begin", "commit", "cancel", "wait_blocked", "restart", "pause", "backfill"} <= kinds
-    again = run(server, sc, text, tgt, tmp_path / "b.jsonl", History.load(tmp_path / "a.jsonl").replay(),
-                replaying=True, judge=for_run(sc, tgt.reads.exact))
+    again = run(server, RunSpec(sc, text, tgt, tmp_path / "b.jsonl"), History.load(tmp_path / "a.jsonl").replay(), RunHooks(replaying=True, judge=for_run(sc, tgt.reads.exact)))
     assert again.history_sha256 == first.history_sha256
     assert [c.hour.summary for c in again.checks] == [c.hour.summary for c in first.checks]

@@ -16,7 +16,7 @@ import pytest
 
 from bench.workload import app
 from rollup import clock
-from rollup.backfill import backfill, pre_103_hook
+from rollup.backfill import Options, backfill, pre_103_hook
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline
@@ -156,7 +156,7 @@ def test_usage_writes_stamp_their_transaction_id(db):
     w = World(db)
     t = w.task()
     with db.connect() as c, db.clock.transaction(c, H(10)):
-        app.upsert_usage(c, t, "anthropic", "claude-sonnet", 1)
+        app.upsert_usage(c, app.Usage(t, "anthropic", "claude-sonnet", 1))
         first = c.execute("SELECT pg_current_xact_id()").fetchone()[0]
     with db.connect() as c, db.clock.transaction(c, H(10, 5)):
         c.execute("UPDATE task_usage SET input_tokens = 2 WHERE task_id = %s", (t,))  # no updated_at bump
@@ -327,8 +327,8 @@ def test_B4_writer_committing_after_the_tick_passed_its_start_is_rolled_up(db, p
     pipeline.tick(at=H(12))
     writer = db.connect()
     with db.clock.transaction(writer, H(12, 1)):  # begins at 12:01 ...
-        app.upsert_usage(writer, t1, "anthropic", "claude-sonnet", 100)  # overwrite: updated_at = 12:01
-        app.upsert_usage(writer, t2, "anthropic", "claude-sonnet", 40)  # new row created at 12:01
+        app.upsert_usage(writer, app.Usage(t1, "anthropic", "claude-sonnet", 100))  # overwrite: updated_at = 12:01
+        app.upsert_usage(writer, app.Usage(t2, "anthropic", "claude-sonnet", 40))  # new row created at 12:01
         assert pipeline.tick(at=H(12, 7)) == 0  # ... a tick moves the watermark to 12:02 without seeing it
         assert pipeline.state().watermark_at == H(12, 2)
     writer.close()  # ... and it commits after the tick

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.orchestrate.execute import ops_for
-from bench.drive.runner import ACTIONS, run
+from bench.drive.runner import ACTIONS, RunHooks, RunSpec, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
 from bench.workload.kinds import KINDS, OLD_NAMES, WEIGHTED, Refs
@@ -104,7 +104,7 @@ report_drift = "some"
 def verdict(server, text: str, target: str, tmp_path: Path) -> dict:
     sc = loads(text)
     tgt = Target.resolve(target)
-    result = run(server, sc, text, tgt, tmp_path / f"{target}.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
+    result = run(server, RunSpec(sc, text, tgt, tmp_path / f"{target}.jsonl"), ops_for(sc), RunHooks(judge=for_run(sc, tgt.reads.exact)))
     return evaluate(result)
 
 

@@ -172,3 +172,102 @@ def test_every_link_resolves(doc):
 
 def test_readme_is_a_front_door():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 160
+
+
+MOST_PARAMETERS = 7  # beyond it, a function takes a parameter object (a dataclass) instead
+
+
+def parameters(source: str) -> list[str]:
+    """Functions (and methods) taking more than MOST_PARAMETERS parameters — positional and keyword, `self`
+    and `cls` aside — other than typer commands (their options are the command line's, one parameter each)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if any("command" in ast.unparse(d) or "callback" in ast.unparse(d) for d in node.decorator_list):
+            continue
+        a = node.args
+        names = [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs) if x.arg not in ("self", "cls")]
+        if len(names) > MOST_PARAMETERS:
+            found.append(f"{node.name} (line {node.lineno}): {len(names)}")
+    return found
+
+
+def test_no_function_takes_more_than_seven_parameters():
+    long = {m: found for m, p in modules().items() if (found := parameters(p.read_text()))}
+    assert long == {}
+
+
+def test_the_parameter_count_fires():
+    source = ("def eight(a, b, c, d, e, f, g, *, h): pass\n"
+              "class C:\n    def m(self, a, b, c, d, e, f, g): pass\n"
+              "@app.command()\ndef cmd(a, b, c, d, e, f, g, h, i): pass\n")
+    assert parameters(source) == ["eight (line 1): 8"]
+
+
+# What bench/cli may import besides bench.cli and bench.orchestrate: of `rollup` (the target's own layer), the
+# names an option's help lists (BACKENDS, AUTO), the formatting of simulated instants (from_us), and for the pytest
+# plugin the target's objects its fixtures hand a team's tests (templates, targets, read sides' names, pipelines).
+# Every role (workload, drive, judge, capacity) is reached through bench.orchestrate only.
+CLI_MAY_IMPORT = {"rollup.servers": {"BACKENDS"}, "rollup.extensions": {"AUTO"}, "rollup.clock": {"from_us"}}
+PLUGIN_MAY_IMPORT = {"rollup.migrations": {"Templates", "Target"}, "rollup.readside": {"BUILT_IN"},
+                     "rollup.pipeline": {"Pipeline"}}
+
+
+def cli_reaches(module: str, source: str) -> list[str]:
+    """What a module of bench/cli imports past the orchestration layer."""
+    allowed = CLI_MAY_IMPORT | (PLUGIN_MAY_IMPORT if module == "bench.cli.pytest_plugin" else {})
+    ours = ("bench.cli", "bench.orchestrate")
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in ("bench", "rollup")
+                      and not a.name.startswith(ours)]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mod = node.module
+            if mod.split(".")[0] not in ("bench", "rollup") or mod.startswith(ours) or mod in ("bench",):
+                continue
+            found += [f"{mod}.{a.name}" for a in node.names if a.name not in allowed.get(mod, set())]
+    return found
+
+
+def test_the_cli_stands_on_the_orchestration():
+    reached = {m: found for m, p in modules().items() if m.startswith("bench.cli")
+               and (found := cli_reaches(m, p.read_text()))}
+    assert reached == {}
+
+
+def test_the_cli_import_check_fires():
+    source = ("from bench.judge.verdict import evaluate\nimport bench.drive.runner\nfrom rollup.servers import "
+              "BACKENDS, start_server\nfrom bench.orchestrate.matrix import run_batch\nfrom rollup.pipeline import "
+              "Pipeline\n")
+    assert cli_reaches("bench.cli.runs", source) == ["bench.judge.verdict.evaluate", "bench.drive.runner",
+                                                     "rollup.servers.start_server", "rollup.pipeline.Pipeline"]
+    assert cli_reaches("bench.cli.pytest_plugin", source)[-1] == "rollup.servers.start_server"
+
+
+CODE_PATH = re.compile(r"`(\.\./[^`\s]+)`")  # a path named in code, as the docs name files: from the repository's root
+
+
+def leaving(doc: Path, text: str) -> list[str]:
+    """Relative links of a document (from its folder), and paths it names in code (from the root), that resolve
+    outside the repository: a clone would not have them."""
+    out = []
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        if not (doc.parent / target.split("#")[0]).resolve().is_relative_to(ROOT):
+            out.append(target)
+    return out + [p for p in CODE_PATH.findall(text) if not (ROOT / p).resolve().is_relative_to(ROOT)]
+
+
+@pytest.mark.parametrize("doc", documents(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_link_leaves_the_repository(doc):
+    assert leaving(doc, doc.read_text()) == []
+
+
+def test_the_leaving_check_fires():
+    doc = ROOT / "docs" / "x.md"
+    text = "[a](../../shared/spec/invariants.md) [b](ci.md) [c](https://x.org/a) [d](../../x.md#y) `../shared/i.md`"
+    assert leaving(doc, text) == ["../../shared/spec/invariants.md", "../../x.md#y", "../shared/i.md"]
+    assert leaving(doc, "`bench/cli/gate.py` [e](../README.md)") == []

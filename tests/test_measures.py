@@ -19,7 +19,7 @@ from bench.drive import reads
 from bench.drive.client import SINGLE, Client
 from bench.drive.history import History, HistoryWriter, frame_from_ops
 from bench.drive.loader import INSERT_USAGE, UPSERT, USAGE_COLUMNS
-from bench.drive.runner import run
+from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge.checker import apply_diff, for_run
 from bench.judge.oracle import hour_truth, usage_rows
 from bench.judge.verdict import evaluate
@@ -213,8 +213,7 @@ def test_a_schema_lacking_what_is_declared_is_named(db):
 
 def verdict(server, tmp_path: Path, target: str) -> tuple[dict, object]:
     sc, tgt = loads(SMALL), Target.resolve(target)
-    result = run(server, sc, SMALL, tgt, tmp_path / "h.jsonl", generate(sc, tgt.usage_columns()),
-                 judge=for_run(sc, tgt.reads.exact))
+    result = run(server, RunSpec(sc, SMALL, tgt, tmp_path / "h.jsonl"), generate(sc, tgt.usage_columns()), RunHooks(judge=for_run(sc, tgt.reads.exact)))
     return evaluate(result), result
 
 
@@ -263,5 +262,4 @@ def test_a_run_on_a_schema_lacking_the_declarations_stops_with_one_line(server, 
     sc, tgt = loads(SMALL), Target.resolve(f"{MIGRATIONS_ROOT / 'reference'},{tmp_path}")
     with pytest.raises(TargetError, match=r"^target .*: its rollups.toml declares what its schema lacks: "
                                           r"task_usage has no column cost_usd$"):
-        run(server, sc, SMALL, tgt, tmp_path / "h.jsonl", generate(sc, tgt.usage_columns()),
-            judge=for_run(sc, tgt.reads.exact))
+        run(server, RunSpec(sc, SMALL, tgt, tmp_path / "h.jsonl"), generate(sc, tgt.usage_columns()), RunHooks(judge=for_run(sc, tgt.reads.exact)))

@@ -24,6 +24,7 @@ from rollup.database import Database
 from rollup.readside import ReadSideError, load, run_report
 from rollup.reports import plan_report
 from tests.conftest import START
+from tests.helpers import request
 
 HERE = Path(__file__).parent / "read_sides"
 MUTANT_CUT = "date_trunc('day', @cutoff::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
@@ -86,8 +87,8 @@ def test_a_daily_window_cut_at_utc_midnight_drifts_east_of_utc_and_its_fix_passe
     body = lambda p: p.read_text().split("-- name:", 1)[1]  # noqa: E731  (below each file's own header)
     assert body(mutant).replace(MUTANT_CUT, "@cutoff::timestamptz") == body(fixed)  # the one change
     sc = loads(TOKYO)
-    verdicts = {p.stem: run_scenario(server, None, "reference", tmp_path / p.stem, sc=sc, text=TOKYO,
-                                     read_side=str(p)) for p in (mutant, fixed)}
+    verdicts = {p.stem: run_scenario(server, request(TOKYO, "reference", tmp_path / p.stem,
+                                                          read_side=str(p))) for p in (mutant, fixed)}
     assert failed(verdicts["utc_midnight"]) == {"report-grain pipeline drift"}, verdicts["utc_midnight"]["checks"]
     tokyo = verdicts["utc_midnight"]["zones"][0]
     assert tokyo["pipeline_drift_tokens"] == 2 * 100  # t1's tokens, in both daily reports
@@ -155,7 +156,7 @@ def test_an_applications_sqlc_file_mapped_in_its_project_reads_as_faithful_does(
     side = project.load(tmp_path / "pyproject.toml").read_side
     assert side == str(tmp_path / "pyproject.toml")
     sc = loads(SMALL)
-    runs = {name: run_scenario(server, None, "reference", tmp_path / name, sc=sc, text=SMALL, read_side=s)
+    runs = {name: run_scenario(server, request(SMALL, "reference", tmp_path / name, read_side=s))
             for name, s in (("builtin", "faithful"), ("theirs", side))}
     assert {k: runs["theirs"][k] for k in SAME} == {k: runs["builtin"][k] for k in SAME}
     assert runs["theirs"]["read_side"] == side and runs["builtin"]["read_side"] == "faithful"
@@ -202,7 +203,7 @@ def test_the_hardened_file_reads_quarter_hours_where_the_checkers_calendar_says_
 def test_check_judges_by_the_recorded_claim_and_reads_older_histories_as_before(server, tmp_path):
     """`rollup-bench check` takes the read side's exactness from what the history's checks recorded; one recorded
     before read sides were files says only its name, and `hardened` meant exact."""
-    v = run_scenario(server, SCENARIOS / "repro" / "B10.toml", "hardened", tmp_path)
+    v = run_scenario(server, request(SCENARIOS / "repro" / "B10.toml", "hardened", tmp_path))
     history = next(tmp_path.glob("*.history.jsonl"))
     index = snapshots.folder(history) / snapshots.INDEX
     meta = json.loads(index.read_text())

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bench.orchestrate.execute import SCENARIOS, ops_for, rejudge
 from bench.cli.main import app
-from bench.drive.runner import run
+from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge import attribution
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
@@ -29,7 +29,7 @@ def observe(server, folder: str, name: str, target: str, tmp_path: Path, attribu
     path = SCENARIOS / folder / f"{name}.toml"
     sc = load(path)
     tgt = Target.resolve(target)
-    result = run(server, sc, path.read_text(), tgt, tmp_path / "h.jsonl", ops_for(sc), judge=for_run(sc, tgt.reads.exact))
+    result = run(server, RunSpec(sc, path.read_text(), tgt, tmp_path / "h.jsonl"), ops_for(sc), RunHooks(judge=for_run(sc, tgt.reads.exact)))
     assert result.checks and result.checks[-1].apply_errors == 0  # the script was applied as written
     verdict = evaluate(result)
     judged = {c["name"]: c for c in verdict["checks"]}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bench.cli.main import app
 from bench.drive.history import History
-from bench.drive.runner import run
+from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge.checker import for_run
 from bench.workload.generator import generate
 from bench.workload.scenario import loads
@@ -55,16 +55,15 @@ def test_generator_is_deterministic_per_seed():
 
 def test_run_converges_on_reference_with_identical_history_per_seed(server, tmp_path):
     sc = loads(SMALL)
-    first = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "a.jsonl", generate(sc), judge=for_run(sc, False))
-    second = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "b.jsonl", generate(sc), judge=for_run(sc, False))
+    first = run(server, RunSpec(sc, SMALL, Target.resolve("reference"), tmp_path / "a.jsonl"), generate(sc), RunHooks(judge=for_run(sc, False)))
+    second = run(server, RunSpec(sc, SMALL, Target.resolve("reference"), tmp_path / "b.jsonl"), generate(sc), RunHooks(judge=for_run(sc, False)))
     assert first.history_sha256 == second.history_sha256
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert [c.hour.summary for c in first.checks] == [{"missing": 0, "extra": 0, "mismatched": 0}] * 2
     final = first.checks[-1]
     assert final.apply_errors == 0 and final.except_all == (0, 0)
     assert first.operations["delete_usage"] > 0 and first.ticks >= 288
-    replayed = run(server, sc, SMALL, Target.resolve("reference"), tmp_path / "c.jsonl",
-                   History.load(tmp_path / "a.jsonl").replay(), replaying=True, judge=for_run(sc, False))
+    replayed = run(server, RunSpec(sc, SMALL, Target.resolve("reference"), tmp_path / "c.jsonl"), History.load(tmp_path / "a.jsonl").replay(), RunHooks(replaying=True, judge=for_run(sc, False)))
     assert replayed.history_sha256 == first.history_sha256
 
 

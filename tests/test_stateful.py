@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from bench.drive.history import History
-from bench.drive.runner import Run, run
+from bench.drive.runner import Run, RunHooks, RunSpec, run
 from bench.judge.checker import for_run
 from bench.workload.ops import Op
 from bench.workload.scenario import loads
@@ -57,8 +57,8 @@ class Rollup(RuleBasedStateMachine):
         self.db = Database(cls.server, START, template=cls.template)
         self.history = cls.workdir / f"example-{cls.examples}.history.jsonl"
         sc = loads(SCENARIO)
-        self.run = Run(sc, SCENARIO, cls.target, self.db, self.history, scripted=True,
-                       judge=for_run(sc, cls.target.reads.exact))
+        self.run = Run(RunSpec(sc, SCENARIO, cls.target, self.history), self.db,
+                       RunHooks(scripted=True, judge=for_run(sc, cls.target.reads.exact)))
         self.run.zones = []  # hour grain only: report grain has its own scenarios
         self.now = to_us(START)
         self.tasks: list[str] = []
@@ -177,8 +177,8 @@ def test_reference_divergence_is_found_and_shrunk(machine):
     assert len(cls.last) <= 8, cls.last  # shrunk: a handful of operations, not a random walk
     history = Path(str(info.value).split("history ")[1].split(";")[0])
     sc = loads(SCENARIO)
-    replayed = run(cls.server, sc, SCENARIO, cls.target, history.with_suffix(".replay.jsonl"),
-                   History.load(history).replay(), replaying=True, judge=for_run(sc, cls.target.reads.exact))
+    replayed = run(cls.server, RunSpec(sc, SCENARIO, cls.target, history.with_suffix(".replay.jsonl")),
+                   History.load(history).replay(), RunHooks(replaying=True, judge=for_run(sc, cls.target.reads.exact)))
     assert replayed.checks and replayed.checks[-1].signature  # the history alone reproduces the divergence
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bench.orchestrate.execute import rejudge
 from bench.cli.main import app
 from bench.drive import reads
-from bench.drive.runner import Run, prepare, run
+from bench.drive.runner import Run, RunHooks, RunSpec, prepare, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
 from bench.workload.generator import generate
@@ -59,7 +59,7 @@ def overlay(name: str) -> str:
 def judge(server, tmp_path: Path, target: str = "reference", text: str = SMALL) -> dict:
     sc = loads(text)
     tgt = Target.resolve(target)
-    return evaluate(run(server, sc, text, tgt, tmp_path / "h.jsonl", generate(sc), judge=for_run(sc, tgt.reads.exact)))
+    return evaluate(run(server, RunSpec(sc, text, tgt, tmp_path / "h.jsonl"), generate(sc), RunHooks(judge=for_run(sc, tgt.reads.exact))))
 
 
 def failed(v: dict) -> set[str]:
@@ -131,7 +131,7 @@ def test_except_all_second_opinion(server, tmp_path):
     final = ops.pop()
     assert final.name == "check" and final.get("final")
     with prepare(server, sc, target) as db:
-        r = Run(sc, text, target, db, tmp_path / "h.jsonl", server=server, judge=for_run(sc, target.reads.exact))
+        r = Run(RunSpec(sc, text, target, tmp_path / "h.jsonl"), db, RunHooks(judge=for_run(sc, target.reads.exact)), server)
         try:
             r.execute(ops)
             r.tick(Op("tick", final.at, 0, {"conn": "pool", "wait": True}))  # the final check's catch-up tick

@@ -19,6 +19,9 @@ import queue
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from bench.capacity.spec import Reach
 
 SPLITTABLE = ("embedded", "local")  # servers the run starts itself, so their processes can be pinned
 SWEEPS = ("keys", "history", "crossover", "rate", "writers", "faults")
@@ -29,11 +32,26 @@ def splittable(pgs: list[str]) -> bool:
     return 1 < len(pgs) <= cores and all(p in SPLITTABLE for p in pgs)
 
 
-def _one_server(kind, spec, targets, pg, baseline, pg_bin, core, progress, barrier) -> tuple[dict, list[dict], dict]:
-    """One server's share of a run, in its own process; `kind` is the run's class (CapacityRun), handed over
-    rather than imported so that this module stays below the one that calls it."""
+@dataclass(frozen=True)
+class Share:
+    """One server's share of a run: `kind` is the run's class (CapacityRun), handed over rather than imported
+    so that this module stays below the one that calls it; the core its process is pinned to."""
+
+    kind: type
+    spec: object
+    targets: list[str]
+    pg: str
+    baseline: str | None
+    pg_bin: str | None
+    core: int
+
+
+def _one_server(share: Share, progress, barrier) -> tuple[dict, list[dict], dict]:
+    """One server's share of a run, in its own process."""
+    kind, spec, targets, pg, baseline, pg_bin, core = (share.kind, share.spec, share.targets, share.pg,
+                                                       share.baseline, share.pg_bin, share.core)
     os.sched_setaffinity(0, {core})
-    run = kind(spec, targets, [pg], baseline, pg_bin=pg_bin,
+    run = kind(spec, targets, [pg], baseline, Reach(pg_bin=pg_bin),
                       on_progress=lambda what, units: progress.put((pg, what, units)))
     run.on_server = lambda server: progress.put((pg, None, sorted(_postmaster_cores(server))))
     synced: dict[str, tuple[float, float]] = {}  # sweep -> wall times at the barrier: arrived, left
@@ -93,8 +111,8 @@ def run_split(run) -> dict:
 
             service_account()  # created here once: drivers creating it at the same time race on /etc/passwd
             with ProcessPoolExecutor(len(run.pgs), mp_context=ctx) as pool:
-                futures = {pg: pool.submit(_one_server, type(run), run.spec, run.targets, pg, run.baseline,
-                                           run.pg_bin, cores[i % len(cores)], progress, barrier)
+                futures = {pg: pool.submit(_one_server, Share(type(run), run.spec, run.targets, pg, run.baseline,
+                                                              run.pg_bin, cores[i % len(cores)]), progress, barrier)
                            for i, pg in enumerate(run.pgs)}
                 parts = {pg: f.result() for pg, f in futures.items()}
         finally:

@@ -9,6 +9,8 @@ measured; its limits come from the same rule."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bench.capacity import stats
 from bench.capacity.budget import planning_writes
 from bench.capacity.lane import Lane
@@ -40,8 +42,18 @@ def _narrow(lo: float, hi: float, known: dict[int, bool]) -> tuple[float, float]
     return lo, hi
 
 
-def _limit(points: list[dict], key: str, probe, period: float, cap: int, fraction: float, records: list[dict],
+@dataclass(frozen=True)
+class Scale:
+    """A limit's terms: the tick period (s), the largest writes per tick tried, the share of the period allowed."""
+
+    period: float
+    cap: int
+    fraction: float
+
+
+def _limit(points: list[dict], key: str, probe, scale: Scale, records: list[dict],
            known: dict[int, bool] | None = None) -> dict:
+    period, cap, fraction = scale.period, scale.cap, scale.fraction
     ok = sorted(p["writes_per_tick"] for p in points if p[key])
     bad = sorted(p["writes_per_tick"] for p in points if not p[key])
     largest = max(p["writes_per_tick"] for p in points)
@@ -146,9 +158,9 @@ def rate_sweep(run) -> dict:
                 return judged[w]["sustainable"] if key == "sustainable" else _planning(judged[w])
 
             pts = points[label]
-            hard = _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), T, r.max_writes_per_tick, 1.0,
+            hard = _limit(pts, "sustainable", lambda w: probe(w, "sustainable"), Scale(T, r.max_writes_per_tick, 1.0),
                           records[label])
-            planning = _limit(pts, "planning_ok", lambda w: probe(w, "planning"), T, r.max_writes_per_tick, 0.5,
+            planning = _limit(pts, "planning_ok", lambda w: probe(w, "planning"), Scale(T, r.max_writes_per_tick, 0.5),
                               records[label], {w: _planning(v) for w, v in judged.items()})
             out[label]["compressed"] = {"points": pts, "limits": {"hard": hard, "planning": planning},
                                         "series": _series(shown[label])}
@@ -182,8 +194,8 @@ def rate_sweep(run) -> dict:
         for label in fresh:
             out[label]["live"] = {
                 "points": pts[label], "period_s": P,
-                "limits": {"hard": _limit(pts[label], "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all[label]),
-                           "planning": _limit(pts[label], "planning_ok", None, P, r.max_writes_per_tick, 0.5,
+                "limits": {"hard": _limit(pts[label], "sustainable", None, Scale(P, r.max_writes_per_tick, 1.0), recs_all[label]),
+                           "planning": _limit(pts[label], "planning_ok", None, Scale(P, r.max_writes_per_tick, 0.5),
                                               recs_all[label])},
                 "series": _series(shown[label]),
             }  # fmt: skip

@@ -21,7 +21,7 @@ from bench.capacity import stats
 from bench.capacity.lane import FLUSHED, Lane
 from bench.capacity.noise import Meter
 from bench.capacity.parallel import run_split, splittable
-from bench.capacity.spec import CapacitySpec, RateSweep
+from bench.capacity.spec import CapacitySpec, RateSweep, Reach
 from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
 from bench.capacity.world import TICK, World, draw, extends, prepare, upgrade
 from rollup.database import Database
@@ -56,13 +56,13 @@ def rotate(items: list, n: int) -> list:
 
 class CapacityRun:
     def __init__(self, spec: CapacitySpec, targets: list[str], pgs: list[str], baseline: str | None = None,
-                 dsn: str | None = None, pg_bin: str | None = None,
-                 on_progress: Callable[[str, float], None] | None = None, servers: dict | None = None):
-        """`servers` maps a name in `pgs` to a server already running (tests share theirs); the others are
+                 reach: Reach | None = None, on_progress: Callable[[str, float], None] | None = None):
+        """`reach.given` maps a name in `pgs` to a server already running (tests share theirs); the others are
         started, with the capacity SETTINGS, and stopped at the end."""
+        reach = reach or Reach()
         self.spec, self.targets, self.pgs, self.baseline = spec, targets, pgs, baseline
-        self.given = servers or {}
-        self.dsn, self.pg_bin = dsn, pg_bin
+        self.given = reach.given or {}
+        self.dsn, self.pg_bin = reach.dsn, reach.pg_bin
         self.progress = on_progress or (lambda what, units: None)
         self.ticks: list[dict] = []
         self.templates: dict[tuple[str, int], Database] = {}

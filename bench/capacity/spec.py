@@ -273,3 +273,13 @@ def _budget(t: Table) -> Budget:
         rho_max=ratio("rho_max", Budget.rho_max),
         planning_rate=t.number("planning_rate", 0.0, float, above=0) if "planning_rate" in t.data else None,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a capacity run reaches its servers: the URL for `dsn`, initdb/pg_ctl for `local`, and servers already
+    running by name (tests share theirs)."""
+
+    dsn: str | None = None
+    pg_bin: str | None = None
+    given: dict | None = None

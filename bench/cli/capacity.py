@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,10 +12,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err, pick
+from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err, server
 from bench.cli.errors import fail, guarded
+from bench.orchestrate.targets import validate
 from rollup.extensions import AUTO
-from rollup.migrations import Target
 from rollup.servers import BACKENDS
 
 
@@ -35,10 +36,8 @@ def capacity(
     budgets against a baseline measured in the same run (exit 1 over budget)."""
     import polars as pl
 
-    from bench.capacity import budget as budgets
-    from bench.capacity.report import summary_table, write_report
-    from bench.capacity.run import CapacityRun
-    from bench.capacity.spec import load as load_spec
+    from bench.orchestrate.capacity import CapacityRun, Reach, judge_budget, load_spec, summary_table, write_report
+    from bench.orchestrate.progress import Lines
 
     targets = list(dict.fromkeys(target or ["reference"]))
     pgs = [p.strip() for p in pg.split(",") if p.strip()]
@@ -54,13 +53,17 @@ def capacity(
         if spec.budget and not baseline and len(targets) > 1:
             raise fail("the spec has a [budget]: name the --baseline target its ratios are to")
         for t in targets:
-            Target.resolve(t)
-        pgs = list(dict.fromkeys(pick(p, tuple(targets), pg_bin) for p in pgs))
+            validate(t)
+        pgs = list(dict.fromkeys(server(p, dsn, pg_bin, tuple(targets)).backend for p in pgs))
     names = "-".join(Path(t.rstrip("/").split(",")[-1]).name for t in targets)
     out = report_dir or Path("reports/capacity") / f"{spec.name}-{names}"
-    run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)
+    run = CapacityRun(spec, targets, pgs, baseline, Reach(dsn, pg_bin))
     units = run.units()
-    with guarded():
+    with guarded(), Lines(sys.stdout) as lines:
+        if not sys.stdout.isatty():  # a log: a plain line at least every 15 s (its heartbeat), besides each step's
+            lines.started(f"capacity {spec.name} on {', '.join(targets)}")
+        else:
+            lines.every = float("inf")
         with Progress(TextColumn("[bold]capacity"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TextColumn("{task.fields[what]}"), TimeElapsedColumn(), TextColumn("ETA"),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -71,6 +74,7 @@ def capacity(
             def on_progress(what: str, done: float) -> None:
                 if what:
                     progress.update(bar, what=what)
+                    lines.what = f"capacity {spec.name}: {min(seen[0] / total, 1):.0%} {what}"
                     if not err.is_terminal:  # a log (CI): one line per step, with the share done
                         err.print(f"[{time.monotonic() - t0:6.0f} s] {min(seen[0] / total, 1):4.0%} {what}",
                                   highlight=False)
@@ -81,7 +85,7 @@ def capacity(
             run.progress = on_progress
             results = run.execute()
     if spec.budget and baseline:
-        results["budget"] = budgets.evaluate(results, spec.budget, baseline, spec.period)
+        results["budget"] = judge_budget(results, spec.budget, baseline, spec.period)
     out.mkdir(parents=True, exist_ok=True)
     if run.ticks:
         pl.DataFrame(run.ticks, infer_schema_length=None).write_csv(out / "ticks.csv")
@@ -119,7 +123,7 @@ def capacity_diff(
 ) -> None:
     """Run-to-run agreement of two capacity results: every point's median, second ÷ first. Exit 1 when a
     point disagrees by more than the tolerance."""
-    from bench.capacity.compare import compare, machine, paired
+    from bench.orchestrate.capacity import compare, machine, paired
 
     runs = []
     for path in (first, second):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import warnings
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +15,7 @@ import typer
 from rich.console import Console
 
 from bench.cli.errors import fail
+from bench.orchestrate.request import ServerSpec
 from rollup.extensions import AUTO
 from rollup.servers import BACKENDS
 
@@ -31,10 +34,18 @@ PgListOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend(s), co
 ReadSideOpt = Annotated[Optional[str], typer.Option("--read-side", help="faithful, hardened, a named-query .sql "
                                                                          "file or a .toml read-side file (default: "
                                                                          "the target's own: hardened for hardened)")]
-JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)")]
+def _jobs(value: int | None) -> int | None:
+    if value is not None and value < 1:  # refused here, for every command that takes it
+        raise fail(f"--jobs {value}: must be at least 1")
+    return value
+
+
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", help="parallel workers (default: the cores)",
+                                               callback=_jobs)]
 JunitOpt = Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML here (a testcase per run)")]
-SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here "
-                                                                       "(e.g. $GITHUB_STEP_SUMMARY)")]
+SummaryOpt = Annotated[Optional[Path], typer.Option("--summary", help="append a Markdown summary here (on GitHub "
+                                                                       "Actions: $GITHUB_STEP_SUMMARY unless "
+                                                                       "given; 'none': no summary)")]
 ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", help="run on a Dask cluster: a scheduler's address "
                                                                    "(tcp://HOST:8786), or 'local' (--jobs worker "
                                                                    "processes here)")]
@@ -49,7 +60,7 @@ JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the 
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="the project's configuration (default: the "
                                                                "nearest rollup-bench.toml or pyproject.toml with "
-                                                               "[tool.rollup-bench])")]
+                                                               "\\[tool.rollup-bench])")]
 
 
 
@@ -63,28 +74,41 @@ def parse_instant(text: str | None) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def pg_list(pg: str, targets: tuple[str, ...] = (), pg_bin: str | None = None) -> list[str]:
+@dataclass(frozen=True)
+class Outputs:
+    """The files a command writes besides the terminal: its JSON, JUnit XML and Markdown summary."""
+
+    json: Path | None = None
+    junit: Path | None = None
+    summary: Path | None = None
+
+
+def outputs(json_file: Path | None, junit: Path | None, summary_file: Path | None) -> Outputs:
+    """On GitHub Actions, the summary goes to $GITHUB_STEP_SUMMARY unless --summary names a file, or 'none'."""
+    if summary_file is None and os.environ.get("GITHUB_ACTIONS") == "true":
+        summary_file = Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None
+    elif summary_file is not None and str(summary_file) == "none":
+        summary_file = None
+    return Outputs(json_file, junit, summary_file)
+
+
+def servers(pg: str, dsn: str | None, pg_bin: str | None, targets: tuple[str, ...] = ()) -> list[ServerSpec]:
     """--pg embedded,local: the servers of a matrix, each a known backend (`auto` chosen for `targets`)."""
     pgs = list(dict.fromkeys(p.strip() for p in pg.split(",") if p.strip()))
     unknown = [p for p in pgs if p not in (*BACKENDS, AUTO)]
     if not pgs or unknown:
         raise fail(f"--pg {pg!r}: unknown backend {', '.join(unknown) or '(none given)'}; "
                    f"choose from {', '.join(BACKENDS)}, {AUTO}")
-    return list(dict.fromkeys(pick(p, targets, pg_bin) for p in pgs))
+    return list(dict.fromkeys(server(p, dsn, pg_bin, targets) for p in pgs))
 
 
-def pick(pg: str, targets: tuple[str, ...], pg_bin: str | None = None) -> str:
-    """The backend `--pg` names; for `auto`, the first server that has every extension the targets' chains create,
-    said on stderr with why."""
-    if pg != AUTO:
-        return pg
-    from rollup.extensions import choose
-    from rollup.migrations import Target
-
-    ups = [m.up for t in targets for m in Target.resolve(t).migrations()]
-    backend, why = choose(ups, pg_bin)
-    err.print(f"server: auto chose {backend}: {why}", highlight=False, soft_wrap=True)
-    return backend
+def server(pg: str, dsn: str | None, pg_bin: str | None, targets: tuple[str, ...]) -> ServerSpec:
+    """The server `--pg` names; for `auto`, the first that has every extension the targets' chains create, said
+    on stderr with why."""
+    spec, why = ServerSpec(pg, dsn, pg_bin).chosen(targets)
+    if why:
+        err.print(f"server: {why}", highlight=False, soft_wrap=True)
+    return spec
 
 
 def side_flag(read_side: str | None) -> str:
@@ -96,7 +120,7 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so servers are st
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    from bench.workload.scenario import ScenarioWarning
+    from bench.orchestrate.records import ScenarioWarning
 
     if issubclass(category, ScenarioWarning):  # a scenario's own: one line, like its errors
         err.print(f"warning: {message}", highlight=False, soft_wrap=True)

@@ -11,12 +11,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console, pick
+from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console, server
 from bench.cli.errors import fail, guarded
-from bench.cli.show import progress_bar
+from bench.cli.show import progress_bar, span_of
 from rollup.clock import from_us
-from rollup.migrations import Target
-from rollup.servers import start_server
 
 
 @app.command()
@@ -32,18 +30,16 @@ def diff(
     json_file: JsonOpt = None,
 ) -> None:
     """Run one operation stream on two targets in lockstep and report where their rollups differ."""
-    from bench.orchestrate.execute import ops_for
-    from bench.orchestrate.lockstep import run_diff
-    from bench.workload.scenario import load
+    from bench.orchestrate.lockstep import lockstep, run_diff
 
     if every < 1:
         raise fail("--every must be at least 1")
     with guarded():
-        sc = load(scenario)
-        ta, tb = Target.resolve(a), Target.resolve(b)
-        with start_server(pick(pg, (a, b), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
-                progress_bar(sc, f"{a} vs {b}") as on_progress:
-            result = run_diff(server, sc, scenario.read_text(), ta, tb, ops_for(sc), report_dir, every, on_progress)
+        step = lockstep(scenario, a, b, report_dir, every)
+        sc = step.sc
+        with server(pg, dsn, pg_bin, (a, b)).start() as db_server, \
+                progress_bar(f"{sc.name}: {a} vs {b}", span_of(sc)) as on_progress:
+            result = run_diff(db_server, step, on_progress)
     table = Table("simulated time", "keys differing", "first difference", title=f"{sc.name}: {a} (a) vs {b} (b)")
     for d in result.divergences[:40]:
         e = d.examples[0]

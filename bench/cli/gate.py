@@ -3,12 +3,12 @@ cases and the short generated runs of scenarios/gate/."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from bench.cli import matrix
 from bench.cli.common import (
     ClusterOpt,
     ConfigOpt,
@@ -25,15 +25,15 @@ from bench.cli.common import (
     TargetOpt,
     app,
     err,
-    pg_list,
-    pick,
+    outputs,
+    server,
+    servers,
 )
 from bench.cli.errors import fail, guarded
-from bench.cli.matrix import run_batch
 from bench.cli.show import show_script, show_verdict, summary
-from bench.judge.baseline import parse_ids
-from rollup.migrations import Target
-from rollup.servers import start_server
+from bench.orchestrate.records import parse_ids, write
+from bench.orchestrate.shards import parse_shard
+from bench.orchestrate.targets import validate
 
 
 @app.command()
@@ -51,24 +51,26 @@ def repro(
     """Run reproductions of the known divergences: each shows its signature on a faithful target and converges
     on a fixed one. Prints the sequence and the differing keys or report rows."""
     from bench.orchestrate.execute import SCENARIOS, find_repro, run_scenario
+    from bench.orchestrate.request import RunRequest, ScenarioText
 
     with guarded():
         names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
         paths = [find_repro(n) for n in names]
-        Target.resolve(target, read_side)
+        validate(target, read_side)
+        spec = server(pg, dsn, pg_bin, (target,))
         verdicts = []
-        with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server:
+        with spec.start() as db_server:
             for path in paths:
-                verdicts.append(run_scenario(server, path, target, report_dir, read_side=read_side))
+                req = RunRequest(ScenarioText.read(path), target, server=spec, read_side=read_side,
+                                 report_dir=report_dir)
+                verdicts.append(run_scenario(db_server, req))
                 if not quiet:
                     show_script(verdicts[-1])
                     show_verdict(verdicts[-1])
     summary(verdicts, f"reproductions on {target}")
     if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts),
-                                         "runs": verdicts}, indent=2, default=str))
-    raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+        write(json_file, {"target": target, "ok": all(v.ok for v in verdicts), "runs": verdicts})
+    raise typer.Exit(0 if all(v.ok for v in verdicts) else 1)
 
 
 # The gate's generated runs (scenarios/gate/), each on its seeds (None: the file's own): steady's work in short
@@ -96,7 +98,7 @@ def gate(
     read_side: ReadSideOpt = None,
     jobs: JobsOpt = None,
     report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="where histories and reports go "
-                                                                             "(default: reports/gate)")] = None,
+                                                                             "(default: the project's, else reports/gate)")] = None,
     json_file: JsonOpt = None,
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,
@@ -115,19 +117,22 @@ def gate(
 ) -> None:
     """The CI gate: short generated runs with production's faults, every reproduction and every consistent
     peer case, each against its expectation for this target (reference: every id reproduced; hardened and other
-    targets: converged everywhere). With no options, what the project's [tool.rollup-bench] says; options
+    targets: converged everywhere). With no options, what the project's \\[tool.rollup-bench] says; options
     override it.
     With accepted ids (a baseline), each run is known, new or fixed instead."""
     from bench.orchestrate import project
+    from bench.orchestrate.matrix import BatchSpec, Judging, default_jobs
+    from bench.orchestrate.request import ScenarioText
 
+    out = outputs(json_file, junit, summary_file)
     with guarded():
-        proj = project.load(config, writing_baseline=write_baseline is not None)
+        proj = project.current(config, writing_baseline=write_baseline is not None)
         if proj.path:
             err.print(f"project: {proj.path}", highlight=False)
         target = target or proj.target or "reference"
         read_side = read_side or proj.read_side
-        Target.resolve(target, read_side)
-        pgs = pg_list(pg or proj.server or "embedded", (target,), pg_bin or proj.pg_bin)
+        validate(target, read_side)
+        specs = servers(pg or proj.server or "embedded", dsn or proj.dsn, pg_bin or proj.pg_bin, (target,))
         runs = [r for s in proj.scenarios or (project.GATE,)
                 for r in (gate_runs() if s == project.GATE else [(Path(s), None)])]
         unknown = sorted(set(proj.expect) - {p.stem for p, _ in runs})
@@ -135,12 +140,12 @@ def gate(
             raise fail(f"{proj.path}: expect.{unknown[0]}: no scenario named {unknown[0]!r} in the gate's set")
         try:
             accepted = parse_ids([accept]) if accept is not None else proj.accept
+            part = parse_shard(shard) if shard else None
         except ValueError as e:
-            raise fail(f"--accept: {e}") from None
-        run_batch(list(dict.fromkeys(runs)), target, pgs, jobs or proj.jobs, dsn or proj.dsn,
-              pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
-              json_file, junit, summary_file, expect=proj.expect, accept=accepted,
-              strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline,
-              cluster=cluster, shard=shard)
-
-
+            raise fail(f"--accept: {e}" if "--shard" not in str(e) else str(e)) from None
+        texts = {p: ScenarioText.read(p) for p, _ in runs}
+        spec = BatchSpec([(texts[p], s) for p, s in dict.fromkeys(runs)], target, specs, read_side,
+                         report_dir or proj.report_dir or Path("reports/gate"), "gate",
+                         judging=Judging(proj.expect, accepted, strict_accept or proj.strict_accept,
+                                         write_baseline is not None), shard=part)
+        matrix.execute(spec, jobs or proj.jobs or default_jobs(), cluster, out, write_baseline)

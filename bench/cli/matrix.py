@@ -1,136 +1,130 @@
-"""A batch of runs as a command sees it — a gate's scenarios or a seed sweep, on one server or a matrix of them:
-the jobs made from the command's options, a progress bar while the pool (`bench.orchestrate.batch`) runs them, then
-the summary table, the JSON, JUnit and Markdown files, and the exit code."""
+"""A batch of runs as the command line shows it (the batch itself: bench/orchestrate/matrix.py): the progress
+while it runs, then the summary table, the failures, the baseline's lines, the JSON, JUnit and Markdown files,
+and the exit code. `merge` prints a joined batch the same way."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bench.cli import campaign, ci
-from bench.orchestrate.batch import Job, failed_jobs, run_jobs, stem_dir
-from bench.cli.common import console, err, side_flag
+from bench.cli.common import Outputs, console, err
 from bench.cli.errors import fail
-from bench.orchestrate.shards import parse_shard, record
-from bench.cli.show import summary
-from bench.judge.baseline import EVERY, NEW, settle
+from bench.cli.show import batch_progress, summary
+from bench.orchestrate.matrix import BatchSpec, Outcome, run_batch
+from bench.orchestrate.records import EVERY, NEW, Verdict, dumps
 
 
-def write_ci(verdicts: list[dict], junit: Path | None, summary_file: Path | None, title: str) -> None:
-    if junit:
-        ci.junit(verdicts, junit)
-    if summary_file:
-        summary_file.parent.mkdir(parents=True, exist_ok=True)
-        with summary_file.open("a") as f:  # appended, as $GITHUB_STEP_SUMMARY is by every step
+def write_ci(verdicts: list[Verdict], out: Outputs, title: str) -> None:
+    if out.junit:
+        ci.junit(verdicts, out.junit)
+    if out.summary:
+        out.summary.parent.mkdir(parents=True, exist_ok=True)
+        with out.summary.open("a") as f:  # appended, as $GITHUB_STEP_SUMMARY is by every step
             f.write(ci.summary(verdicts, title))
 
 
-def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], jobs: int | None, dsn, pg_bin,
-          read_side: str | None, report_dir: Path, title: str, json_file, junit, summary_file, hint: str = "",
-          expect: dict[str, dict] | None = None, accept: tuple[str, ...] | None = None, strict_accept: bool = False,
-          write_baseline: Path | None = None, cluster: str | None = None, shard: str | None = None,
-          until_failure: bool = False) -> None:
-    """Runs (scenario, seed) on every server in `pgs`, over `jobs` workers (or a Dask `cluster`); the summary,
-    the CI files, and the exit: 0 if every run met its expectations, 1 if not, 2 if a run could not be made.
-    `expect`: per scenario name, expectation fields overriding its own. `accept`: a baseline of catalogue ids
-    every run's divergence is judged against instead (`strict_accept`: an accepted id no run shows fails);
-    `write_baseline`: judge against the whole catalogue and write the ids the runs show to that file. `shard`
-    'K/N': only the K-th of N slices of the runs. `until_failure`: no run started after one fails
-    (bench/cli/campaign.py)."""
-    workers = default_jobs() if jobs is None else jobs
-    if workers < 1:
-        raise fail("--jobs must be at least 1")
-    try:
-        part = parse_shard(shard) if shard else None
-    except ValueError as exc:
-        raise fail(str(exc))
-    flags = lambda g: side_flag(read_side) + (f" --pg {g}" if g != "embedded" else "")  # noqa: E731
-    todo = [Job(path, target, g, s, stem_dir(report_dir, g, pgs), read_side,
-                (hint or REPLAY).replace("{seed}", str(s)).replace("{flags}", flags(g)), (expect or {}).get(path.stem),
-                EVERY if write_baseline else accept)
-            for path, s in runs for g in pgs]
-    total, whole = len(todo), title
-    if part:
-        title, todo = f"{title} (shard {part})", [todo[i] for i in part.indexes(total)]
-    failures = 0
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
-                  transient=True) as progress:
-        bar = progress.add_task(f"{title} on {target} · {f'cluster {cluster}' if cluster else f'{workers} job(s)'}",
-                                total=len(todo), last="")
+def execute(spec: BatchSpec, jobs: int, cluster: str | None, out: Outputs,
+            write_baseline: Path | None = None) -> None:
+    """Run the batch and say how it went; exit 0 if every run met its expectations, 1 if not, 2 if a run gave
+    no verdict."""
+    with batch_progress(f"{spec.title} on {spec.target} · "
+                        f"{f'cluster {cluster}' if cluster else f'{jobs} job(s)'}") as reporter:
+        outcome = run_batch(spec, jobs, cluster, reporter)
+    show(outcome, out, write_baseline)
 
-        def done(job, v) -> None:
-            nonlocal failures
-            failures += "error" in v or not v["ok"]
-            progress.update(bar, advance=1, last=f"{failures} failed · last {job.scenario.stem}"
-                                                 f"{f' seed {job.seed}' if job.seed is not None else ''}")
 
-        stop = campaign.failed if until_failure else None
-        if cluster:  # the executor: Dask workers, or this machine's process pool
-            from bench.orchestrate.cluster import run_on_cluster
-
-            results = run_on_cluster(todo, cluster, workers, dsn=dsn, pg_bin=pg_bin, on_done=done, stop=stop)
-        else:
-            results = run_jobs(todo, workers, dsn=dsn, pg_bin=pg_bin, on_done=done, stop=stop)
-    errors = failed_jobs(todo, results)
-    verdicts = [v for v in results if v is not None and "error" not in v]
-    fixed = settle(verdicts, accept, strict_accept) if accept is not None and not write_baseline and not part else []
+def show(outcome: Outcome, out: Outputs, write_baseline: Path | None = None) -> None:
+    spec, verdicts, errors = outcome.spec, outcome.verdicts, outcome.errors
+    accept = spec.judging.accept
+    heading = f"{outcome.title} on {spec.target}"
     if verdicts:
-        shown = verdicts if len(verdicts) <= 40 else [v for v in verdicts if not v["ok"]]
-        summary(shown, f"{title} on {target}" + ("" if shown is verdicts else f": the {len(shown)} failing run(s)"))
-        for v in verdicts:
-            if not v["ok"]:
-                console.print(f"[red]FAIL[/] {v['scenario']} seed {v['seed']} on {v['server']}: {v['report']} — "
-                              f"replay: {v['replay']}", highlight=False, soft_wrap=True)
-        console.print(f"{sum(v['ok'] for v in verdicts)} of {len(todo)} run(s) passed", highlight=False)
+        show_runs(verdicts, heading)
+        console.print(f"{sum(v.ok for v in verdicts)} of {len(outcome.requests)} run(s) passed", highlight=False)
         if accept is not None or write_baseline:
-            show_baseline(verdicts, accept, fixed, write_baseline, target)
-        if junit or summary_file:
-            write_ci(verdicts, junit, summary_file, f"{title} on {target}")
-    if json_file and (verdicts or part):  # a shard's, even empty: merge needs every shard
-        extra = {"errors": [{"scenario": e.job.scenario.stem, "seed": e.job.seed, "server": e.job.pg,
-                             "code": e.code, "error": str(e)} for e in errors]} if errors else {}
-        if part:
-            extra["shard"] = record(part, whole, total, part.indexes(total), results)
-        if accept is not None:  # (a shard's fixed ids are settled when the shards are merged)
-            extra["baseline"] = {"accepted": list(accept), "fixed": fixed, "strict": strict_accept}
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps({"target": target, "ok": all(v["ok"] for v in verdicts) and not errors,
-                                         "runs": verdicts, **extra}, indent=2, default=str))
-    if until_failure:
-        campaign.report(todo, results)
-    if errors:  # one line per distinct error, the worst last, each with the runs it stopped
-        by_text: dict[str, list] = {}
-        for e in sorted(errors, key=lambda e: e.code):
-            by_text.setdefault(str(e), []).append(e)
-        lines = [f"{text} (in {len(es)} run(s): {', '.join(runs_named(es))})" for text, es in by_text.items()]
+            show_baseline(verdicts, accept, outcome.fixed, write_baseline, spec.target)
+        annotate(verdicts, heading)
+        write_ci(verdicts, out, heading)
+    if out.json and (verdicts or spec.shard):  # a shard's, even empty: merge needs every shard
+        out.json.parent.mkdir(parents=True, exist_ok=True)
+        out.json.write_text(dumps(outcome.document()))
+    if spec.until_failure:
+        campaign.report(outcome.requests, outcome.results)
+    exit_with(verdicts, [(e.code, e.error, e.request.name) for e in errors])
+
+
+def show_runs(verdicts: list[Verdict], heading: str) -> None:
+    """The summary table (the failing runs only, past 40), then each failure on a line with its replay."""
+    shown = verdicts if len(verdicts) <= 40 else [v for v in verdicts if not v.ok]
+    summary(shown, heading + ("" if shown is verdicts else f": the {len(shown)} failing run(s)"))
+    for v in verdicts:
+        if not v.ok:
+            console.print(f"[red]FAIL[/] {v.scenario} seed {v.seed} on {v.server}: {v.report} — "
+                          f"replay: {v.replay}", highlight=False, soft_wrap=True)
+
+
+def exit_with(verdicts: list[Verdict], errors: list[tuple[int, str, str]]) -> None:
+    """The batch's exit: with runs that gave no verdict (code, error, run), one line per distinct error with the
+    runs it stopped, the worst last (its code); else 1 if a run failed its expectations, 0 if not."""
+    if errors:
+        by_text: dict[str, list[str]] = {}
+        for _, text, run in sorted(errors, key=lambda e: e[0]):
+            by_text.setdefault(text, []).append(run)
+        lines = [f"{text} (in {len(runs)} run(s): {', '.join(_most(runs))})" for text, runs in by_text.items()]
         for line in lines[:-1]:
             err.print(f"also: {line}", highlight=False, soft_wrap=True)
-        raise fail(lines[-1], code=max(e.code for e in errors))
-    raise typer.Exit(0 if all(v["ok"] for v in verdicts) else 1)
+        raise fail(lines[-1], code=max(code for code, _, _ in errors))
+    raise typer.Exit(0 if all(v.ok for v in verdicts) else 1)
 
 
-def show_baseline(verdicts: list[dict], accept, fixed: list[str], write_baseline: Path | None, target: str) -> None:
+def _most(names: list[str], most: int = 5) -> list[str]:
+    return names[:most] + ([f"{len(names) - most} more"] if len(names) > most else [])
+
+
+def annotate(verdicts: list[Verdict], title: str) -> None:
+    """On GitHub Actions, each new divergence (each failing run, without a baseline) also as an ::error line."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    for v in verdicts:
+        base = v.baseline
+        if v.ok or (base is not None and base["status"] != NEW):
+            continue
+        what = (base["new"][0]["what"] if base and base["new"] else
+                "; ".join(f"{c['name']}: {c['observed']}" for c in v.failed_checks()))
+        print(f"::error title={_escape(f'{title}: {v.scenario} seed {v.seed} on {v.server}', True)}::"
+              f"{_escape(f'{what} — replay: {v.replay}')}", flush=True)
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    out = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return out.replace(":", "%3A").replace(",", "%2C") if prop else out
+
+
+def show_baseline(verdicts: list[Verdict], accept, fixed: list[str], write_baseline: Path | None,
+                  target: str) -> None:
     """The baseline's lines under the table: what is new, what is fixed; or the baseline written."""
-    new = [v for v in verdicts if v["baseline"]["status"] == NEW]
+    new = [v for v in verdicts if v.baseline["status"] == NEW]
     if write_baseline:
         shown: dict[str, list[str]] = {}
         for v in verdicts:
-            for x in v["baseline"]["shown"]:
-                shown.setdefault(x, []).append(v["scenario"])
+            for x in v.baseline["shown"]:
+                shown.setdefault(x, []).append(v.scenario)
         write_baseline_file(write_baseline, shown, target)
         console.print(f"baseline: wrote {len(shown)} accepted id(s) to {write_baseline}: "
                       f"{', '.join(sorted(shown, key=EVERY.index)) or 'none'}", highlight=False)
     else:
         console.print(f"baseline: accepted {', '.join(accept) or 'nothing'}; {len(new)} run(s) with new divergence",
                       highlight=False)
+        exercised = {(v.repro or {}).get("id") for v in verdicts}
+        unexercised = [x for x in accept if x not in exercised]
+        if unexercised:
+            console.print(f"baseline: not judged (no reproduction of it ran): {', '.join(unexercised)}",
+                          highlight=False)
     for v in new:
-        p = v["baseline"]["new"][0]
-        console.print(f"[red]NEW[/] {v['scenario']}: {p['what']} "
+        p = v.baseline["new"][0]
+        console.print(f"[red]NEW[/] {v.scenario}: {p['what']} "
                       f"({'explained by ' + ', '.join(p['ids']) + ', not accepted' if p['ids'] else 'unexplained'})",
                       highlight=False, soft_wrap=True)
     for x in fixed:
@@ -148,16 +142,3 @@ def write_baseline_file(path: Path, shown: dict[str, list[str]], target: str) ->
     lines += [f'    "{x}",  # shown by {", ".join(sorted(set(shown[x])))}' for x in sorted(shown, key=EVERY.index)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines + ["]", ""]))
-
-
-def runs_named(errors: list, most: int = 5) -> list[str]:
-    names = [f"{e.job.scenario.stem}{f' seed {e.job.seed}' if e.job.seed is not None else ''} on {e.job.pg}"
-             for e in errors]
-    return names[:most] + ([f"{len(names) - most} more"] if len(names) > most else [])
-
-
-REPLAY = "rollup-bench replay {history} --target {target}{flags}"  # a batch run's replay line ({flags}: its own)
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -7,12 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bench.cli.common import DsnOpt, PgBinOpt, PgOpt, TargetOpt, app, console, err, parse_instant, pick
+from bench.cli.common import DsnOpt, PgBinOpt, PgOpt, TargetOpt, app, console, err, parse_instant, server
 from bench.cli.errors import guarded
-from rollup import clock
-from rollup.database import Database
-from rollup.migrations import Runner, Target
-from rollup.servers import start_server
 
 
 @app.command()
@@ -27,26 +23,17 @@ def migrate(
     at: Annotated[Optional[str], typer.Option("--at", help="simulated start instant (default: now)")] = None,
 ) -> None:
     """Apply a target's migrations to a fresh database and print what was applied."""
+    from bench.orchestrate.migrate import MigratePlan, Told, migrate as apply
+
     start = parse_instant(at)
+    told = Told(warning=lambda w: err.print(f"[yellow]warning:[/] {w}", highlight=False),
+                started=lambda backend, version, name: console.print(
+                    f"[bold]{backend}[/] PostgreSQL {version} — target [bold]{name}[/]"),
+                applied=lambda action, v: console.print(f"  {action:>4}  {v}", highlight=False))
     with guarded():
-        tgt = Target.resolve(target)
-        if to:
-            tgt.find(to)
-        with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
-                Database(server, start) as db:
-            for w in clock.scan(tgt.sql_files()):
-                err.print(f"[yellow]warning:[/] {w}", highlight=False)
-            runner = Runner(db, tgt, hooks={} if no_hooks else None,
-                            on_apply=lambda action, v: console.print(f"  {action:>4}  {v}", highlight=False))
-            console.print(f"[bold]{server.backend}[/] PostgreSQL {server.version()} — target [bold]{tgt.name}[/]")
-            applied = runner.up(to)
-            if round_trip:
-                runner.down(None)
-                applied = runner.up(to)
-            table = Table("version", "file", title=f"applied {len(applied)} migration(s)")
-            for m in tgt.migrations():
-                if m.version in applied:
-                    table.add_row(m.version, str(m.up.parent.name + "/" + m.up.name))
-            console.print(table)
-
-
+        applied = apply(server(pg, dsn, pg_bin, (target,)), MigratePlan(target, to, round_trip, not no_hooks, start),
+                        told)
+    table = Table("version", "file", title=f"applied {len(applied)} migration(s)")
+    for version, file in applied:
+        table.add_row(version, file)
+    console.print(table)

@@ -45,16 +45,13 @@ def _rollup_project(pytestconfig):
 
 @pytest.fixture(scope="session")
 def rollup_server(pytestconfig, _rollup_project):
-    from rollup.extensions import AUTO, choose
-    from rollup.migrations import Target
-    from rollup.servers import start_server
+    from bench.orchestrate.request import ServerSpec
 
     backend = pytestconfig.getoption("--rollup-pg") or _rollup_project.server or "embedded"
-    if backend == AUTO:  # chosen for the project's target: one server serves the session
-        chain = Target.resolve(_rollup_project.target or "reference")
-        backend, _ = choose([m.up for m in chain.migrations()], _rollup_project.pg_bin)
     dsn = pytestconfig.getoption("--rollup-dsn") or _rollup_project.dsn
-    with start_server(backend, dsn=dsn, pg_bin=_rollup_project.pg_bin) as server:
+    # auto: chosen for the project's target, one server serves the session
+    spec, _ = ServerSpec(backend, dsn, _rollup_project.pg_bin).chosen((_rollup_project.target or "reference",))
+    with spec.start() as server:
         yield server
 
 
@@ -124,30 +121,26 @@ def rollup_pipeline(rollup_db):
 @pytest.fixture
 def rollup_run(rollup_server, _rollup_templates, rollup_target, tmp_path):
     def run(scenario: str | Path | list[dict], *, seed: int | None = None, check: bool = True,
-            start: datetime = DEFAULT_AT, duration: str = "1d", extra: str = "") -> dict:
-        """`extra`: more of a scenario's TOML for a list of steps (its [expect.*] or [operations] tables)."""
-        from dataclasses import replace
-
+            start: datetime = DEFAULT_AT, duration: str = "1d", extra: str = ""):
+        """The verdict (bench/judge/record.Verdict; v["ok"] reads it as the JSON would). `extra`: more of a
+        scenario's TOML for a list of steps (its [expect.*] or [operations] tables)."""
         from bench.orchestrate.execute import run_scenario
-        from bench.workload.scenario import loads
+        from bench.orchestrate.request import RunRequest, ScenarioText
 
         if isinstance(scenario, list):
-            text = steps_toml(scenario, start, duration) + extra
-            path = tmp_path / "steps.toml"
-            path.write_text(text)
+            text = ScenarioText(steps_toml(scenario, start, duration) + extra, str(tmp_path / "steps.toml"))
+            Path(text.source).write_text(text.text)
         else:
-            path = Path(scenario)
-            text = path.read_text()
-        sc = loads(text, source=str(path))
-        sc = replace(sc, seed=seed) if seed is not None else sc
+            text = ScenarioText.read(Path(scenario))
+        sc = text.load(seed)
         spec = ",".join(str(d) for d in rollup_target.dirs) if rollup_target.name not in ("reference", "hardened") \
             else rollup_target.name
-        v = run_scenario(rollup_server, path, spec, tmp_path / "rollup-bench", sc=sc, text=text,
-                         templates=_rollup_templates, read_side=rollup_target.side)
-        if check and not v["ok"]:
-            failed = "; ".join(f"{c['name']}: {c['observed']}" for c in v["checks"] if not c["ok"])
-            pytest.fail(f"{sc.name} (seed {sc.seed}) on {rollup_target.name}: {failed}\nreplay: {v['replay']}\n"
-                        f"report: {v['report']}", pytrace=False)
+        req = RunRequest(text, spec, seed, read_side=rollup_target.side, report_dir=tmp_path / "rollup-bench")
+        v = run_scenario(rollup_server, req, templates=_rollup_templates)
+        if check and not v.ok:
+            failed = "; ".join(f"{c['name']}: {c['observed']}" for c in v.failed_checks())
+            pytest.fail(f"{sc.name} (seed {sc.seed}) on {rollup_target.name}: {failed}\nreplay: {v.replay}\n"
+                        f"report: {v.report}", pytrace=False)
         return v
 
     return run

@@ -86,12 +86,36 @@ def scripted_ops(sc: Scenario) -> list[Op]:
 Judge = Callable[[pl.DataFrame, snapshots.Snapshot, list[str]], Any]
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run is of: the scenario (and its text, for the history's header), the target, the history's file."""
+
+    sc: Scenario
+    text: str
+    target: Target
+    history_path: Path
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """How a run is carried out: its judge, whether it replays a history, the progress callback, the templates
+    its database is cloned from, whether it ticks only where told (None: a scripted scenario does), and whether a
+    `restart` restarts the server (False: only reconnects this run's sessions — another run sharing the server,
+    an A/B diff in lockstep, restarts it)."""
+
+    judge: Judge
+    replaying: bool = False
+    on_progress: Callable[[int, "Run"], None] | None = None
+    templates: Templates | None = None
+    scripted: bool | None = None
+    restarts: bool = True
+
+
 class Run:
-    def __init__(self, sc: Scenario, scenario_text: str, target: Target, db: Database, history_path: Path,
-                 replaying: bool = False, on_progress: Callable[[int, "Run"], None] | None = None, server=None,
-                 scripted: bool | None = None, restarts: bool = True, *, judge: Judge):
-        """`restarts=False`: a `restart` only reconnects this run's sessions — another run sharing the server (an
-        A/B diff in lockstep) restarts it."""
+    def __init__(self, spec: RunSpec, db: Database, hooks: RunHooks, server=None):
+        sc, scenario_text, target, history_path = spec.sc, spec.text, spec.target, spec.history_path
+        replaying, on_progress, scripted, restarts, judge = (hooks.replaying, hooks.on_progress, hooks.scripted,
+                                                              hooks.restarts, hooks.judge)
         self.sc, self.target, self.db, self.server, self.judge = sc, target, db, server, judge
         self.restarts = restarts
         self.replaying = replaying
@@ -249,8 +273,8 @@ class Run:
     def _backfill(self, op: Op):
         self.db.clock.set(from_us(op.at))
         conn = self.db.connect(role="backfill")
-        work = lambda: backfill.backfill(self.db, months_back=op.get("months_back"),  # noqa: E731
-                                         force=bool(op.get("force")), conn=conn)
+        work = lambda: backfill.backfill(self.db, backfill.Options(months_back=op.get("months_back"),  # noqa: E731
+                                                                   force=bool(op.get("force"))), conn=conn)
         if op.get("wait") is False:
             self.nemesis.start(op.get("conn"), conn, work)
             self.pending[op.get("conn")] = op
@@ -329,9 +353,10 @@ class Run:
                   "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
         self.check_declared()
         with self.db.connect() as conn:
-            snap = snapshots.capture(conn, op.index, op.at, from_us(op.at), bool(op.get("final")), self.zones,
-                                     self.sc.zones.report_days, scopes, self.target.reads, self.error_lost,
-                                     self.rollups, self.columns)
+            snap = snapshots.capture(conn, snapshots.Moment(op.index, op.at, from_us(op.at), bool(op.get("final")),
+                                                            self.error_lost),
+                                     snapshots.Plan(self.zones, self.sc.zones.report_days, scopes, self.target.reads,
+                                                    self.rollups, self.columns))
         self.snapshots.append(snap)
         snapshots.save(self.history_path, self.snapshots, {
             "target": self.target.name, **readside.meta(self.target.reads), "zones": self.zones,
@@ -371,13 +396,13 @@ def prepare(server, sc: Scenario, target: Target, templates: Templates | None = 
     return db
 
 
-def run(server, sc: Scenario, scenario_text: str, target: Target, history_path: Path, ops: Iterable[Op],
-        replaying: bool = False, on_progress=None, templates: Templates | None = None, *, judge: Judge) -> RunResult:
+def run(server, spec: RunSpec, ops: Iterable[Op], hooks: RunHooks) -> RunResult:
     """Run `ops` (generated, scripted, or a replayed history's) on a fresh database of `server` migrated to
-    `target`."""
+    the spec's target."""
+    sc = spec.sc
     ops = list(ops) if sc.steps else ops
-    with prepare(server, sc, target, templates) as db:
-        r = Run(sc, scenario_text, target, db, history_path, replaying, on_progress, server, judge=judge)
+    with prepare(server, sc, spec.target, hooks.templates) as db:
+        r = Run(spec, db, hooks, server)
         try:
             r.execute(ops)
         finally:

@@ -57,12 +57,38 @@ class Snapshot:
         return frame.rename({"scope": groups[0]}).select(*groups, *TOKENS)
 
 
-def capture(conn: psycopg.Connection, op: int, at: int, now: datetime, final: bool, zones: list[str], days: int,
-            scopes: dict[str, list[str]], side: ReadSide, error_lost: bool, rollups: list | None = None,
-            columns: tuple[Column, ...] = ()) -> Snapshot:
-    """Read what a check needs from the database. Reports are read through `side`, for every workspace and
-    runtime in `scopes` (those the history created, by column) or in the rollup. `rollups`: the target's tables
-    (Target.rollups), the hourly one among them with its measures."""
+@dataclass(frozen=True)
+class Moment:
+    """Where a check stands: its operation's index, its simulated instant (µs, and as a datetime), whether it is
+    the final one, whether a failed tick has left last_error empty so far."""
+
+    op: int
+    at: int
+    now: datetime
+    final: bool
+    error_lost: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a check reads: the viewing zones and report days, the scopes (workspaces and runtimes the history
+    created, by column), the read side, the target's rollup tables and its optional raw usage columns."""
+
+    zones: list[str]
+    days: int
+    scopes: dict[str, list[str]]
+    side: ReadSide
+    rollups: list | None = None
+    columns: tuple[Column, ...] = ()
+
+
+def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
+    """Read what a check needs from the database. Reports are read through the plan's side, for every workspace
+    and runtime in its scopes (those the history created, by column) or in the rollup. `rollups`: the target's
+    tables (Target.rollups), the hourly one among them with its measures."""
+    op, at, now, final, error_lost = moment.op, moment.at, moment.now, moment.final, moment.error_lost
+    zones, days, scopes, side, rollups, columns = (plan.zones, plan.days, plan.scopes, plan.side, plan.rollups,
+                                                   plan.columns)
     rollups = rollups or [HOURLY]
     hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
     rollup = reads.rollup_snapshot(conn, hourly, columns)

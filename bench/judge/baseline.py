@@ -87,13 +87,16 @@ def check(base: dict) -> dict:
             "observed": "; ".join(parts) or "converged", "ok": not base["new"]}
 
 
-def settle(verdicts: list[dict], accepted: tuple[str, ...], strict: bool = False) -> list[str]:
+def settle(verdicts: list, accepted: tuple[str, ...], strict: bool = False) -> list[str]:
     """The accepted ids no run of the batch shows any more (fixed), marked on the reproductions of them; with
-    `strict`, those runs fail. Returns the fixed ids."""
-    shown = {x for v in verdicts for x in (v.get("baseline") or {}).get("shown", ())}
-    fixed = [x for x in accepted if x not in shown]
+    `strict`, those runs fail. Returns the fixed ids. Only an id whose reproduction is in the batch can be
+    fixed: a batch that never exercised an id (a subset of the gate) says nothing of it. (`verdicts`:
+    bench/judge/record.Verdict.)"""
+    shown = {x for v in verdicts for x in (v.baseline or {}).get("shown", ())}
+    exercised = {(v.repro or {}).get("id") for v in verdicts}
+    fixed = [x for x in accepted if x not in shown and x in exercised]
     for v in verdicts:
-        base, repro = v.get("baseline"), (v.get("repro") or {}).get("id")
+        base, repro = v.baseline, (v.repro or {}).get("id")
         if base is None or repro not in fixed:
             continue
         base["fixed"] = [repro]
@@ -101,14 +104,14 @@ def settle(verdicts: list[dict], accepted: tuple[str, ...], strict: bool = False
             base["status"] = FIXED
         c = {"name": "accepted ids still shown", "expected": f"{repro} reproduces (it is accepted)",
              "observed": f"{repro} fixed — remove it from accept", "ok": not strict}
-        v["checks"].append(c)
-        v["ok"] = v["ok"] and c["ok"]
+        v.checks.append(c)
+        v.ok = v.ok and c["ok"]
     return fixed
 
 
-def label(v: dict) -> str:
+def label(v) -> str:
     """A run's baseline status in a few words: 'known B1, B4', 'new', 'fixed B12', 'clean'."""
-    base = v.get("baseline")
+    base = v.baseline
     if base is None:
         return ""
     ids = base["fixed"] if base["status"] == FIXED else base["known"]

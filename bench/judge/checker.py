@@ -141,10 +141,12 @@ def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.Dat
     return joined.with_columns(delta=delta).filter(pl.col("delta") > 0)
 
 
-def judge_zone(zone: str, whole_hour: bool, days: int, now_us: int, rows: pl.DataFrame, truth: pl.DataFrame,
-               snap: Snapshot, exact: bool = False) -> ZoneResult:
-    """One viewing zone's reports, as the read side gave them at a check, against the truth sliced into the
-    zone's days by the checker's own calendar. `exact`: the read side claims the zone's true local days."""
+def judge_zone(zone: str, whole_hour: bool, days: int, rows: pl.DataFrame, truth: pl.DataFrame, snap: Snapshot,
+               exact: bool = False) -> ZoneResult:
+    """One viewing zone's reports, as the read side gave them at a check (its instant: `snap.at`), against the
+    truth sliced into the zone's days by the checker's own calendar. `exact`: the read side claims the zone's
+    true local days."""
+    now_us = snap.at
     result = ZoneResult(zone, whole_hour)
     local = days_.app_zone(zone)  # what the application means by the name ("Local": the server's zone, UTC)
     failed = snap.errors.get(zone, {})
@@ -213,7 +215,7 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
     truth = oracle.hour_truth(rows, measures)
     diff = hour_diff(truth, snap.rollup, [m.name for m in measures])
     result = CheckResult(snap.at, snap.final, diff,
-                         [judge_zone(z, whole, days, snap.at, rows, truth, snap, exact) for z, whole in zones.items()],
+                         [judge_zone(z, whole, days, rows, truth, snap, exact) for z, whole in zones.items()],
                          error_lost=snap.error_lost)
     usage, ok = seen.filter(pl.col("f") == "usage"), pl.col("outcome") == "ok"
     for table, frame in snap.tables.items():  # further rollup tables: the truth summed at their grain

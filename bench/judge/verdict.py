@@ -8,6 +8,7 @@ from bench.drive.history import History
 from bench.drive.runner import RunResult
 from bench.judge import baseline, coverage
 from bench.judge.checker import ATTRIBUTED
+from bench.judge.record import Verdict
 from rollup.clock import from_us
 
 WORLD_OPS = frozenset({"workspace", "user", "runtime", "agent", "project", "issue"})  # a script's setting
@@ -122,7 +123,7 @@ def _attribution(result: RunResult) -> dict:
                                          f"--only {','.join(map(str, u['touched']))}"} for u in still[:10]]}
 
 
-def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
+def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> Verdict:
     """The verdict on a run. With `accept` (a baseline of catalogue ids), its divergence is judged against those
     ids rather than against the scenario's expectation of it: a piece no accepted id explains fails the run."""
     sc = result.scenario
@@ -170,7 +171,7 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
     checks += _report_checks(result, exp) if base is None else []  # (in a baseline, a report error is a piece)
     if not result.checks:
         checks.append(_check("checks ran", "at least one", "none", False))
-    return {
+    return Verdict.from_json({
         "scenario": result.scenario.name,
         "description": result.scenario.description,
         "target": result.target,
@@ -205,7 +206,7 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> dict:
                    "representation_error_tokens": z.representation_error_tokens,
                    "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples}
                   for z in zones],
-    }
+    })
 
 
 def _latency(seconds: list[float]) -> dict:
@@ -224,7 +225,8 @@ def _jsonable(bad: dict) -> dict:
     return {**bad, "key": key, "ops": ops}
 
 
-def markdown(v: dict) -> str:
+def markdown(verdict: Verdict) -> str:
+    v = verdict.to_json()
     lines = [f"# {v['scenario']} on {v['target']}: {'PASS' if v['ok'] else 'FAIL'}", "",
              f"PostgreSQL {v['server_version']} · seed {v['seed']} · history `{v['history_sha256'][:16]}` · "
              f"{v['operations']['total']} operations · {v['ticks']['count']} ticks · written {datetime.now(UTC):%Y-%m-%d %H:%M}Z",

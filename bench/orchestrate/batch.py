@@ -1,7 +1,9 @@
-"""Many scenario runs at once — a gate's scenarios, a seed sweep, either on several servers — spread over worker
-processes. Each worker starts its own servers (a restart fault in one run must not restart another's) and keeps
-one migrated template per target there, which every run clones. The verdicts come back in the order the runs
-were asked for, whatever the number of workers, and each run's history does not depend on it."""
+"""Many scenario runs at once — a gate's scenarios, a seed sweep, either on several servers — as a `Batch` of
+requests with one scheduling loop over an `Executor`: this process (one job), a pool of spawned processes
+(`Pool`), or a Dask cluster (bench/orchestrate/cluster.py). Each worker starts its own servers (a restart fault
+in one run must not restart another's) and keeps one migrated template per target there, which every run
+clones. The results come back in the order the runs were asked for, whatever the executor, and each run's
+history does not depend on it."""
 
 from __future__ import annotations
 
@@ -9,73 +11,51 @@ import multiprocessing as mp
 import re
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import util
 from pathlib import Path
+from typing import Any, Protocol
 
+from bench.judge.record import Verdict
+from bench.orchestrate.request import NoVerdict, RunRequest, ServerSpec
 
-@dataclass(frozen=True)
-class Job:
-    """One scenario run: the scenario file, on a target and a server, with its seed (None: the scenario's)."""
-
-    scenario: Path
-    target: str
-    pg: str = "embedded"
-    seed: int | None = None
-    report_dir: Path = Path("reports")
-    read_side: str | None = None
-    hint: str = ""  # the replay line's template ({history}, {target}); empty: replay the history
-    expect: dict | None = None  # expectation fields overriding the scenario's (a project's configuration)
-    accept: tuple[str, ...] | None = None  # a baseline of catalogue ids the divergence is judged against
-
-
-class JobError(RuntimeError):
-    """A run (`job`) that gave no verdict: code 1 for the target's failure (a migration), 2 for bad input or
-    environment. Carried back from a worker as text, since not every exception survives pickling."""
-
-    def __init__(self, job: Job, message: str, code: int):
-        super().__init__(message)
-        self.job, self.code = job, code
+Result = Verdict | NoVerdict
 
 
 class Worker:
-    """Runs jobs one after another on servers it starts when first needed and stops at close()."""
+    """Runs requests one after another on servers it starts when first needed and stops at close()."""
 
-    def __init__(self, dsn: str | None = None, pg_bin: str | None = None):
-        self.dsn, self.pg_bin = dsn, pg_bin
-        self.servers: dict[str, tuple] = {}  # pg -> (server, templates)
+    def __init__(self) -> None:
+        self.servers: dict[ServerSpec, tuple] = {}  # spec -> (server, templates)
 
-    def _server(self, pg: str) -> tuple:
+    def _server(self, spec: ServerSpec) -> tuple:
         from rollup.migrations import Templates
-        from rollup.servers import start_server
 
-        if pg not in self.servers:
-            server = start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin)
-            self.servers[pg] = (server, Templates(server))
-        return self.servers[pg]
+        if spec not in self.servers:
+            server = spec.start()
+            self.servers[spec] = (server, Templates(server))
+        return self.servers[spec]
 
-    def run(self, job: Job) -> dict:
-        """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
+    def run(self, req: RunRequest, on_progress: Callable | None = None) -> Result:
+        """The request's verdict, or what went wrong as the CLI would say it."""
+        from bench.orchestrate import content
         from bench.orchestrate.errors import failure
         from bench.orchestrate.execute import run_scenario
-        from bench.workload.scenario import load
 
         try:
-            sc = load(job.scenario)
-            if job.seed is not None:
-                sc = replace(sc, seed=job.seed)
-            server, templates = self._server(job.pg)
+            req.scenario.load(req.seed)  # a bad scenario is said before any server starts
+            target = content.target_of(req)
+            server, templates = self._server(req.server)
             t0 = time.perf_counter()
-            v = run_scenario(server, job.scenario, job.target, job.report_dir, sc=sc, text=job.scenario.read_text(),
-                             hint=job.hint, templates=templates, read_side=job.read_side, expect=job.expect,
-                             accept=job.accept)
-            v["wall_seconds"] = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
-            return v
+            ran = content.scratch(req)
+            v = run_scenario(server, ran, target=target, templates=templates, on_progress=on_progress)
+            v.wall_seconds = round(time.perf_counter() - t0, 3)  # for JUnit's time: informative only
+            return content.returned(req, ran, v)
         except Exception as exc:
             error, code = failure(exc) or (traceback.format_exc(), 2)  # a bug: its traceback, to be reported
-            return {"error": error, "code": code}
+            return NoVerdict(req, error, code)
 
     def close(self) -> None:
         for server, templates in self.servers.values():
@@ -87,64 +67,148 @@ class Worker:
         self.servers.clear()
 
 
-_worker: Worker | None = None  # a worker process's own
+class Executor(Protocol):
+    """Where a batch's runs are carried out. `slots()`: how many may be in flight now; `submit` starts one and
+    gives a handle; `done(handles)` waits until at least one has finished and yields (handle, result) pairs."""
+
+    def slots(self) -> int: ...
+
+    def submit(self, req: RunRequest) -> Any: ...
+
+    def done(self, handles: list) -> Iterable[tuple[Any, Result]]: ...
 
 
-def _start(dsn: str | None, pg_bin: str | None) -> None:
-    global _worker
-    _worker = Worker(dsn, pg_bin)
+@dataclass(eq=False)
+class _Ran:
+    """A handle on a run already carried out (hashed by identity, as a future is)."""
+
+    result: Result
+
+
+class Here:
+    """One worker in this process: each request runs as it is submitted."""
+
+    def __init__(self, moved: Callable[[str, int], None] | None = None):
+        self.worker, self.moved = Worker(), moved
+
+    def slots(self) -> int:
+        return 1
+
+    def submit(self, req: RunRequest) -> _Ran:
+        on_progress = (lambda at, run: self.moved(req.name, at)) if self.moved else None
+        return _Ran(self.worker.run(req, on_progress))
+
+    def done(self, handles: list) -> Iterator[tuple[Any, Result]]:
+        for h in handles:
+            yield h, h.result
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+_worker: Worker | None = None  # a pool process's own
+_said = None  # its queue of (run, simulated instant) for the client's progress lines, or None
+
+
+def _start(said) -> None:
+    global _worker, _said
+    _worker, _said = Worker(), said
     util.Finalize(_worker, _worker.close, exitpriority=10)  # servers stopped when the pool shuts the worker down
 
 
-def _run(job: Job) -> dict:
-    return _worker.run(job)
+def _run(req: RunRequest) -> Result:
+    last = [0.0]
+
+    def on_progress(at: int, run) -> None:  # at most once a second: the queue crosses processes
+        if time.monotonic() - last[0] >= 1:
+            last[0] = time.monotonic()
+            _said.put((req.name, at))
+
+    return _worker.run(req, on_progress if _said is not None else None)
 
 
-def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bin: str | None = None,
-             on_done: Callable[[Job, dict], None] | None = None,
-             stop: Callable[[dict], bool] | None = None) -> list[dict | None]:
-    """Every job's verdict, in the order of `jobs`. One worker runs them in this process; more run them in
-    spawned processes, each taking the next job as it finishes one (the longest first, if listed first).
-    A job without a verdict gets {"error", "code"} in its place (see `failed_jobs`), so the others still report.
-    `stop(result)` true: no job is started after that one; those running finish, so every job before the first
-    that stopped has a result, and the jobs never started get None."""
-    on_done = on_done or (lambda job, v: None)
-    results: list[dict | None] = [None] * len(jobs)
-    if workers <= 1 or len(jobs) <= 1:
-        worker = Worker(dsn, pg_bin)
-        try:
-            for i, job in enumerate(jobs):
-                results[i] = worker.run(job)
-                on_done(job, results[i])
-                if stop and stop(results[i]):
-                    break
-        finally:
-            worker.close()
-    else:
+class Pool:
+    """`workers` spawned processes, each taking the next request as it finishes one; with `moved`, told the
+    simulated time each run has reached while waiting."""
+
+    def __init__(self, workers: int, moved: Callable[[str, int], None] | None = None):
         from rollup.servers import service_account
 
         service_account()  # created here once: workers creating it at the same time race on /etc/passwd
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"), initializer=_start,
-                                 initargs=(dsn, pg_bin)) as pool:
-            todo, running, stopped = iter(enumerate(jobs)), {}, False
-            while True:
-                # as many in flight as there are workers, in order: a job is submitted only while none has stopped
-                while not stopped and len(running) < workers and (nxt := next(todo, None)):
-                    running[pool.submit(_run, nxt[1])] = nxt[0]
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    i = running.pop(future)
-                    results[i] = future.result()
-                    on_done(jobs[i], results[i])
-                    stopped = stopped or bool(stop and stop(results[i]))
-    return results
+        ctx = mp.get_context("spawn")
+        self.workers, self.moved = workers, moved
+        self.manager = ctx.Manager() if moved else None
+        self.said = self.manager.Queue() if self.manager else None
+        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start, initargs=(self.said,))
+
+    def slots(self) -> int:
+        return self.workers
+
+    def submit(self, req: RunRequest):
+        return self.pool.submit(_run, req)
+
+    def done(self, handles: list) -> Iterator[tuple[Any, Result]]:
+        while True:
+            finished, _ = wait(handles, timeout=1 if self.said else None, return_when=FIRST_COMPLETED)
+            while self.said is not None and not self.said.empty():
+                self.moved(*self.said.get())
+            if finished:
+                break
+        for future in finished:
+            yield future, future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        if self.manager:
+            self.manager.shutdown()
 
 
-def failed_jobs(jobs: list[Job], results: list[dict | None]) -> list[JobError]:
-    """The jobs that gave no verdict, each as the error it raised in its worker (a job never started is none)."""
-    return [JobError(job, r["error"], r["code"]) for job, r in zip(jobs, results) if r is not None and "error" in r]
+@dataclass
+class Batch:
+    """Requests run over an executor by one loop: as many in flight as it has slots, started in order, none
+    started after `stop(result)` said so (those running finish, so every request before the first that stopped
+    has a result; those never started get None)."""
+
+    requests: list[RunRequest]
+
+    def run(self, executor: Executor, on_done: Callable[[RunRequest, Result], None] | None = None,
+            stop: Callable[[Result], bool] | None = None) -> list[Result | None]:
+        results: list[Result | None] = [None] * len(self.requests)
+        todo, running, stopped = iter(enumerate(self.requests)), {}, False
+        while True:
+            while not stopped and len(running) < executor.slots() and (nxt := next(todo, None)):
+                running[executor.submit(nxt[1])] = nxt[0]
+            if not running:
+                return results
+            for handle, result in executor.done(list(running)):
+                i = running.pop(handle)
+                results[i] = result
+                if on_done:
+                    on_done(self.requests[i], result)
+                stopped = stopped or bool(stop and stop(result))
+
+
+def run_requests(requests: list[RunRequest], workers: int = 1, on_done: Callable | None = None,
+                 stop: Callable | None = None, moved: Callable[[str, int], None] | None = None) -> list[Result | None]:
+    """Every request's result, in order: one worker runs them in this process; more, in spawned processes.
+    `moved(run, at)`: the simulated instant a run has reached, now and then."""
+    if workers <= 1 or len(requests) <= 1:
+        executor = Here(moved)
+    else:
+        executor = Pool(min(workers, len(requests)), moved)
+    try:
+        return Batch(requests).run(executor, on_done, stop)
+    finally:
+        executor.close()
+
+
+def no_verdicts(results: list[Result | None]) -> list[NoVerdict]:
+    """The runs that gave no verdict (a run never started is none)."""
+    return [r for r in results if isinstance(r, NoVerdict)]
+
+
+def verdicts(results: list[Result | None]) -> list[Verdict]:
+    return [r for r in results if isinstance(r, Verdict)]
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -4,8 +4,9 @@
 Each Dask worker keeps its own servers and templates, as a process of the pool does (`bench.orchestrate.batch.Worker`):
 a WorkerPlugin gives every worker thread a Worker of its own (a restart fault in one run must not restart
 another's server) and stops their servers at teardown — when the batch unregisters it, or the worker closes.
-The workers must import rollup-bench (the same environment as here) and see the same paths: scenarios, targets
-and the report directory are given as this process names them, and each run writes its files where it runs."""
+The workers must import rollup-bench (the same environment as here), nothing more: each request carries its
+scenario's text and its target's and read side's files by digest (bench/orchestrate/content.py, the bytes sent
+once per worker with the plugin), and what a run writes comes back to this machine's report folder."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from contextlib import contextmanager
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
-from bench.orchestrate.batch import Job, Worker
+from bench.orchestrate import content
+from bench.orchestrate.batch import Batch, Result, Worker
 from bench.orchestrate.errors import ClusterError
+from bench.orchestrate.request import NoVerdict, RunRequest
 
 CONNECT_TIMEOUT = 10  # seconds for a scheduler to answer
 WAIT_FOR_WORKERS = 60  # seconds for it to have at least one worker
@@ -27,18 +30,20 @@ ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 
 
 class BenchPlugin(WorkerPlugin):
-    """Per Dask worker: a bench Worker per thread that runs jobs, each starting its servers when first needed."""
+    """Per Dask worker: the batch's files put in its cache, and a bench Worker per thread that runs requests,
+    each starting its servers when first needed."""
 
-    def __init__(self, name: str, dsn: str | None, pg_bin: str | None):
-        self.name, self.dsn, self.pg_bin = name, dsn, pg_bin
+    def __init__(self, name: str, blobs: dict[str, bytes]):
+        self.name, self.blobs = name, blobs
 
     def setup(self, worker) -> None:
         self._local, self._lock, self._workers = threading.local(), threading.Lock(), []
+        content.keep(self.blobs)
 
     def bench_worker(self) -> Worker:
         w = getattr(self._local, "worker", None)
         if w is None:
-            w = self._local.worker = Worker(self.dsn, self.pg_bin)
+            w = self._local.worker = Worker()
             with self._lock:
                 self._workers.append(w)
         return w
@@ -50,8 +55,8 @@ class BenchPlugin(WorkerPlugin):
             w.close()
 
 
-def _run(plugin: str, job: Job) -> dict:
-    return get_worker().plugins[plugin].bench_worker().run(job)
+def _run(plugin: str, req: RunRequest) -> Result:
+    return get_worker().plugins[plugin].bench_worker().run(req)
 
 
 @contextmanager
@@ -84,45 +89,54 @@ def threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def run_on_cluster(jobs: list[Job], address: str, workers: int, *, dsn: str | None = None, pg_bin: str | None = None,
-                   on_done: Callable[[Job, dict], None],
-                   stop: Callable[[dict], bool] | None = None) -> list[dict | None]:
-    """Every job's verdict, in the order of `jobs`, as `bench.orchestrate.batch.run_jobs` gives them: as many in flight as
-    the cluster has threads (counted again as workers come and go), each result handed to `on_done` as it comes."""
-    results: list[dict | None] = [None] * len(jobs)
-    if not jobs:
-        return results
+class Dask:
+    """The executor over a cluster's workers: as many in flight as it has threads (counted again as workers come
+    and go); requests shipped with their files, results landed in this machine's report folders."""
+
+    def __init__(self, client: Client, name: str):
+        self.client, self.name, self.pending, self.asked, self.count = client, name, as_completed(), {}, 0
+
+    def slots(self) -> int:
+        return threads(self.client)
+
+    def submit(self, req: RunRequest):
+        self.count += 1
+        future = self.client.submit(_run, self.name, req, key=f"{self.name}-{self.count}", pure=False)
+        self.asked[future.key] = req
+        self.pending.add(future)
+        return future.key
+
+    def done(self, handles: list):
+        future = next(self.pending)
+        req = self.asked.pop(future.key)
+        try:
+            result = future.result()
+        except Exception as exc:  # noqa: BLE001 (the worker died under it: KilledWorker; or the scheduler went)
+            result = NoVerdict(req, f"the Dask worker running it failed: {type(exc).__name__}: "
+                                    f"{' '.join(str(exc).split())[:200]}", 2)
+        if not isinstance(result, NoVerdict):
+            result = content.land(result, req.report_dir)
+        yield future.key, result
+
+
+def run_on_cluster(requests: list[RunRequest], address: str, workers: int, on_done: Callable | None = None,
+                   stop: Callable | None = None) -> list[Result | None]:
+    """Every request's result, in order, as `bench.orchestrate.batch.run_requests` gives them, on a cluster."""
+    if not requests:
+        return []
+    blobs: dict[str, bytes] = {}
+    shipped = [content.pack(r, blobs) for r in requests]
     with connect(address, workers) as client:
         name = f"rollup-bench-{uuid.uuid4().hex[:12]}"  # this batch's own: others may share the cluster
         try:
-            client.register_plugin(BenchPlugin(name, dsn, pg_bin), name=name)
+            client.register_plugin(BenchPlugin(name, blobs), name=name)
         except (ImportError, AttributeError) as exc:
             raise ClusterError(f"--cluster {address}: the Dask workers cannot load the bench ({exc}); install "
                                "rollup-bench in their environment")
         try:
-            todo, running, stopped = iter(enumerate(jobs)), {}, False
-            pending = as_completed()
-
-            def top_up() -> None:
-                while not stopped and len(running) < threads(client) and (nxt := next(todo, None)):
-                    future = client.submit(_run, name, nxt[1], key=f"{name}-{nxt[0]}", pure=False)
-                    running[future.key] = nxt[0]
-                    pending.add(future)
-
-            top_up()
-            for future in pending:
-                i = running.pop(future.key)
-                try:
-                    results[i] = future.result()
-                except Exception as exc:  # noqa: BLE001 (the worker died under it: KilledWorker; or the scheduler went)
-                    results[i] = {"error": f"the Dask worker running it failed: {type(exc).__name__}: "
-                                           f"{' '.join(str(exc).split())[:200]}", "code": 2}
-                on_done(jobs[i], results[i])
-                stopped = stopped or bool(stop and stop(results[i]))
-                top_up()
+            return Batch(shipped).run(Dask(client, name), on_done, stop)
         finally:
             try:
                 client.unregister_worker_plugin(name)  # teardown: every worker stops the servers it started
             except Exception:  # noqa: BLE001, S110
                 pass  # a LocalCluster's workers stop theirs as they close; a remote worker's go with its process
-    return results

@@ -8,6 +8,10 @@ class ServerLost(RuntimeError):
     """The server went away in the middle of a run (the environment's failure, not the target's)."""
 
 
+class BadInput(ValueError):
+    """A file or option the command cannot use, said in one line (exit 2)."""
+
+
 class ClusterError(RuntimeError):
     """A Dask cluster that cannot be used: a bad address, no scheduler there, no workers, workers without the bench."""
 
@@ -25,7 +29,7 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
 
     if isinstance(exc, MigrationError):
         return f"migration failed: {exc}", 1
-    if isinstance(exc, (ScenarioError, TargetError, ReadSideError, ProvisionError, ServerLost, ClusterError,
+    if isinstance(exc, (ScenarioError, TargetError, ReadSideError, ProvisionError, ServerLost, ClusterError, BadInput,
                         FileNotFoundError)):
         return str(exc), 2
     return None

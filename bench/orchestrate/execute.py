@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+from dataclasses import dataclass
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,16 +11,19 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from bench.orchestrate.errors import ServerLost
+from bench.orchestrate.errors import BadInput, ServerLost
+from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.drive import snapshots
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
-from bench.drive.runner import RunResult, run, scripted_ops
-from bench.judge import checker
+from bench.drive.runner import RunHooks, RunResult, RunSpec, run, scripted_ops
+from bench.judge import checker, record
+from bench.judge.record import Verdict
 from bench.judge.verdict import evaluate, markdown
 from bench.workload.faults import NEMESIS_CONN
 from bench.workload.generator import generate
 from bench.workload.ops import WORKLOAD, Op
-from bench.workload.scenario import Scenario, load, loads
+from bench.workload.scenario import Scenario, loads
+from bench.workload.schema import ScenarioError
 from rollup.migrations import MIGRATIONS_ROOT, Target, Templates
 
 SCENARIOS = MIGRATIONS_ROOT.parent / "scenarios"
@@ -49,42 +52,36 @@ def find_repro(name: str) -> Path:
     raise FileNotFoundError(f"no reproduction {name!r}; known: {', '.join(known)}")
 
 
-def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc: Scenario | None = None,
-                 text: str | None = None, ops: Iterable[Op] | None = None, replaying: bool = False,
-                 hint: str = "", on_progress: Callable | None = None, json_file: Path | None = None,
-                 templates: Templates | None = None, read_side: str | None = None,
-                 expect: dict | None = None, accept: tuple[str, ...] | None = None) -> dict:
-    """Run a scenario (by path, or given) on `target`; write its history, JSON and Markdown; return the verdict.
-    `expect`: expectation fields that override the scenario's for this target (a project's configuration);
-    `accept`: a baseline of catalogue ids to judge the divergence against instead (bench/judge/baseline.py)."""
-    if sc is None:
-        sc, text = load(path), path.read_text()
-    tgt = Target.resolve(target, read_side)
-    stem = f"{sc.name}-{Path(target).name if '/' in target else target}-seed{sc.seed}"
-    history_path = report_dir / f"{stem}.history.jsonl"
+def run_scenario(server, req: RunRequest, *, target: Target | None = None, templates: Templates | None = None,
+                 on_progress: Callable | None = None, ops: Iterable[Op] | None = None) -> Verdict:
+    """Run a request on `server`; write its history, JSON and Markdown; return the verdict. `target`: the
+    request's target already resolved (a worker's, from shipped files); `ops`: a recorded history's operations
+    to replay instead of the scenario's own."""
+    sc = req.scenario.load(req.seed)
+    tgt = target or Target.resolve(req.target, req.read_side)
+    stem = f"{sc.name}-{Path(req.target).name if '/' in req.target else req.target}-seed{sc.seed}"
+    history_path = req.report_dir / f"{stem}.history.jsonl"
     try:
-        result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc, tgt.usage_columns()),
-                     replaying,
-                     on_progress, templates, judge=checker.for_run(sc, tgt.reads.exact))
+        result = run(server, RunSpec(sc, req.scenario.text, tgt, history_path),
+                     ops if ops is not None else ops_for(sc, tgt.usage_columns()),
+                     RunHooks(replaying=ops is not None, on_progress=on_progress, templates=templates,
+                              judge=checker.for_run(sc, tgt.reads.exact)))
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
         raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
                          f"replayable up to its last completed operation: {history_path}") from exc
-    if expect:  # judged against them; the run (and its history) is the scenario's own
-        own = sc.expectation(target)
-        result.scenario = dataclasses.replace(sc, expect={**sc.expect, target: dataclasses.replace(own, **expect)})
-    v = evaluate(result, accept)
-    v["server"], v["read_side"] = server.backend, tgt.read_side
-    v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
-                                                                                    target=target)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    v["report"] = str(report_dir / f"{stem}.md")
-    (report_dir / f"{stem}.json").write_text(json.dumps(v, indent=2, default=str))
-    (report_dir / f"{stem}.md").write_text(markdown(v))
-    if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(v, indent=2, default=str))
+    if req.expect:  # judged against them; the run (and its history) is the scenario's own
+        own = sc.expectation(req.target)
+        result.scenario = dataclasses.replace(sc, expect={**sc.expect, req.target: dataclasses.replace(own,
+                                                                                                       **req.expect)})
+    v = evaluate(result, req.accept)
+    v.server, v.read_side = server.backend, tgt.read_side
+    v.replay = (req.hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
+                                                                                      target=req.target)
+    v.report = str(req.report_dir / f"{stem}.md")
+    record.write(req.report_dir / f"{stem}.json", v)
+    (req.report_dir / f"{stem}.md").write_text(markdown(v))
     return v
 
 
@@ -117,3 +114,64 @@ def rejudge(history_path: Path) -> RunResult:
                      int(ticks.filter(pl.col("outcome") == "ok").get_column("r").clip(0).sum()),
                      ticks.filter((pl.col("outcome") == "fail") | (pl.col("r") < 0)).height, checks,
                      failures=failures)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded history, to replay: its scenario's text and seed, its sha256, whether the read side has
+    changed since (a line to warn with, or None), and its operations."""
+
+    history: History
+    text: ScenarioText
+    seed: int
+    changed: str | None
+
+    @property
+    def sha256(self) -> str:
+        return self.history.sha256
+
+    @property
+    def name(self) -> str:
+        return self.history.header.get("scenario", self.text.stem)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return span(self.text.load(self.seed))
+
+    def ops(self, keep: set[int] | None = None) -> list[Op]:
+        return self.history.replay(keep)
+
+
+def recorded_run(path: Path, target: str, read_side: str | None) -> Recorded:
+    from rollup.readside import changed
+
+    try:
+        h = History.load(path)
+        text = ScenarioText(h.header["toml"], str(path))
+        text.load(h.header["seed"])
+    except ScenarioError:
+        raise
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
+        raise BadInput(f"{path}: cannot replay: {' '.join(str(exc).split())[:200]}") from None
+    return Recorded(h, text, h.header["seed"], changed(snapshots.recorded(path), Target.resolve(target, read_side).reads))
+
+
+def check_again(path: Path) -> Verdict:
+    """`rollup-bench check`: a recorded run judged again, its Markdown report written beside the history."""
+    try:
+        v = evaluate(rejudge(path))
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
+        raise BadInput(f"{path}: cannot check: {' '.join(str(exc).split())[:200]}") from None
+    v.replay = f"rollup-bench replay {path} --target {v.target}"
+    v.report = str(path.with_name(path.name.removesuffix(".history.jsonl") + ".check.md"))
+    Path(v.report).write_text(markdown(v))
+    return v
+
+
+def span(sc: Scenario) -> tuple[int, int]:
+    """A scenario's simulated span, µs: its start and its end."""
+    from datetime import timedelta
+
+    from rollup.clock import to_us
+
+    return to_us(sc.start), to_us(sc.start) + sc.duration // timedelta(microseconds=1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from bench.drive import reads
-from bench.drive.runner import Run, prepare
+from bench.drive.runner import Run, RunHooks, RunSpec, prepare
 from bench.judge import checker
 from bench.workload.columns import KEY, VALUES
 from bench.workload.ops import Op
@@ -43,13 +43,37 @@ def compare(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
     return diff.with_columns(side=side)
 
 
-def run_diff(server, sc: Scenario, text: str, a: Target, b: Target, ops: list[Op], report_dir: Path,
-             every: int = 12, on_progress=None) -> DiffResult:
+@dataclass(frozen=True)
+class Lockstep:
+    """One operation stream (`ops`, of scenario `sc` whose text is `text`) on targets `a` and `b`, compared after
+    every `every` ticks and at every check; histories in `report_dir`."""
+
+    sc: Scenario
+    text: str
+    a: Target
+    b: Target
+    ops: list[Op]
+    report_dir: Path
+    every: int = 12
+
+
+def lockstep(scenario: Path, a: str, b: str, report_dir: Path, every: int = 12) -> Lockstep:
+    """`rollup-bench diff`'s stream: the scenario file's operations on the two targets named."""
+    from bench.orchestrate.execute import ops_for
+    from bench.workload.scenario import load
+
+    sc = load(scenario)
+    return Lockstep(sc, scenario.read_text(), Target.resolve(a), Target.resolve(b), ops_for(sc), report_dir, every)
+
+
+def run_diff(server, step: Lockstep, on_progress=None) -> DiffResult:
+    sc, text, a, b, ops, report_dir, every = (step.sc, step.text, step.a, step.b, step.ops, step.report_dir,
+                                              step.every)
     result = DiffResult()
     with prepare(server, sc, a) as db_a, prepare(server, sc, b) as db_b:
-        runs = [Run(sc, text, t, db, report_dir / f"{sc.name}-diff-{side}.history.jsonl", server=server,
-                    restarts=side == "a",  # one server, restarted once per `restart`; both runs reconnect
-                    judge=checker.for_run(sc, t.reads.exact))
+        # one server, restarted once per `restart` (by a's run); both runs reconnect
+        runs = [Run(RunSpec(sc, text, t, report_dir / f"{sc.name}-diff-{side}.history.jsonl"), db,
+                    RunHooks(judge=checker.for_run(sc, t.reads.exact), restarts=side == "a"), server)
                 for side, t, db in (("a", a, db_a), ("b", b, db_b))]
         result.histories = tuple(str(r.history_path) for r in runs)
         last_ticks = 0

@@ -128,18 +128,36 @@ def _project(t: Table, path: Path, writing_baseline: bool = False) -> Project:
         if s == GATE:
             scenarios.append(GATE)
             continue
-        found = sorted(base.glob(s)) if any(c in s for c in "*?[") else [base / s]
+        found = _glob(base, s) if any(c in s for c in "*?[") else [base / s]
         if not found or not all(p.is_file() for p in found):
             t.fail("scenarios", f"{s} names no scenario file (paths are relative to {base})")
         scenarios += [str(p.resolve()) for p in found]
     report_dir = t.get("report_dir", "", str)
-    jobs = t.number("jobs", 0, int, lo=0) or None
+    jobs = t.number("jobs", 1, int, lo=1) if "jobs" in t.data else None
     pg_bin = t.get("pg_bin", "", str)
     return Project(path=path, target=target or (",".join(str((base / d).resolve()) for d in dirs) or None),
                    read_side=read_side, server=server, dsn=dsn, pg_bin=str(base / pg_bin) if pg_bin else None,
                    scenarios=tuple(scenarios), report_dir=base / report_dir if report_dir else None, jobs=jobs,
                    expect=_overrides(t.table("expect", None)), accept=_accepted(t, base, writing_baseline),
                    strict_accept=t.get("strict_accept", False, bool))
+
+
+def _glob(base: Path, pattern: str) -> list[Path]:
+    """The files a glob names, relative to `base` or absolute (pathlib globs only relative patterns)."""
+    import glob
+
+    return sorted(Path(p) for p in glob.glob(str(base / pattern), recursive=True))
+
+
+_read: dict[tuple, Project] = {}
+
+
+def current(path: Path | None = None, writing_baseline: bool = False) -> Project:
+    """The project's configuration for this process's command, read once (`load`'s, cached)."""
+    key = (str(path.resolve()) if path else str(Path.cwd()), writing_baseline)
+    if key not in _read:
+        _read[key] = load(path, writing_baseline)
+    return _read[key]
 
 
 def _read_side(t: Table, path: Path) -> str | None:

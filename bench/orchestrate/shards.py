@@ -33,11 +33,14 @@ def parse_shard(text: str) -> Shard:
     return Shard(int(m[1]), int(m[2]))
 
 
-def record(shard: Shard, title: str, total: int, indexes: list[int], results: list[dict | None]) -> dict:
+def record(shard: Shard, title: str, total: int, indexes: list[int], results: list) -> dict:
     """What a shard's JSON adds: the slice, the batch it is a slice of (its title and number of jobs), and the
     position in the whole list of each run (`runs`, in the JSON's order) and of each run without a verdict
     (`errors`); `stopped` when --until-failure left jobs unstarted."""
+    from bench.orchestrate.request import NoVerdict
+
     done = [(i, r) for i, r in zip(indexes, results) if r is not None]
     return {"k": shard.k, "n": shard.n, "title": title, "jobs": total,
-            "runs": [i for i, r in done if "error" not in r], "errors": [i for i, r in done if "error" in r],
+            "runs": [i for i, r in done if not isinstance(r, NoVerdict)],
+            "errors": [i for i, r in done if isinstance(r, NoVerdict)],
             "stopped": len(done) < len(indexes)}

@@ -8,6 +8,7 @@ counters overwritten (replace, not add), `updated_at = now()` — the writer's t
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -95,9 +96,24 @@ def upsert_usage_sql(columns: tuple = ()) -> str:
     return text
 
 
-def upsert_usage(conn, task_id: UUID, provider: str, model: str, input: int = 0, output: int = 0,
-                 cache_read: int = 0, cache_write: int = 0, created_at: datetime | None = None) -> None:
-    """The application's usage report; `created_at` only for backdated rows (default: now())."""
-    conn.execute(UPSERT_USAGE, {"task_id": task_id, "provider": provider, "model": model, "input": input,
-                                "output": output, "cache_read": cache_read, "cache_write": cache_write,
-                                "created_at": created_at})
+@dataclass(frozen=True)
+class Usage:
+    """One usage report of the application: a task's tokens of a provider's model; `created_at` only for
+    backdated rows (default: now())."""
+
+    task_id: UUID
+    provider: str
+    model: str
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    created_at: datetime | None = None
+
+
+def upsert_usage(conn, usage: Usage) -> None:
+    """The application's usage report."""
+    u = usage
+    conn.execute(UPSERT_USAGE, {"task_id": u.task_id, "provider": u.provider, "model": u.model, "input": u.input,
+                                "output": u.output, "cache_read": u.cache_read, "cache_write": u.cache_write,
+                                "created_at": u.created_at})
