@@ -43,6 +43,8 @@ def mutate(
         "--files", help="only these migrations: numbers, ranges (105-114) or globs, comma-separated")] = None,
     operators: Annotated[Optional[list[str]], typer.Option(
         "--operators", help="only these operators, comma-separated (see --list)")] = None,
+    ids: Annotated[Optional[list[str]], typer.Option(
+        "--ids", help="only these mutants, by id (as the report names them), comma-separated")] = None,
     sample: Annotated[Optional[int], typer.Option("--sample", help="score N mutants drawn with --seed")] = None,
     seed: Annotated[int, typer.Option("--seed", help="the seed of --sample")] = 1,
     equivalents: Annotated[Optional[Path], typer.Option(
@@ -86,6 +88,12 @@ def mutate(
                 raise MutateError("--min-score must be between 0 and 1 (or a percentage up to 100)")
             part = parse_shard(shard) if shard else None
             found, texts, malformed = mut.mutants_of(tgt, _list(files) or None, ops)
+            if ids:
+                wanted = _list(ids)
+                missing = sorted(set(wanted) - {m.id for m in found})
+                if missing:
+                    raise MutateError(f"--ids: no mutant {missing[0]!r} in the selection (see --list)")
+                found = [m for m in found if m.id in wanted]
             known = mut.parse_equivalents(equivalents) if equivalents else {}
             runs = [Run(Path(p)) for p in _list(scenarios)] or default_runs()
             for r in runs:
@@ -123,7 +131,8 @@ def mutate(
                 raise fail(str(exc)) from None
         if part:
             result["shard"] = {"k": part.k, "n": part.n}
-        result["selection"] = {"files": _list(files), "operators": sorted(ops or []), "sample": sample,
+        result["selection"] = {"files": _list(files), "operators": sorted(ops or []),
+                               "ids": _list(ids), "sample": sample,
                                "seed": seed, "generated": len(found), "malformed": malformed}
         show(result)
         for path in mutate_report.write(result, report_dir, json_file):
