@@ -3,8 +3,9 @@
 Each mutant (rollup/mutation) is the chain with one file edited, written as an overlay directory that holds only
 that file: the target `base dirs,overlay` migrates from a template of the unchanged prefix and applies the
 mutated file and those after it (rollup.migrations.Templates). The unmutated chain runs first, once; only the runs
-it passes can kill. Then the runs go in rounds — the first run for every mutant, the second for those still
-alive, … — so a mutant stops at its first kill while the batch keeps every worker busy. A mutant that does not
+it passes can kill, and they go cheapest first (by its wall time). Then the runs go in rounds — the first run for
+every mutant, the second for those still alive, … — so a mutant stops at its first kill while the batch keeps
+every worker busy. A mutant that does not
 migrate is stillborn (not counted); one listed in the equivalents file is not run (not counted).
 
 The one dependency on the batch machinery is `run_batch` below (requests in, verdicts out, in order)."""
@@ -158,7 +159,9 @@ class Scoring:
         errors = [v for v in base if "error" in v]
         if errors:
             raise MutateError(f"the unmutated chain could not be run: {errors[0]['error'].strip().splitlines()[-1]}")
-        usable = [r for r, v in zip(self.runs, base) if v["ok"]]
+        # the cheapest first: most mutants die in their first run, and a cheap kill frees the worker soonest
+        usable = [r for r, v in sorted(zip(self.runs, base), key=lambda rv: rv[1].get("wall_seconds", 0))
+                  if v["ok"]]
         if not usable:
             raise MutateError("the unmutated chain fails every run: no run can kill a mutant")
         base_seconds = time.perf_counter() - t0

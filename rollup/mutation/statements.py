@@ -83,7 +83,8 @@ def drop_statement(region: Region, text: str) -> Iterator[Edit]:
     for a, b in ranges:
         start, end = whole_lines(text, toks[a].start, toks[b].end)
         shown = " ".join(text[toks[a].start:toks[b].end].split())
-        yield Edit("drop-statement", start, end, "", f"statement removed: {shown[:80]}{'…' if len(shown) > 80 else ''}")
+        shown = shown if len(shown) <= 80 else shown[:80] + "…"
+        yield Edit("drop-statement", start, end, "", f"statement removed: {shown}")
 
 
 def _split(toks: list[Token]) -> list[tuple[int, int]]:
