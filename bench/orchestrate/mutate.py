@@ -181,7 +181,10 @@ class Scoring:
             still = []
             for m, v in zip(alive, results):
                 o = outcomes[m.id]
-                if "error" in v:
+                if "error" in v and v["error"].startswith("Traceback"):  # the run broke where the base's did not
+                    o.status, o.killed_by = KILLED, run.label
+                    o.detail = f"the run crashed: {v['error'].strip().splitlines()[-1]}"
+                elif "error" in v:  # a migration that failed (1), or the environment's failure (2)
                     o.status = STILLBORN if v["code"] == 1 else ERROR
                     o.detail = v["error"].strip().splitlines()[-1]
                 elif not v["ok"]:
