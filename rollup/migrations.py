@@ -293,35 +293,70 @@ class Runner:
 
 class Templates:
     """Migrated databases to clone on one server: one per target, migration point and simulated migration time,
-    made on first use. A clone costs a file copy, where migrating costs every file's DDL (and the hook's work)."""
+    made on first use. A clone costs a file copy, where migrating costs every file's DDL (and the hook's work).
 
-    def __init__(self, server):
+    A target whose last directory replaces files of the ones before it (an overlay, as a mutant of a chain is:
+    rollup-bench mutate) is made from a template of the chain before the first replaced file, so overlays of one
+    chain share its unchanged prefix and apply only the replaced file and those after it. The newest `overlays`
+    such templates are kept (each is a database: a mutation run makes hundreds)."""
+
+    def __init__(self, server, overlays: int = 4):
         self.server = server
         self.made: dict[tuple, str] = {}
         self.failed: dict[tuple, MigrationError | MissingExtension] = {}
+        self.overlays, self._overlaid = overlays, []  # the overlay templates' keys, oldest first
 
     def fresh(self, target: Target, start, to: str | None = None) -> Database:
         """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
+        return Database(self.server, start, template=self._template(target, start, to))
+
+    def _template(self, target: Target, start, to: str | None) -> str:
         key = (target.dirs, to, start)
         if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
             raise self.failed[key]
-        if key not in self.made:
-            db = Database(self.server, start)
-            try:
-                Runner(db, target).up(to)
-            except (MigrationError, MissingExtension) as exc:
-                db.drop()
-                self.failed[key] = exc
-                raise
-            except BaseException:
-                db.drop()
-                raise
-            db.clock.close()  # a template must have no sessions
-            self.made[key] = db.name
-        return Database(self.server, start, template=self.made[key])
+        if key in self.made:
+            return self.made[key]
+        base = self._base(target, start, to)
+        db = Database(self.server, start, template=base)
+        try:
+            Runner(db, target).up(to)
+        except (MigrationError, MissingExtension) as exc:
+            db.drop()
+            self.failed[key] = exc
+            raise
+        except BaseException:
+            db.drop()
+            raise
+        db.clock.close()  # a template must have no sessions
+        self.made[key] = db.name
+        if base is not None:
+            self._overlaid.append(key)
+            while len(self._overlaid) > self.overlays:
+                self._forget(self._overlaid.pop(0))
+        return db.name
+
+    def _base(self, target: Target, start, to: str | None) -> str | None:
+        """The template of the chain under an overlay, up to just before the first file it replaces; None for a
+        target that overlays nothing (or replaces its chain's first file)."""
+        if len(target.dirs) < 2:
+            return None
+        below = Target(target.name, target.dirs[:-1], target.side)
+        chain = [m.up.name for m in below.migrations()]
+        replaced = sorted(set(chain) & {f.name for f in target.dirs[-1].glob("*.up.sql")})
+        if not replaced or replaced[0] == chain[0]:
+            return None
+        before = chain[chain.index(replaced[0]) - 1].removesuffix(".up.sql")
+        last = target.find(to).version if to else None
+        return self._template(below, start, last if last and last < before else before)
+
+    def _forget(self, key: tuple) -> None:
+        name = self.made.pop(key)
+        with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def drop(self) -> None:
         with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
             for name in self.made.values():
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         self.made.clear()
+        self._overlaid.clear()

@@ -5,7 +5,7 @@ from importlib import import_module
 from bench.cli.common import app
 
 # Each group registers its commands when imported; this order is the order `--help` lists them in.
-for group in ("migrate", "runs", "gate", "merge", "diff", "capacity"):
+for group in ("migrate", "runs", "gate", "merge", "diff", "capacity", "mutate"):
     import_module(f"bench.cli.{group}")
 
 if __name__ == "__main__":

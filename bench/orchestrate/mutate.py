@@ -1,0 +1,245 @@
+"""Mutation scoring: how strong a set of runs (the gate's generated runs, or scenarios given) is on a chain.
+
+Each mutant (rollup/mutation) is the chain with one file edited, written as an overlay directory that holds only
+that file: the target `base dirs,overlay` migrates from a template of the unchanged prefix and applies the
+mutated file and those after it (rollup.migrations.Templates). The unmutated chain runs first, once; only the runs
+it passes can kill, and they go cheapest first (by its wall time). Then the runs go in rounds — the first run for
+every mutant, the second for those still alive, … — so a mutant stops at its first kill while the batch keeps
+every worker busy. A mutant that does not
+migrate is stillborn (not counted); one listed in the equivalents file is not run (not counted).
+
+The one dependency on the batch machinery is `run_batch` below (requests in, verdicts out, in order)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+from rollup.migrations import Target
+from rollup.mutation import Mutant, generate
+
+KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR = "killed", "survived", "stillborn", "equivalent", "error"
+
+
+class MutateError(ValueError):
+    """Bad input to a mutation run: an equivalents file, a file filter that selects nothing, a base that fails."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run every mutant may face: a scenario file at a seed (None: the file's own)."""
+
+    scenario: Path
+    seed: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.scenario.stem + (f" seed {self.seed}" if self.seed is not None else "")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A run of one chain: what `run_batch` is asked for."""
+
+    run: Run
+    target: str  # a target spec: directories joined by commas
+    report_dir: Path
+    expect: dict  # the base target's expectation fields, so a mutant is judged as its chain would be
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str = SURVIVED
+    passed: list[str] = field(default_factory=list)  # the runs it passed, by label
+    killed_by: str | None = None
+    detail: str = ""  # the failed checks, the migration's error, or the equivalence's reason
+
+    def as_dict(self, text: str) -> dict:
+        d = {**self.mutant.as_dict(), "status": self.status, "passed": self.passed, "killed_by": self.killed_by,
+             "detail": self.detail}
+        if self.status == SURVIVED:
+            d["diff"] = self.mutant.diff(text)
+        return d
+
+
+def parse_equivalents(path: Path) -> dict[str, str]:
+    """An equivalents file: [[equivalent]] tables of id and reason. {id: reason}."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise MutateError(f"--equivalents {path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MutateError(f"{path}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"equivalent"}
+    if unknown:
+        raise MutateError(f"{path}: unknown key {sorted(unknown)[0]!r} (expected [[equivalent]] tables)")
+    found: dict[str, str] = {}
+    for n, e in enumerate(data.get("equivalent", []), 1):
+        if not isinstance(e, dict) or set(e) != {"id", "reason"} or not all(isinstance(v, str) for v in e.values()):
+            raise MutateError(f"{path}: equivalent[{n}] must have exactly id and reason, both strings")
+        if not e["reason"].strip():
+            raise MutateError(f"{path}: equivalent[{n}] ({e['id']}): the reason is empty")
+        found[e["id"]] = e["reason"]
+    return found
+
+
+def selected(name: str, patterns: list[str]) -> bool:
+    """`--files`: globs on the file name (110_*) or number ranges (105-114)."""
+    num = name.split("_", 1)[0]
+    for p in patterns:
+        lo, dash, hi = p.partition("-")
+        if dash and lo.isdigit() and hi.isdigit() and num.isdigit() and int(lo) <= int(num) <= int(hi):
+            return True
+        if fnmatch(name, p) or fnmatch(name, p + "_*") or p == num:
+            return True
+    return False
+
+
+def mutants_of(target: Target, files: list[str] | None = None,
+               operators: set[str] | None = None) -> tuple[list[Mutant], dict[str, str], int]:
+    """Every mutant of the target's up files (those `files` selects), the files' texts by name, and how many
+    proposed edits were dropped for not parsing."""
+    out, texts, malformed = [], {}, 0
+    for m in target.migrations():
+        if files and not selected(m.up.name, files):
+            continue
+        texts[m.up.name] = m.up.read_text()
+        found, bad = generate(m.up.name, texts[m.up.name], operators)
+        out += found
+        malformed += bad
+    if files and not texts:
+        raise MutateError(f"--files {','.join(files)}: selects none of the target's migrations")
+    return out, texts, malformed
+
+
+def slug(mutant_id: str) -> str:
+    return mutant_id.replace(":", "-").replace(".", "_")
+
+
+@dataclass
+class Scoring:
+    """What a mutation run needs: the chain, its mutants, the runs, where files go; and the batch to run on."""
+
+    target: Target
+    mutants: list[Mutant]
+    texts: dict[str, str]
+    runs: list[Run]
+    work_dir: Path
+    run_batch: Callable[[list[Request]], list[dict]]
+    equivalents: dict[str, str] = field(default_factory=dict)
+    on_round: Callable[[str, int, int], None] = lambda label, alive, total: None
+    keep_runs: bool = False
+
+    def base_spec(self) -> str:
+        return ",".join(str(d.resolve()) for d in self.target.dirs)
+
+    def expect(self, run: Run) -> dict:
+        from bench.workload.scenario import load
+
+        e = load(run.scenario).expectation(self.target.name)
+        return {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
+
+    def overlay(self, m: Mutant) -> str:
+        d = self.work_dir / "mutants" / slug(m.id)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / m.file).write_text(m.apply(self.texts[m.file]))
+        return f"{self.base_spec()},{d}"
+
+    def score(self) -> dict:
+        t0 = time.perf_counter()
+        expects = {r: self.expect(r) for r in self.runs}
+        base = self.run_batch([Request(r, self.base_spec(), self.work_dir / "base", expects[r]) for r in self.runs])
+        errors = [v for v in base if "error" in v]
+        if errors:
+            raise MutateError(f"the unmutated chain could not be run: {errors[0]['error'].strip().splitlines()[-1]}")
+        # the cheapest first: most mutants die in their first run, and a cheap kill frees the worker soonest
+        usable = [r for r, v in sorted(zip(self.runs, base), key=lambda rv: rv[1].get("wall_seconds", 0))
+                  if v["ok"]]
+        if not usable:
+            raise MutateError("the unmutated chain fails every run: no run can kill a mutant")
+        base_seconds = time.perf_counter() - t0
+        outcomes = {m.id: Outcome(m) for m in self.mutants}
+        for m in self.mutants:
+            if m.id in self.equivalents:
+                outcomes[m.id].status, outcomes[m.id].detail = EQUIVALENT, self.equivalents[m.id]
+        alive = [m for m in self.mutants if outcomes[m.id].status == SURVIVED]
+        t1 = time.perf_counter()
+        for n, run in enumerate(usable):
+            if not alive:
+                break
+            self.on_round(run.label, len(alive), n + 1)
+            specs = {m.id: self.overlay(m) for m in alive}
+            results = self.run_batch([Request(run, specs[m.id], self.work_dir / "runs" / slug(m.id), expects[run])
+                                      for m in alive])
+            still = []
+            for m, v in zip(alive, results):
+                o = outcomes[m.id]
+                if "error" in v and v["error"].startswith("Traceback"):  # the run broke where the base's did not
+                    o.status, o.killed_by = KILLED, run.label
+                    o.detail = f"the run crashed: {v['error'].strip().splitlines()[-1]}"
+                elif "error" in v:  # a migration that failed (1), or the environment's failure (2)
+                    o.status = STILLBORN if v["code"] == 1 else ERROR
+                    o.detail = v["error"].strip().splitlines()[-1]
+                elif not v["ok"]:
+                    o.status, o.killed_by = KILLED, run.label
+                    o.detail = "; ".join(f"{c['name']}: {c['observed']}" for c in v["checks"] if not c["ok"])
+                else:
+                    o.passed.append(run.label)
+                    still.append(m)
+                if o.status != SURVIVED and not self.keep_runs:
+                    shutil.rmtree(self.work_dir / "runs" / slug(m.id), ignore_errors=True)
+            alive = still
+        seconds = time.perf_counter() - t1
+        scored = [o for o in outcomes.values() if o.status != EQUIVALENT]
+        return summarize(self, base, usable, list(outcomes.values()), base_seconds, seconds, len(scored))
+
+
+def tally(outcomes: list[Outcome]) -> dict:
+    counts = {s: sum(o.status == s for o in outcomes) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
+    judged = counts[KILLED] + counts[SURVIVED]
+    return {"mutants": len(outcomes), **counts, "score": round(counts[KILLED] / judged, 4) if judged else None}
+
+
+def summarize(s: Scoring, base: list[dict], usable: list[Run], outcomes: list[Outcome], base_seconds: float,
+              seconds: float, scored: int) -> dict:
+    by_op: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_op.setdefault(o.mutant.operator, []).append(o)
+    unused = [r.label for r in s.runs if r not in usable]
+    return {
+        "target": s.target.name, "dirs": [str(d) for d in s.target.dirs], "read_side": s.target.read_side,
+        "runs": [r.label for r in s.runs], "base_failed": unused,
+        "total": tally(outcomes), "by_operator": {op: tally(os_) for op, os_ in sorted(by_op.items())},
+        "by_file": {f: tally([o for o in outcomes if o.mutant.file == f]) for f in s.texts},
+        "mutants": [o.as_dict(s.texts[o.mutant.file]) for o in outcomes],
+        "equivalents_unknown": sorted(set(s.equivalents) - {o.mutant.id for o in outcomes}),
+        "seconds": {"base": round(base_seconds, 1), "mutants": round(seconds, 1)},
+        "mutants_per_minute": round(scored / (seconds / 60), 2) if seconds > 0 and scored else None,
+    }
+
+
+def run_batch(requests: list[Request], *, workers: int, pg: str, dsn: str | None, pg_bin: str | None,
+              read_side: str | None, cluster: str | None = None,
+              on_done: Callable[[Request, dict], None] | None = None) -> list[dict]:
+    """The requests' verdicts in order, each a verdict or {"error", "code"}: the one place that speaks to the
+    batch machinery (bench.orchestrate.batch, bench.orchestrate.cluster)."""
+    from bench.orchestrate.batch import Job, run_jobs
+
+    jobs = [Job(r.run.scenario, r.target, pg, r.run.seed, r.report_dir, read_side,
+                "rollup-bench replay {history} --target {target}", r.expect) for r in requests]
+    by_job = dict(zip(map(id, jobs), requests))
+    done = (lambda job, v: on_done(by_job[id(job)], v)) if on_done else None
+    if cluster:
+        from bench.orchestrate.cluster import run_on_cluster
+
+        results = run_on_cluster(jobs, cluster, workers, dsn=dsn, pg_bin=pg_bin, on_done=done or (lambda j, v: None))
+    else:
+        results = run_jobs(jobs, workers, dsn=dsn, pg_bin=pg_bin, on_done=done)
+    return [r if r is not None else {"error": "not run", "code": 2} for r in results]

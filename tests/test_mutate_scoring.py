@@ -1,0 +1,117 @@
+"""Mutation scoring's bookkeeping (bench/orchestrate/mutate.py) with the batch's verdicts given: the base's failed
+runs cannot kill, a mutant stops at its first kill, stillborn and equivalent mutants are not counted, and the
+equivalents file is read strictly. The real runs are in test_mutate_cli.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.orchestrate.mutate import (
+    EQUIVALENT,
+    KILLED,
+    STILLBORN,
+    SURVIVED,
+    MutateError,
+    Run,
+    Scoring,
+    mutants_of,
+    parse_equivalents,
+    selected,
+)
+from rollup.migrations import Target
+
+PEER = Path(__file__).resolve().parent.parent / "scenarios" / "peer"
+RUNS = [Run(PEER / "usage_delete.toml"), Run(PEER / "restart.toml"), Run(PEER / "runtime_reassign.toml")]
+
+
+def scoring(tmp_path: Path, verdicts, equivalents=None, n: int = 4) -> tuple[Scoring, list[tuple[str, str]]]:
+    """A Scoring of the first `n` mutants of 111 whose batch answers `verdicts(run label, mutant dir or 'base')`;
+    every request is logged."""
+    target = Target.resolve("hardened")
+    found, texts, _ = mutants_of(target, ["111"])
+    asked: list[tuple[str, str]] = []
+
+    def batch(requests):
+        out = []
+        for r in requests:
+            who = "base" if r.report_dir.name == "base" else r.report_dir.name
+            asked.append((r.run.label, who))
+            out.append(verdicts(r.run.label, who))
+        return out
+
+    return Scoring(target, found[:n], texts, RUNS, tmp_path, batch, equivalents or {}), asked
+
+
+def ok(good: bool) -> dict:
+    return {"ok": good, "checks": [{"name": "hour-grain drift", "ok": good, "observed": "3 bad key(s)"}]}
+
+
+def test_kills_stop_at_the_first_and_only_runs_the_base_passes_count(tmp_path):
+    names = []
+
+    def verdicts(run, who):
+        if who == "base":
+            return ok(run != "restart")  # the base fails restart: it cannot kill
+        if who not in names:
+            names.append(who)
+        i = names.index(who)
+        if i == 0:
+            return {"error": "migration failed: 111: syntax", "code": 1}
+        if i == 1:
+            return ok(run != "usage_delete")  # killed at the first run
+        if i == 2:
+            return ok(run == "usage_delete")  # killed at the second usable one
+        if i == 4 and run == "runtime_reassign":
+            return {"error": "Traceback (most recent call last):\n  ...\nTypeError: 'NoneType'", "code": 2}
+        return ok(True)
+
+    s, asked = scoring(tmp_path, verdicts, n=5)
+    result = s.score()
+    statuses = [m["status"] for m in result["mutants"]]
+    assert statuses == [STILLBORN, KILLED, KILLED, SURVIVED, KILLED]
+    assert result["base_failed"] == ["restart"]
+    assert [a for a in asked if a[0] == "restart" and a[1] != "base"] == []  # never run on a mutant
+    assert len([a for a in asked if a[1] == names[1]]) == 1  # stopped at its kill
+    assert result["total"]["score"] == 0.75
+    assert result["mutants"][4]["detail"].startswith("the run crashed: TypeError")
+    survivor = result["mutants"][3]
+    assert survivor["passed"] == ["usage_delete", "runtime_reassign"] and survivor["diff"].startswith("--- a/111")
+    assert result["mutants"][1]["killed_by"] == "usage_delete"
+    assert "hour-grain drift" in result["mutants"][1]["detail"]
+    assert sum(t["mutants"] for t in result["by_operator"].values()) == 5
+
+
+def test_equivalents_are_not_run_and_not_counted(tmp_path):
+    probe, _ = scoring(tmp_path, lambda run, who: ok(True))
+    eq = probe.mutants[3].id
+    s, asked = scoring(tmp_path, lambda run, who: ok(who == "base"), {eq: "same result", "999:1:1:cmp": "gone"})
+    result = s.score()
+    assert [m["status"] for m in result["mutants"]] == [KILLED, KILLED, KILLED, EQUIVALENT]
+    assert result["total"]["score"] == 1.0 and result["total"]["equivalent"] == 1
+    assert result["equivalents_unknown"] == ["999:1:1:cmp"]
+    assert all(who != eq.replace(":", "-") for _, who in asked)
+
+
+def test_a_base_that_fails_everything_is_refused(tmp_path):
+    s, _ = scoring(tmp_path, lambda run, who: ok(False))
+    with pytest.raises(MutateError, match="fails every run"):
+        s.score()
+
+
+def test_equivalents_file_is_read_strictly(tmp_path):
+    good = tmp_path / "eq.toml"
+    good.write_text('[[equivalent]]\nid = "114:7:1:drop-statement"\nreason = "jit is a plan choice"\n')
+    assert parse_equivalents(good) == {"114:7:1:drop-statement": "jit is a plan choice"}
+    for text, says in [('[[equivalent]]\nid = "x"\n', "exactly id and reason"),
+                       ('[[equivalent]]\nid = "x"\nreason = " "\n', "reason is empty"),
+                       ('accept = []\n', "unknown key"), ("[[equivalent]\n", "not valid TOML")]:
+        good.write_text(text)
+        with pytest.raises(MutateError, match=says):
+            parse_equivalents(good)
+
+
+def test_file_selection():
+    assert selected("110_window.up.sql", ["105-114"]) and selected("110_window.up.sql", ["110"])
+    assert selected("110_window.up.sql", ["11*"]) and not selected("104_drop.up.sql", ["105-114", "11*"])
