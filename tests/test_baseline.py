@@ -16,6 +16,7 @@ from bench.cli.main import app
 from bench.drive.runner import RunHooks, RunSpec, run
 from bench.judge import baseline
 from bench.judge.checker import for_run
+from bench.judge.record import Verdict
 from bench.judge.verdict import evaluate
 from bench.workload.scenario import load, loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
@@ -99,14 +100,22 @@ def test_one_more_unaccepted_divergence_fails_naming_its_key(server, tmp_path):
 
 
 def test_settle_marks_fixed_ids_and_strict_fails_them():
-    runs = [{"scenario": "B1", "repro": {"id": "B1"}, "ok": True, "checks": [],
-             "baseline": baseline.judge([], ("B1", "B2"))},
-            {"scenario": "B2", "repro": {"id": "B2"}, "ok": True, "checks": [],
-             "baseline": baseline.judge([{"what": "k", "ids": ["B2"]}], ("B1", "B2"))}]
+    runs = [Verdict("B1", repro={"id": "B1"}, ok=True, baseline=baseline.judge([], ("B1", "B2"))),
+            Verdict("B2", repro={"id": "B2"}, ok=True,
+                    baseline=baseline.judge([{"what": "k", "ids": ["B2"]}], ("B1", "B2")))]
     assert baseline.settle(runs, ("B1", "B2")) == ["B1"]
-    assert runs[0]["ok"] and baseline.label(runs[0]) == "fixed B1" and baseline.label(runs[1]) == "known B2"
-    strict = [dict(runs[0], checks=[], ok=True, baseline=baseline.judge([], ("B1",)))]
-    assert baseline.settle(strict, ("B1",), strict=True) == ["B1"] and not strict[0]["ok"]
+    assert runs[0].ok and baseline.label(runs[0]) == "fixed B1" and baseline.label(runs[1]) == "known B2"
+    strict = [Verdict("B1", repro={"id": "B1"}, ok=True, baseline=baseline.judge([], ("B1",)))]
+    assert baseline.settle(strict, ("B1",), strict=True) == ["B1"] and not strict[0].ok
+
+
+def test_an_id_no_run_of_the_batch_could_show_is_never_fixed():
+    # a subset of the gate: B2's reproduction and a generated run, B1 and B10 accepted; neither shown, but only
+    # B2's absence is news (its reproduction ran); of B1 and B10, this batch says nothing
+    runs = [Verdict("B2", repro={"id": "B2"}, ok=True, baseline=baseline.judge([], ("B1", "B2", "B10"))),
+            Verdict("gate-steady", ok=True, baseline=baseline.judge([], ("B1", "B2", "B10")))]
+    assert baseline.settle(runs, ("B1", "B2", "B10")) == ["B2"]
+    assert baseline.label(runs[1]) == "clean"
 
 
 def test_a_piece_is_known_when_any_accepted_id_explains_it():
@@ -146,7 +155,7 @@ def test_gate_writes_a_baseline_then_passes_fails_on_a_removed_id_and_reports_a_
     result = cli.invoke(app, gate)
     assert result.exit_code == 0, result.output
     runs = json.loads((proj / "g.json").read_text())["runs"]
-    assert {r["scenario"]: baseline.label(r) for r in runs} == {"B1": "known B1", "B10": "known B10",
+    assert {r["scenario"]: baseline.label(Verdict.from_json(r)) for r in runs} == {"B1": "known B1", "B10": "known B10",
                                                                 "B12": "known B12"}
     assert 'name="baseline" value="known B12"' in (proj / "j.xml").read_text()
     assert "pass (known B12)" in (proj / "s.md").read_text()
@@ -165,7 +174,7 @@ def test_gate_writes_a_baseline_then_passes_fails_on_a_removed_id_and_reports_a_
     out = " ".join(result.output.split())
     assert "FIXED B12: no run shows it any more — remove it from accept" in out
     runs = {r["scenario"]: r for r in json.loads((proj / "g.json").read_text())["runs"]}
-    assert baseline.label(runs["B12"]) == "fixed B12" and json.loads((proj / "g.json").read_text())["baseline"][
+    assert baseline.label(Verdict.from_json(runs["B12"])) == "fixed B12" and json.loads((proj / "g.json").read_text())["baseline"][
         "fixed"] == ["B12"]
     assert cli.invoke(app, [*gate, "--strict-accept"]).exit_code == 1
     assert cli.invoke(app, [*gate, "--accept", "B1,B10"]).exit_code == 0  # the command line wins over the file
@@ -214,4 +223,4 @@ def test_shards_merged_settle_what_is_fixed_as_the_whole_gate(tmp_path, monkeypa
     assert result.exit_code == 0, result.output
     merged = json.loads((proj / "m.json").read_text())
     assert merged["baseline"]["fixed"] == ["B12"]
-    assert [baseline.label(v) for v in merged["runs"]] == ["known B1", "fixed B12"]
+    assert [baseline.label(Verdict.from_json(v)) for v in merged["runs"]] == ["known B1", "fixed B12"]

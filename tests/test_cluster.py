@@ -5,7 +5,9 @@ unsharded batch (bench/orchestrate/shards.py, merge.py); and `--until-failure` s
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import psutil
@@ -191,3 +193,63 @@ def test_shards_are_round_robin_slices_and_bad_ones_exit_2(scenarios):
         assert result.exit_code == 2 and "expected K/N" in result.output, result.output
     result = cli.invoke(app, ["gate", "--shard", "5/3"])
     assert result.exit_code == 2 and "expected K/N" in result.output, result.output
+
+
+@pytest.fixture
+def elsewhere(tmp_path):
+    """A Dask scheduler and a worker started as processes in a folder of their own (not a LocalCluster): the
+    scheduler's address; skipped if they cannot start here."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    folder, file = tmp_path / "elsewhere", tmp_path / "elsewhere" / "scheduler.json"
+    folder.mkdir()
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    if dask is None:
+        pytest.skip("no dask command beside this Python")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(file)], cwd=folder, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(300):  # the scheduler writes its address once it listens
+            if file.exists() and file.stat().st_size:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.skip("the Dask scheduler did not start")
+        procs.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(file), "--nthreads", "1",
+                                       "--no-nanny", "--memory-limit", "0"], cwd=folder,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        yield json.loads(file.read_text())["address"], folder
+    finally:
+        for p in reversed(procs):  # the worker first: its teardown stops its servers
+            p.terminate()
+            p.wait(timeout=60)
+
+
+def test_a_worker_elsewhere_gets_the_files_by_content_and_the_record_comes_back(elsewhere, tmp_path, monkeypatch):
+    from bench.orchestrate import content
+    from rollup.readside import FILES
+
+    address, folder = elsewhere
+    client = tmp_path / "client"  # the project's folder: every path relative to it, none the worker can see
+    shutil.copytree(Target.resolve("reference").dirs[0], client / "db" / "migrations")
+    (client / "db" / "reports.sql").write_text((FILES / "faithful.sql").read_text() + "\n-- ours\n")
+    (client / "mini.toml").write_text(MINI)
+    monkeypatch.chdir(client)
+    argv = ["run", "mini.toml", "--target", "db/migrations", "--read-side", "db/reports.sql", "--seeds", "2"]
+    here = cli.invoke(app, [*argv, "--jobs", "1", "--report-dir", "here", "--json", "here.json"])
+    assert here.exit_code in (0, 1), here.output  # (the reference's own divergences: a verdict either way)
+    there = cli.invoke(app, [*argv, "--cluster", address, "--report-dir", "there", "--json", "there.json"])
+    assert there.exit_code == here.exit_code, there.output
+    [v] = json.loads((client / "there.json").read_text())["runs"]
+    [w] = json.loads((client / "here.json").read_text())["runs"]
+    assert v["history_sha256"] == w["history_sha256"] and v["checks"] == w["checks"]
+    assert v["history"] == "there/mini-migrations-seed2.history.jsonl" and v["read_side"] == "db/reports.sql"
+    assert (client / v["history"]).exists() and (client / f"{v['history']}.checks").is_dir()
+    assert (client / v["report"]).exists() and v["history"] in v["replay"]
+    assert not list(folder.rglob("*.history.jsonl"))  # nothing written where the worker runs
+    sql = (client / "db" / "reports.sql").read_bytes()
+    assert (content.CACHE / "blobs" / hashlib.sha256(sql).hexdigest()).exists()  # cached by digest

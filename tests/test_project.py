@@ -130,3 +130,35 @@ def test_an_override_for_a_scenario_not_in_the_set_is_refused(tmp_path, monkeypa
     monkeypatch.chdir(root)
     result = cli.invoke(app, ["gate"])
     assert result.exit_code == 2 and "expect.B99: no scenario named 'B99'" in result.output, result.output
+
+
+def test_run_reads_the_project_and_absolute_globs_name_scenarios(tmp_path, monkeypatch):
+    root = tmp_path / "theirs"
+    (root / "cases").mkdir(parents=True)
+    shutil.copy(SCENARIOS / "repro" / "B1.toml", root / "cases")
+    write(root, f"""\
+        [tool.rollup-bench]
+        target = "hardened"
+        scenarios = ["{root}/cases/*.toml"]
+        report_dir = "out"
+        """)
+    monkeypatch.chdir(root)
+    assert project.load().scenarios == (str((root / "cases" / "B1.toml").resolve()),)  # absolute: no traceback
+    result = cli.invoke(app, ["run", "cases/B1.toml"])
+    assert result.exit_code == 0, result.output  # B1 converges on the project's target, not the default's
+    assert list((root / "out").glob("B1-hardened-seed*.history.jsonl")), result.output
+
+
+def test_jobs_0_is_refused_everywhere_and_help_keeps_its_brackets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for argv in (["gate", "--jobs", "0"], ["run", "x.toml", "--seeds", "1-2", "--jobs", "0"],
+                 ["run", "x.toml", "-j", "-1"]):
+        result = cli.invoke(app, argv)
+        assert result.exit_code == 2 and result.output.strip().startswith("error: --jobs"), result.output
+        assert result.output.count("\n") == 1
+    write(tmp_path, "jobs = 0\n", "rollup-bench.toml")
+    result = cli.invoke(app, ["gate"])
+    assert result.exit_code == 2 and "jobs: 0 out of range" in result.output, result.output
+    for command in ("gate", "run"):
+        text = " ".join(cli.invoke(app, [command, "--help"], terminal_width=200).output.split())
+        assert "the project's [tool.rollup-bench] says" in text, text

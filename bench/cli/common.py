@@ -133,6 +133,9 @@ _python_warning = warnings.showwarning
 
 @app.callback()
 def main() -> None:
+    from bench.orchestrate import project
+
+    project.forget()  # every command reads the project's configuration once, afresh
     signal.signal(signal.SIGTERM, _terminate)
     warnings.showwarning = _show_warning
 

@@ -97,8 +97,8 @@ def gate(
     pg_bin: PgBinOpt = None,
     read_side: ReadSideOpt = None,
     jobs: JobsOpt = None,
-    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="where histories and reports go "
-                                                                             "(default: the project's, else reports/gate)")] = None,
+    report_dir: Annotated[Optional[Path], typer.Option(
+        "--report-dir", help="where histories and reports go (default: the project's, else reports/gate)")] = None,
     json_file: JsonOpt = None,
     junit: JunitOpt = None,
     summary_file: SummaryOpt = None,

@@ -99,7 +99,8 @@ def run_cmd(
                 raise fail(str(exc))
             spec = BatchSpec([(text, s) for s in sweep], target, specs, read_side, report_dir,
                              f"{sc.name} seeds {seeds}" if seeds else sc.name,
-                             REPLAY + f"   (or: rollup-bench run {scenario} --target {{target}}{{flags}} --seed {{seed}})",
+                             REPLAY + f"   (or: rollup-bench run {scenario} --target {{target}}{{flags}} "
+                                      "--seed {seed})",
                              Judging({scenario.stem: expect} if expect else {}), part, until_failure)
             matrix.execute(spec, jobs or proj.jobs or default_jobs(), cluster, out)
         if seed is not None:

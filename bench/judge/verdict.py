@@ -225,25 +225,24 @@ def _jsonable(bad: dict) -> dict:
     return {**bad, "key": key, "ops": ops}
 
 
-def markdown(verdict: Verdict) -> str:
-    v = verdict.to_json()
-    lines = [f"# {v['scenario']} on {v['target']}: {'PASS' if v['ok'] else 'FAIL'}", "",
-             f"PostgreSQL {v['server_version']} · seed {v['seed']} · history `{v['history_sha256'][:16]}` · "
-             f"{v['operations']['total']} operations · {v['ticks']['count']} ticks · written {datetime.now(UTC):%Y-%m-%d %H:%M}Z",
-             *(["", f"Covered: {v['coverage']['line']}"] if v.get("coverage") else []),
+def markdown(v: Verdict) -> str:
+    lines = [f"# {v.scenario} on {v.target}: {'PASS' if v.ok else 'FAIL'}", "",
+             f"PostgreSQL {v.server_version} · seed {v.seed} · history `{v.history_sha256[:16]}` · "
+             f"{v.operations['total']} operations · {v.ticks['count']} ticks · written {datetime.now(UTC):%Y-%m-%d %H:%M}Z",
+             *(["", f"Covered: {v.coverage['line']}"] if v.coverage else []),
              "", "| check | expected | observed | ok |", "|---|---|---|---|"]
-    lines += [f"| {c['name']} | {c['expected']} | {c['observed']} | {'yes' if c['ok'] else '**no**'} |" for c in v["checks"]]
+    lines += [f"| {c['name']} | {c['expected']} | {c['observed']} | {'yes' if c['ok'] else '**no**'} |" for c in v.checks]
     lines += ["", "## Viewing zones (final check)", "",
               "| zone | whole-hour offsets | pipeline drift rows | representation error rows | share of tokens misplaced |",
               "|---|---|---|---|---|"]
     lines += [f"| {z['name']} | {'yes' if z['whole_hour'] else 'no'} | {z['pipeline_drift']} | "
-              f"{z['representation_error']} | {z['representation_error_share']:.2%} |" for z in v["zones"]]
-    if len(v.get("tables", [])) > 1:
+              f"{z['representation_error']} | {z['representation_error_share']:.2%} |" for z in v.zones]
+    if len((v.tables or [])) > 1:
         lines += ["", "## Rollup tables (final check)", "", "| table | grain | missing | extra | mismatched |",
                   "|---|---|---|---|---|"]
         lines += [f"| {t['table']} | {t['grain_minutes']} min | {t['missing']} | {t['extra']} | {t['mismatched']} |"
-                  for t in v["tables"]]
-    a = v.get("attribution") or {}
+                  for t in v.tables]
+    a = v.attribution or {}
     if a.get("keys"):
         lines += ["", f"## Attribution: {a['keys']} bad key(s) over all checks", "", "| catalogue id | keys |", "|---|---|"]
         lines += [f"| {x} | {n} |" for x, n in a["by_id"].items()] + [f"| **unexplained** | {a['unexplained_keys']} |"]
@@ -253,9 +252,9 @@ def markdown(verdict: Verdict) -> str:
             lines.append(f"- unexplained **{u['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} "
                          f"{k['provider']}/{k['model']}: touched by ops {', '.join(map(str, u['touched'][:30]))}; "
                          f"trimmed replay: `{u['replay']}`")
-    if v["bad_keys"]:
+    if v.bad_keys:
         lines += ["", "## Bad keys at the final check (first 20)", ""]
-        for b in v["bad_keys"]:
+        for b in v.bad_keys:
             k = b["key"]
             lines.append(f"- **{b['status']}** {k['bucket_hour']} agent {k['agent_id'][:8]} runtime {k['runtime_id'][:8]} "
                          f"project {(k['project_id'] or 'none')[:8]} {k['provider']}/{k['model']}: deltas {b['deltas']}"

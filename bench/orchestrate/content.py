@@ -49,7 +49,8 @@ def _sha(data: bytes) -> str:
 
 def pack(req: RunRequest, blobs: dict[str, bytes]) -> RunRequest:
     """The request with its files shipped: their digests in it, their bytes added to `blobs` (sent once per
-    worker)."""
+    worker). Even with no file to ship (a named target, a built-in read side), it is marked shipped: what the
+    run writes comes back."""
     from rollup.migrations import NAMED_TARGETS, Target
     from rollup.readside import BUILT_IN
     from rollup.readside import load as load_read_side
@@ -61,10 +62,8 @@ def pack(req: RunRequest, blobs: dict[str, bytes]) -> RunRequest:
         loaded = load_read_side(req.read_side)
         queries = loaded.queries if isinstance(loaded.queries, (list, tuple)) else [loaded.queries]
         paths += [side, *(Path(q).resolve() for q in queries)]
-    if not paths:
-        return req
     Target.resolve(req.target, req.read_side)  # said here, as a run here would say it
-    root = Path(os.path.commonpath([p.parent for p in paths]))
+    root = Path(os.path.commonpath([p.parent for p in paths])) if paths else Path("/")
     files = {}
     for p in paths:
         data = p.read_bytes()
@@ -91,6 +90,7 @@ def _tree(ship: Shipment) -> Path:
     """The shipment's folders laid out from the cache (once per worker and shipment)."""
     root = CACHE / "trees" / ship.digest
     if not (root / ".complete").exists():
+        root.mkdir(parents=True, exist_ok=True)
         for rel, digest in ship.files:
             dest = root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -153,7 +153,8 @@ def recorded_run(path: Path, target: str, read_side: str | None) -> Recorded:
         raise
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise BadInput(f"{path}: cannot replay: {' '.join(str(exc).split())[:200]}") from None
-    return Recorded(h, text, h.header["seed"], changed(snapshots.recorded(path), Target.resolve(target, read_side).reads))
+    said = changed(snapshots.recorded(path), Target.resolve(target, read_side).reads)
+    return Recorded(h, text, h.header["seed"], said)
 
 
 def check_again(path: Path) -> Verdict:

@@ -43,8 +43,8 @@ def join(files: list[Path]) -> tuple[dict, str]:
                        "targets do not merge")
         if ("shard" in d) != ("shard" in d0):
             sharded, whole = (p, first) if "shard" in d else (first, p)
-            raise MergeError(f"{sharded} is a shard ({docs_shard(d if 'shard' in d else d0)}) and {whole} a whole batch: "
-                       "they do not merge")
+            raise MergeError(f"{sharded} is a shard ({docs_shard(d if 'shard' in d else d0)}) and {whole} a whole "
+                             "batch: they do not merge")
     title = "merged"
     if "shard" in d0:
         title = _check_shards(docs)

@@ -152,8 +152,13 @@ def _glob(base: Path, pattern: str) -> list[Path]:
 _read: dict[tuple, Project] = {}
 
 
+def forget() -> None:
+    """A new command begins: its configuration is read afresh (a test runs many commands in one process)."""
+    _read.clear()
+
+
 def current(path: Path | None = None, writing_baseline: bool = False) -> Project:
-    """The project's configuration for this process's command, read once (`load`'s, cached)."""
+    """The project's configuration for this command, read once (`load`'s, kept until `forget`)."""
     key = (str(path.resolve()) if path else str(Path.cwd()), writing_baseline)
     if key not in _read:
         _read[key] = load(path, writing_baseline)

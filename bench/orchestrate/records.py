@@ -6,4 +6,5 @@ from bench.judge.record import Verdict, dumps, loads, write
 from bench.workload.scenario import ScenarioWarning
 from bench.orchestrate.request import NoVerdict
 
-__all__ = ["EVERY", "FIXED", "KNOWN", "NEW", "NoVerdict", "ScenarioWarning", "Verdict", "dumps", "label", "loads", "parse_ids", "write"]
+__all__ = ["EVERY", "FIXED", "KNOWN", "NEW", "NoVerdict", "ScenarioWarning", "Verdict", "dumps", "label", "loads",
+           "parse_ids", "write"]
