@@ -18,11 +18,12 @@ from bench.judge import coverage
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
 from bench.workload import zones
-from bench.workload.faults import ALLOWANCE, REQUEUE_CONN
+from bench.workload.faults import REQUEUE_CONN
 from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import ODD_ROLES, ScenarioError, load, loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
+from rollup.pipeline import ALLOWANCE
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE = ROOT / "scenarios" / "gate"
@@ -116,7 +117,7 @@ def test_coverage_reads_late_commits_and_requeues_from_the_history():
     assert c["late_commits"] == {"within": 1, "past": 1, "not_committed": 2} and c["requeues"] == 1
     check = coverage.check(c, sc)
     assert check["ok"], check
-    check = coverage.check(c, replace(sc, cover=replace(sc.cover, requeues=2, odd_zones=True)))
+    check = coverage.check(c, replace(sc, cover=replace(sc.cover.asking(requeues=2), odd_zones=True)))
     assert not check["ok"] and "1 of 2 requeue(s)" in check["observed"] and "tick not in a non-whole-hour zone" \
         in check["observed"]
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import polars as pl
 
-# the watermark's allowance, the queue's retention, how far one tick catches up
-from bench.workload.faults import ALLOWANCE, DAY, MINUTE, RETENTION
 from bench.workload.kinds import KINDS
 from bench.workload.ops import WRITES
+from rollup.pipeline import ALLOWANCE, CATCH_UP, RETENTION
+from rollup.units import MINUTE
 
 QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
 IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B12", "B13", "L1")
@@ -97,7 +97,7 @@ class Context:
                 holders = {conn for _, _, conn in self.cancels}
                 if worked or holders <= {r["conn"]}:  # not stalled: no lock held elsewhere keeps it from working
                     to = r["at"] - ALLOWANCE
-                    watermark = to if watermark is None else max(watermark, min(to, watermark + DAY))
+                    watermark = to if watermark is None else max(watermark, min(to, watermark + CATCH_UP))
                 if worked and r["conn"] not in holders:
                     self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
@@ -143,7 +143,7 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
         ids.append("B4")
     first = hit.get_column("at").min() if hit.height else None
     queued = hit.filter(pl.col("f").is_in(QUEUED)).get_column("at").to_list()
-    if any(began + DAY - ALLOWANCE <= t <= ended - RETENTION + ALLOWANCE
+    if any(began + CATCH_UP - ALLOWANCE <= t <= ended - RETENTION + ALLOWANCE
            for t in queued for began, ended in ctx.long_pauses):
         ids.append("B5")
     if ctx.backfills and first is not None and max(ctx.backfills) > first:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
-from bench.workload.faults import Schedule
+from bench.workload.schedule import Schedule
 from bench.workload.kinds import KINDS
 from bench.workload.ops import Op
 from bench.workload.scenario import Scenario
