@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.workload.kinds import KINDS
+from bench.workload.kinds import KINDS, acting_on, deleting, repointing
 from bench.workload.ops import WRITES
 from rollup.pipeline import ALLOWANCE, CATCH_UP, RETENTION
 from rollup.units import MINUTE
@@ -133,8 +133,9 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
     touched = set(hit.get_column("i").to_list())
     by_kind = {x for k in kinds for x in KINDS[k].explains}  # ids a kind explains wherever it touched
     ids = ["B1"] if "B1" in by_kind else []
-    if kinds & {"delete_issue", "change_issue_project", "delete_project"}:  # (a project delete changes its issues')
-        issues = hit.filter(pl.col("f").is_in(["task", "link_issue"])).get_column("issue_id").drop_nulls()
+    if kinds & {*acting_on("issue"), *deleting("project")}:  # (a project delete changes its issues')
+        issues = hit.filter(pl.col("f").is_in(["task", *repointing("task", "issue_id")])).get_column("issue_id")
+        issues = issues.drop_nulls()
         if any(ctx.issue_workspace.get(i) not in (None, key["workspace_id"]) for i in issues.to_list()):
             ids.append("B2")
     if touched & ctx.raced:

@@ -27,6 +27,17 @@ ENTITY, USAGE, WRITE, BREAKER, PIPELINE, FAULT = "entity", "usage", "write", "br
 
 
 @dataclass(frozen=True)
+class Effects:
+    """What a write does to the truth, as the oracle, the checker's `touching` and attribution read it."""
+
+    repoints: tuple[str, str] | None = None  # (entity, attribute) it changes, by the operation's `id`: its
+    # `attribute` field holds the new value ("task", "runtime_id")
+    deletes: str | None = None  # the entity it deletes by `id` (its cascades are the schema's), or "usage" by key
+    usage: str | None = None  # what it does to a usage row by key: write, overwrite, rekey
+    requires: tuple[str, ...] = ()  # the entities that must exist for it to apply
+
+
+@dataclass(frozen=True)
 class Kind:
     name: str
     fields: tuple[str, ...]
@@ -39,6 +50,7 @@ class Kind:
     mutate: Callable | None = None  # (generator, tenant, at) -> None: what drawing it does
     explains: tuple[str, ...] = ()  # catalogue ids it explains on any bad key it touched
     same_as: str | None = None  # the oracle and checker model it as this kind (its other fields None)
+    effects: Effects | None = None  # a write's (every one declares them, or is the same as a kind that does)
 
 
 class Refs:
@@ -72,7 +84,7 @@ def _tokens(a: dict) -> dict:
 
 def _delete(entity: str, table: str, **kw) -> Kind:
     return Kind(f"delete_{entity}", ("id",), WRITE, f"DELETE FROM {table} WHERE id = %(id)s", {entity: None},
-                lambda a, r: {"id": r.uid(a[entity])}, **kw)
+                lambda a, r: {"id": r.uid(a[entity])}, effects=Effects(deletes=entity, requires=(entity,)), **kw)
 
 
 # ---------------------------------------------------------------- what drawing a mutation does (the generator)
@@ -212,10 +224,11 @@ _KINDS = [
                        "issue_id": r.ref(a["issue"])}),
     Kind("usage", (*USAGE_KEY, *TOKENS, "created_at"), USAGE, UPSERT_USAGE,
          {**USAGE_KEY_STEP, **TOKENS_STEP, "created_at": ""},
-         lambda a, r: {**_key(a, r), **_tokens(a), "created_at": r.offset(a["created_at"])}),
+         lambda a, r: {**_key(a, r), **_tokens(a), "created_at": r.offset(a["created_at"])},
+         effects=Effects(usage="write", requires=("task",))),
     # the application's other writes; their weights in this order, which generated streams depend on
     Kind("delete_usage", USAGE_KEY, WRITE, "DELETE FROM task_usage" + _WHERE_USAGE, dict(USAGE_KEY_STEP), _key,
-         weight=1.0, old="usage_delete", mutate=_delete_usage),
+         weight=1.0, old="usage_delete", mutate=_delete_usage, effects=Effects(deletes="usage", requires=("usage",))),
     _delete("task", "agent_task_queue", weight=1.0, old="task_delete", mutate=_delete_task),
     _delete("issue", "issue", weight=0.5, old="issue_delete", mutate=_delete_issue),
     _delete("agent", "agent", weight=0.0, old="agent_delete", mutate=_delete_agent, explains=("B1",)),
@@ -226,19 +239,23 @@ _KINDS = [
     Kind("reassign_runtime", ("id", "runtime_id"), WRITE,
          "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s WHERE id = %(id)s", {"task": None, "runtime": None},
          lambda a, r: {"id": r.uid(a["task"]), "runtime_id": r.uid(a["runtime"])}, weight=2.0, old="runtime_reassign",
-         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, g.by_runtime)),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, g.by_runtime),
+         effects=Effects(repoints=("task", "runtime_id"), requires=("task", "runtime"))),
     Kind("link_issue", ("id", "issue_id"), WRITE, "UPDATE agent_task_queue SET issue_id = %(issue_id)s WHERE id = %(id)s",
          {"task": None, "issue": None}, lambda a, r: {"id": r.uid(a["task"]), "issue_id": r.uid(a["issue"])},
-         weight=2.0, old="link_chat_task", mutate=_link_issue),
+         weight=2.0, old="link_chat_task", mutate=_link_issue,
+         effects=Effects(repoints=("task", "issue_id"), requires=("task", "issue"))),
     Kind("change_issue_project", ("id", "project_id"), WRITE,
          "UPDATE issue SET project_id = %(project_id)s, updated_at = now() WHERE id = %(id)s",
          {"issue": None, "project": ""}, lambda a, r: {"id": r.uid(a["issue"]), "project_id": r.ref(a["project"])},
-         weight=2.0, old="issue_project_change", mutate=_change_issue_project),
+         weight=2.0, old="issue_project_change", mutate=_change_issue_project,
+         effects=Effects(repoints=("issue", "project_id"), requires=("issue",))),
     # assumption breakers: writes the application never makes (B12, B13), drawn only with breakers = true
     Kind("change_agent", ("id", "agent_id"), BREAKER, "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",
          {"task": None, "agent": None}, lambda a, r: {"id": r.uid(a["task"]), "agent_id": r.uid(a["agent"])},
          weight=0.0, old="agent_change", explains=("B12",),
-         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents, g.by_agent)),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents, g.by_agent),
+         effects=Effects(repoints=("task", "agent_id"), requires=("task", "agent"))),
     Kind("change_usage_key", (*USAGE_KEY, "new_task_id", "new_provider", "new_model", "new_created_at"), BREAKER,
          "UPDATE task_usage SET task_id = coalesce(%(new_task_id)s::uuid, task_id),"
          " provider = coalesce(%(new_provider)s, provider), model = coalesce(%(new_model)s, model),"
@@ -246,12 +263,14 @@ _KINDS = [
          {**USAGE_KEY_STEP, "new_task": "", "new_provider": "", "new_model": "", "new_created_at": ""},
          lambda a, r: {**_key(a, r), "new_task_id": r.ref(a["new_task"]), "new_provider": a["new_provider"] or None,
                        "new_model": a["new_model"] or None, "new_created_at": r.offset(a["new_created_at"])},
-         weight=0.0, old="usage_key_change", explains=("B13",), mutate=lambda g, ten, at: g.change_usage_key(ten, at)),
+         weight=0.0, old="usage_key_change", explains=("B13",), mutate=lambda g, ten, at: g.change_usage_key(ten, at),
+         effects=Effects(usage="rekey", requires=("usage",))),
     Kind("update_no_bump", (*USAGE_KEY, *TOKENS), BREAKER,
          "UPDATE task_usage SET input_tokens = %(input)s, output_tokens = %(output)s,"
          " cache_read_tokens = %(cache_read)s, cache_write_tokens = %(cache_write)s" + _WHERE_USAGE,
          {**USAGE_KEY_STEP, **TOKENS_STEP}, lambda a, r: {**_key(a, r), **_tokens(a)},
-         weight=0.0, old="update_without_bump", explains=("B13",), mutate=_update_no_bump),
+         weight=0.0, old="update_without_bump", explains=("B13",), mutate=_update_no_bump,
+         effects=Effects(usage="overwrite", requires=("usage",))),
     Kind("move_usage", (*USAGE_KEY, "new_task_id"), BREAKER, "UPDATE task_usage SET task_id = %(new_task_id)s" + _WHERE_USAGE,
          {**USAGE_KEY_STEP, "new_task": None}, lambda a, r: {**_key(a, r), "new_task_id": r.uid(a["new_task"])},
          weight=0.0, explains=("B13",), mutate=_move_usage, same_as="change_usage_key"),
@@ -293,3 +312,31 @@ def modelled(name: str) -> str:
 def explaining(catalogue_id: str) -> frozenset[str]:
     """The kinds that explain `catalogue_id` on any bad key they touched."""
     return frozenset(k.name for k in _KINDS if catalogue_id in k.explains)
+
+
+def effects(name: str) -> Effects | None:
+    """A kind's effects: its own, or those of the kind it is the same as."""
+    return KINDS[modelled(name)].effects
+
+
+def repointing(entity: str, attribute: str) -> list[str]:
+    """The kinds that change `entity`'s `attribute` (a task's runtime_id), in registry order."""
+    return [k.name for k in _KINDS if k.effects and k.effects.repoints == (entity, attribute)]
+
+
+def deleting(entity: str | None = None) -> list[str]:
+    """The kinds that delete `entity` by id (any entity, usage rows aside, when None)."""
+    return [k.name for k in _KINDS if k.effects and k.effects.deletes
+            and (k.effects.deletes == entity if entity else k.effects.deletes != "usage")]
+
+
+def acting_on(entity: str) -> list[str]:
+    """The kinds that repoint or delete an `entity` named by their `id`."""
+    return [k.name for k in _KINDS if k.effects and entity in
+            ((k.effects.repoints or ("",))[0], k.effects.deletes)]
+
+
+def rekeying() -> list[str]:
+    """The kinds that declare re-keying a usage row themselves (a kind the same as one is modelled as it, but
+    recorded under its own name and fields)."""
+    return [k.name for k in _KINDS if k.effects and k.effects.usage == "rekey"]
