@@ -160,3 +160,19 @@ def test_the_coverage_check_fires_when_a_covered_fault_does_not_take(server, tmp
     v = judge(server, tmp_path, chain("reference", "targets/noop_tick"), sc)
     check = next(c for c in v["checks"] if c["name"] == "coverage")
     assert not check["ok"] and f"0 of {sc.cover.requeues} requeue(s)" in check["observed"]
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("equal, earlier, killed", [(0, 0, False), (1, 0, True), (0, 1, True)],
+                         ids=["dated-later-only", "equal", "earlier"])
+def test_a_drain_by_key_and_enqueued_at_dies_only_of_requeues_dated_at_or_before_what_the_tick_read(
+        server, tmp_path, equal, earlier, killed):
+    """drain_key_enqueued_at (over hardened) deletes what the held tick read by key and enqueued_at, whatever the
+    row's version: re-enqueues dated later than the enqueue it read leave it converged; one dated at it or before
+    it (the enqueue keeps the greater time) is lost. The gate's fault run asks for each."""
+    sc = short("gate-faults")
+    sc = replace(sc, faults=replace(sc.faults, rates=dict.fromkeys(sc.faults.rates, 0.0)),
+                 cover=sc.cover.asking(requeues_equal=equal, requeues_earlier=earlier))
+    v = judge(server, tmp_path, chain("reference", "hardened", "targets/drain_key_enqueued_at"), sc)
+    assert v["coverage"]["requeued"]["equal"] >= equal and v["coverage"]["requeued"]["earlier"] >= earlier
+    assert ("hour-grain drift" in failed(v)) == killed, v["checks"]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.workload.app import UPSERT_USAGE
+from bench.workload.model import Face
 
 HOUR = 3_600_000_000
 
@@ -90,22 +91,21 @@ def _delete(entity: str, table: str, **kw) -> Kind:
 # ---------------------------------------------------------------- what drawing a mutation does (the generator)
 
 
-def _delete_usage(g, ten, at) -> None:
-    key = g.usage.choice(g.rng)
+def _delete_usage(g: Face, ten, at) -> None:
+    key = g.pick_usage(g.rng)
     if key:
         g.emit("delete_usage", at, task_id=key[0], provider=key[1], model=key[2])
-        g.usage.discard(key)
-        g.tasks[key[0]].keys.discard(key[1:])
+        g.forget_usage(key)
 
 
-def _delete_task(g, ten, at) -> None:
+def _delete_task(g: Face, ten, at) -> None:
     tid = ten.tasks.choice(g.rng)
     if tid:
         g.emit("delete_task", at, id=tid)
         g.kill_task(tid)
 
 
-def _delete_issue(g, ten, at) -> None:
+def _delete_issue(g: Face, ten, at) -> None:
     if ten.issues:
         iid = g.rng.choice(ten.issues)
         g.emit("delete_issue", at, id=iid)
@@ -113,87 +113,76 @@ def _delete_issue(g, ten, at) -> None:
         g.new_issue(ten, at)
 
 
-def _delete_agent(g, ten, at) -> None:
+def _delete_agent(g: Face, ten, at) -> None:
     if ten.agents:
         aid = g.rng.choice(ten.agents)
         g.emit("delete_agent", at, id=aid)
-        if g.nemesis and g.nemesis.open:  # may wait out lock_timeout on a late transaction's locks and fail:
-            g.doubtful.add(g.agent_runtime[aid])  # its runtime may still be in use (RESTRICT)
-        ten.agents.remove(aid)
-        g.kill_tasks_of(g.by_agent, aid)
+        g.delete_agent(ten, aid, held=g.held())  # may wait out lock_timeout on a late transaction's locks and fail
         g.new_agent(ten, at)
 
 
-def _delete_runtime(g, ten, at) -> None:
-    used = set(g.agent_runtime[a] for a in ten.agents)
-    free = [r for r in ten.runtimes if r not in used and r not in g.doubtful]
+def _delete_runtime(g: Face, ten, at) -> None:
+    free = g.free_runtimes(ten)
     if free:
         rid = g.rng.choice(free)
         g.emit("delete_runtime", at, id=rid)
-        ten.runtimes.remove(rid)
-        g.kill_tasks_of(g.by_runtime, rid)
+        g.delete_runtime(ten, rid)
         g.new_runtime(ten, at)
 
 
-def _delete_project(g, ten, at) -> None:
+def _delete_project(g: Face, ten, at) -> None:
     if ten.projects:
         pid = g.rng.choice(ten.projects)
         g.emit("delete_project", at, id=pid)
         ten.projects.remove(pid)
-        for iid, project in g.issue_project.items():
-            if project == pid:
-                g.issue_project[iid] = None
+        g.unset_project(pid)
         g.new_project(ten, at)
 
 
-def _delete_workspace(g, ten, at) -> None:
+def _delete_workspace(g: Face, ten, at) -> None:
     g.emit("delete_workspace", at, id=ten.id)
     g.drop_tenant(ten)
     g.new_tenant(at)
 
 
-def _link_issue(g, ten, at) -> None:
+def _link_issue(g: Face, ten, at) -> None:
     tid = ten.chat_tasks.choice(g.rng)
     if tid and ten.issues:
         iid = g.rng.choice(ten.issues)
         g.emit("link_issue", at, id=tid, issue_id=iid)
-        ten.chat_tasks.discard(tid)
-        g.tasks[tid].issue = iid
-        g.by_issue[iid].add(tid)
+        g.link(tid, iid)
 
 
-def _change_issue_project(g, ten, at) -> None:
+def _change_issue_project(g: Face, ten, at) -> None:
     if ten.issues:
         iid = g.rng.choice(ten.issues)
-        choices = [p for p in ten.projects + [None] if p != g.issue_project[iid]]
+        choices = [p for p in ten.projects + [None] if p != g.project_of(iid)]
         if choices:
             project = g.rng.choice(choices)
             g.emit("change_issue_project", at, id=iid, project_id=project)
-            g.issue_project[iid] = project
+            g.set_project(iid, project)
 
 
-def _update_no_bump(g, ten, at) -> None:
-    key = g.usage.choice(g.rng)
+def _update_no_bump(g: Face, ten, at) -> None:
+    key = g.pick_usage(g.rng)
     if key:
         g.emit("update_no_bump", at, task_id=key[0], provider=key[1], model=key[2],
                input=g.rng.randrange(1, 10_000), output=g.rng.randrange(0, 2_000), cache_read=0, cache_write=0)
 
 
-def _move_usage(g, ten, at) -> None:
+def _move_usage(g: Face, ten, at) -> None:
     """A usage row handed to another task of the same workspace that has no row of its provider and model."""
-    key = g.usage.choice(g.rng)
+    key = g.pick_usage(g.rng)
     if not key:
         return
     task_id, provider, model = key
-    candidates = [t for t in g.tasks[task_id].tenant.tasks.items[:200]
-                  if t != task_id and (provider, model) not in g.tasks[t].keys]
+    candidates = [t for t in g.task(task_id).tenant.tasks.items[:200]
+                  if t != task_id and (provider, model) not in g.task(t).keys]
     if candidates:
         target = g.rng.choice(candidates)
         g.emit("move_usage", at, task_id=task_id, provider=provider, model=model, new_task_id=target)
-        g.usage.discard(key)
-        g.tasks[task_id].keys.discard((provider, model))
-        g.usage.add((target, provider, model))
-        g.tasks[target].keys.add((provider, model))
+        g.forget_usage(key)
+        g.note_usage((target, provider, model), None)
 
 
 # ---------------------------------------------------------------- the registry
@@ -239,7 +228,7 @@ _KINDS = [
     Kind("reassign_runtime", ("id", "runtime_id"), WRITE,
          "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s WHERE id = %(id)s", {"task": None, "runtime": None},
          lambda a, r: {"id": r.uid(a["task"]), "runtime_id": r.uid(a["runtime"])}, weight=2.0, old="runtime_reassign",
-         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, g.by_runtime),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes),
          effects=Effects(repoints=("task", "runtime_id"), requires=("task", "runtime"))),
     Kind("link_issue", ("id", "issue_id"), WRITE, "UPDATE agent_task_queue SET issue_id = %(issue_id)s WHERE id = %(id)s",
          {"task": None, "issue": None}, lambda a, r: {"id": r.uid(a["task"]), "issue_id": r.uid(a["issue"])},
@@ -254,7 +243,7 @@ _KINDS = [
     Kind("change_agent", ("id", "agent_id"), BREAKER, "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",
          {"task": None, "agent": None}, lambda a, r: {"id": r.uid(a["task"]), "agent_id": r.uid(a["agent"])},
          weight=0.0, old="agent_change", explains=("B12",),
-         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents, g.by_agent),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents),
          effects=Effects(repoints=("task", "agent_id"), requires=("task", "agent"))),
     Kind("change_usage_key", (*USAGE_KEY, "new_task_id", "new_provider", "new_model", "new_created_at"), BREAKER,
          "UPDATE task_usage SET task_id = coalesce(%(new_task_id)s::uuid, task_id),"

@@ -60,52 +60,52 @@ class Strikes:
         late = self.open.pop(session, None)
         if late is None:  # a restart ended it already
             return
-        gen.out.append(Op("commit" if late["commit"] else "rollback", at, session, {}))
+        gen.put(Op("commit" if late["commit"] else "rollback", at, session, {}))
         if late["commit"]:
             gen.adopt(late["tenant"], late["task"])
 
     @strikes("cancel")
     def _cancel(self, gen, at: int, _) -> None:
-        s, how, out = self._session(), self.rng.choice(("backend", "terminate", "timeout")), gen.out
-        out.append(Op("lock", at, s, {"target": "state", "task_id": None}))
-        out.append(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False,
+        s, how, out = self._session(), self.rng.choice(("backend", "terminate", "timeout")), gen.put
+        out(Op("lock", at, s, {"target": "state", "task_id": None}))
+        out(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False,
                                       "timeout_ms": TIMEOUT_MS if how == "timeout" else None}))
         if how != "timeout":
-            out.append(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
-            out.append(Op("cancel", at, 0, {"conn": NEMESIS_CONN, "how": how}))
-        out.append(Op("await", at, 0, {"conn": NEMESIS_CONN}))
-        out.append(Op("rollback", at, s, {}))
+            out(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
+            out(Op("cancel", at, 0, {"conn": NEMESIS_CONN, "how": how}))
+        out(Op("await", at, 0, {"conn": NEMESIS_CONN}))
+        out(Op("rollback", at, s, {}))
 
     @strikes("restart")
     def _restart(self, gen, at: int, _) -> None:
-        gen.out.append(Op("restart", at, 0, {}))
+        gen.put(Op("restart", at, 0, {}))
         self.open.clear()  # every held transaction died with the server
 
     @strikes("backfill")
     def _backfill(self, gen, at: int, _) -> None:
-        gen.out.append(Op("backfill", at, 0, {"months_back": None, "force": False, "conn": "backfill", "wait": True}))
+        gen.put(Op("backfill", at, 0, {"months_back": None, "force": False, "conn": "backfill", "wait": True}))
 
     @strikes("pause", "long_pause")
     def _pause(self, gen, at: int, until: int) -> None:
         if until > at:  # not moved past its end by a check's quiet window
-            gen.out.append(Op("pause", at, 0, {"until": until}))
+            gen.put(Op("pause", at, 0, {"until": until}))
 
     @strikes("late")
     def _late(self, gen, at: int, planned: dict | None = None) -> None:
         """A new task and its usage, written in a transaction that commits (or rolls back) a latency later. Other
         operations see the task only once it committed (the generator adopts it then). `planned`: its latency and
         outcome, as [cover] placed it; else drawn."""
-        tenants = [t for t in gen.tenants if t.alive and t.agents]
+        tenants = gen.live_tenants()
         if not tenants:
             return
         rng, r = self.rng, self.sc.rates
         ten = rng.choice(tenants)
         agent = rng.choice(ten.agents)
         issue = rng.choice(ten.issues) if ten.issues and rng.random() >= r.chat_share else None
-        task = {"id": self._uid(), "agent_id": agent, "runtime_id": gen.agent_runtime[agent], "issue_id": issue}
+        task = {"id": self._uid(), "agent_id": agent, "runtime_id": gen.runtime_of(agent), "issue_id": issue}
         s = self._session()
-        gen.out.append(Op("begin", at, s, {}))
-        gen.out.append(Op("task", at, s, dict(task)))
+        gen.put(Op("begin", at, s, {}))
+        gen.put(Op("task", at, s, dict(task)))
         keys: list[tuple[str, str]] = []  # a list, not a set: the generator adopts them in this order, by seed
         for _ in range(rng.randint(*r.usage_rows_per_task)):
             provider = rng.choice([p for p, w in r.providers.items() if w > 0])
@@ -113,7 +113,7 @@ class Strikes:
             if (provider, model) in keys:
                 continue
             keys.append((provider, model))
-            gen.out.append(self._report(at, s, (task["id"], provider, model)))
+            gen.put(self._report(at, s, (task["id"], provider, model)))
         task["keys"] = keys
         commit = planned["commit"] if planned else rng.random() >= self.f.rollback_share
         self.open[s] = {"tenant": ten, "task": task, "commit": commit}
@@ -123,8 +123,8 @@ class Strikes:
     def _rolled_up(self, gen, at: int) -> tuple | None:
         """A usage key first reported long enough ago for its rollup rows to exist (20 draws, else none)."""
         for _ in range(20):
-            k = gen.usage.choice(self.rng)
-            if k and at - gen.first_report.get(k, at) >= ROLLED_UP:
+            k = gen.pick_usage(self.rng)
+            if k and at - gen.first_reported(k, at) >= ROLLED_UP:
                 return k
         return None
 
@@ -138,19 +138,19 @@ class Strikes:
         alike. (Reported again at the tick, its write time would move past the window.)"""
         key = self._rolled_up(gen, at)
         if key is not None:
-            gen.out.append(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
+            gen.put(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
             gen.schedule(at + LOCK_WAIT_AFTER, "fault", ("lock_wait_tick", key))
 
     @strikes("lock_wait_tick")
     def _lock_wait_tick(self, gen, at: int, key: tuple) -> None:
-        if key not in gen.usage:  # deleted meanwhile
+        if not gen.has_usage(key):  # deleted meanwhile
             return
-        s, out = self._session(), gen.out
-        out.append(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
-        out.append(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False, "timeout_ms": None}))
-        out.append(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
-        out.append(Op("await", at, 0, {"conn": NEMESIS_CONN}))
-        out.append(Op("rollback", at, s, {}))
+        s, out = self._session(), gen.put
+        out(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
+        out(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False, "timeout_ms": None}))
+        out(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
+        out(Op("await", at, 0, {"conn": NEMESIS_CONN}))
+        out(Op("rollback", at, s, {}))
 
     @strikes("race")
     def _race(self, gen, at: int, _=None) -> None:
@@ -162,31 +162,28 @@ class Strikes:
         key = self._rolled_up(gen, at)
         if key is None:
             return
-        task, out = gen.tasks[key[0]], gen.out
+        task, out = gen.task(key[0]), gen.put
         writer = lambda: rng.randrange(self.sc.pipeline.sessions)  # noqa: E731
         report = lambda k: self._report(at, writer(), k)  # noqa: E731
 
         s = self._session()
-        out.append(report(key))
-        out.append(Op("lock", at, s, {"target": "rollup", "task_id": task.id}))
-        out.append(Op("tick", at, 0, {"conn": RACE_CONN, "wait": False, "timeout_ms": None}))
-        out.append(Op("wait_blocked", at, 0, {"conn": RACE_CONN}))
-        out.append(report(key))
+        out(report(key))
+        out(Op("lock", at, s, {"target": "rollup", "task_id": task.id}))
+        out(Op("tick", at, 0, {"conn": RACE_CONN, "wait": False, "timeout_ms": None}))
+        out(Op("wait_blocked", at, 0, {"conn": RACE_CONN}))
+        out(report(key))
         fresh = [(p, m) for p, w in r.providers.items() if w > 0 for m in r.models[p] if (p, m) not in task.keys]
         if fresh:
             new = (task.id, *rng.choice(fresh))
-            out.append(report(new))
-            task.keys.add(new[1:])
-            gen.usage.add(new)
-            gen.first_report.setdefault(new, at)
+            out(report(new))
+            gen.note_usage(new, at)
         others = [k for k in task.keys.items if k != key[1:]]
         if others:
             gone = rng.choice(others)
-            out.append(Op("delete_usage", at, writer(), {"task_id": task.id, "provider": gone[0], "model": gone[1]}))
-            task.keys.discard(gone)
-            gen.usage.discard((task.id, *gone))
-        out.append(Op("rollback", at, s, {}))
-        out.append(Op("await", at, 0, {"conn": RACE_CONN}))
+            out(Op("delete_usage", at, writer(), {"task_id": task.id, "provider": gone[0], "model": gone[1]}))
+            gen.forget_usage((task.id, *gone))
+        out(Op("rollback", at, s, {}))
+        out(Op("await", at, 0, {"conn": RACE_CONN}))
 
     # A requeue: a rolled-up key re-reported and another task moved to another runtime (its keys enqueued under
     # both), then, just past the 5 minutes a tick leaves uncovered, a tick held at its upsert after it read them
@@ -205,7 +202,7 @@ class Strikes:
         elif self._requeue_pick(gen, at, asked):  # the writer's transaction begins, the first move a little later
             writer = self._session()
             self.open[writer] = {"requeue": True}
-            gen.out.append(Op("begin", at, writer, {}))
+            gen.put(Op("begin", at, writer, {}))
             gen.schedule(at + self.rng.randint(US, 20 * US), "fault", ("requeue_first", (mode, asked, writer)))
 
     def _requeue_pick(self, gen, at: int, again: str | None) -> tuple | None:
@@ -226,32 +223,26 @@ class Strikes:
             self._end_writer(gen, at, writer, commit=False)
             return
         key, (task, runtime) = picked
-        old, held = task.runtime, self._placed(gen, key[0])
-        gen.out.append(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
-        gen.out.append(Op("reassign_runtime", at, self.rng.randrange(self.sc.pipeline.sessions),
+        old, held = task.runtime, gen.placement(key[0])
+        gen.put(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
+        gen.put(Op("reassign_runtime", at, self.rng.randrange(self.sc.pipeline.sessions),
                           {"id": task.id, "runtime_id": runtime}))
-        gen.relocate(task, "runtime", runtime, gen.by_runtime)
+        gen.move_runtime(task, runtime)
         if mode == "equal":  # its transaction begins as the first move commits: the same now()
             writer = self._session()
             self.open[writer] = {"requeue": True}
-            gen.out.append(Op("begin", at, writer, {}))
+            gen.put(Op("begin", at, writer, {}))
         gen.schedule(at + LOCK_WAIT_AFTER, "fault", ("requeue_tick", (key, held, task.id, old, again, writer)))
 
     def _end_writer(self, gen, at: int, writer: int | None, commit: bool) -> None:
         if writer is not None and self.open.pop(writer, None) is not None:  # (a restart ended it already)
-            gen.out.append(Op("commit" if commit else "rollback", at, writer, {}))
-
-    @staticmethod
-    def _placed(gen, task_id: str) -> tuple | None:
-        """What a task's usage keys hang on besides the usage row: runtime, agent, issue and its project."""
-        t = gen.tasks.get(task_id)
-        return t and (t.runtime, t.agent, t.issue, gen.issue_project.get(t.issue))
+            gen.put(Op("commit" if commit else "rollback", at, writer, {}))
 
     def _movable(self, gen, other_than: str) -> tuple | None:
         """A task with usage, not `other_than`, and a runtime of its workspace to move it to (20 draws, else none)."""
         for _ in range(20):
-            k = gen.usage.choice(self.rng)
-            task = gen.tasks.get(k[0]) if k else None
+            k = gen.pick_usage(self.rng)
+            task = gen.task(k[0]) if k else None
             others = [r for r in task.tenant.runtimes if r != task.runtime] if task and task.id != other_than else []
             if others:
                 return task, self.rng.choice(others)
@@ -260,21 +251,21 @@ class Strikes:
     @strikes("requeue_tick")
     def _requeue_tick(self, gen, at: int, plan: tuple) -> None:
         key, held, task_id, old, again, writer = plan
-        task = gen.tasks.get(task_id)
-        if (key not in gen.usage or self._placed(gen, key[0]) != held or task is None
+        task = gen.task(task_id)
+        if (not gen.has_usage(key) or gen.placement(key[0]) != held or task is None
                 or old not in task.tenant.runtimes):  # deleted, or its key moved, meanwhile
             self._end_writer(gen, at, writer, commit=False)
             if again:
                 gen.schedule(at + self.tick_every, "fault", ("requeue", again))
             return
-        s, out = self._session(), gen.out
-        out.append(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
-        out.append(Op("tick", at, 0, {"conn": REQUEUE_CONN, "wait": False, "timeout_ms": None}))
-        out.append(Op("wait_blocked", at, 0, {"conn": REQUEUE_CONN}))
+        s, out = self._session(), gen.put
+        out(Op("lock", at, s, {"target": "rollup", "task_id": key[0]}))
+        out(Op("tick", at, 0, {"conn": REQUEUE_CONN, "wait": False, "timeout_ms": None}))
+        out(Op("wait_blocked", at, 0, {"conn": REQUEUE_CONN}))
         by = self.rng.randrange(self.sc.pipeline.sessions)
-        out.append(Op("reassign_runtime", at, writer if writer in self.open else by,
+        out(Op("reassign_runtime", at, writer if writer in self.open else by,
                       {"id": task_id, "runtime_id": old}))
-        gen.relocate(task, "runtime", old, gen.by_runtime)
+        gen.move_runtime(task, old)
         self._end_writer(gen, at, writer, commit=True)
-        out.append(Op("rollback", at, s, {}))
-        out.append(Op("await", at, 0, {"conn": REQUEUE_CONN}))
+        out(Op("rollback", at, s, {}))
+        out(Op("await", at, 0, {"conn": REQUEUE_CONN}))
