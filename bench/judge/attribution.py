@@ -1,4 +1,4 @@
-"""Attribution: the catalogue ids (invariants.md) whose mechanism explains a bad key, from the operations and
+"""Attribution: the catalogue ids (docs/catalogue.md) whose mechanism explains a bad key, from the operations and
 faults that touched it. A key nothing explains is a finding: the catalogue is incomplete, or the bench is wrong.
 
 Each rule reads the history only — what touched the key (`checker.touching`), and the faults around it:
@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from bench.judge.catalogue import ATTRIBUTED
 from bench.workload.kinds import KINDS, acting_on, deleting, repointing
 from bench.workload.ops import WRITES
 from rollup.pipeline import ALLOWANCE, CATCH_UP, RETENTION
 from rollup.units import MINUTE
 
 QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
-IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B12", "B13", "L1")
+IDS = ATTRIBUTED  # the catalogue's ids whose rule is here (bench/judge/catalogue.py)
 
 
 class Context:
