@@ -13,8 +13,8 @@ from bench.orchestrate.execute import ops_for
 from bench.drive.runner import ACTIONS, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
-from bench.workload.kinds import (BREAKER, ENTITY, FAULT, KINDS, OLD_NAMES, PIPELINE, USAGE, WEIGHTED, WRITE, Refs, acting_on,
-                                  deleting, effects, repointing)
+from bench.workload.kinds import (BREAKER, ENTITY, FAULT, KINDS, OLD_NAMES, PIPELINE, USAGE, WEIGHTED, WRITE, Refs,
+                                  acting_on, deleting, effects, repointing)
 from bench.workload.ops import CATALOG, FIELDS
 from bench.workload.scenario import loads
 from bench.workload.steps import STEPS, uid

@@ -37,7 +37,7 @@ QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the
 IDS = ATTRIBUTED  # the catalogue's ids whose rule is here (bench/judge/catalogue.py)
 
 
-class Context:
+class Evidence:
     """The faults of a history, found once per check, that the rules look keys up against."""
 
     def __init__(self, ops: pl.DataFrame):
@@ -128,7 +128,7 @@ class Context:
         return any(good is None or last_touch >= good - ALLOWANCE for _, good, _ in self.cancels)
 
 
-def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
+def explain(hit: pl.DataFrame, key: dict, ctx: Evidence) -> list[str]:
     """The catalogue ids whose mechanism the operations that touched `key` (`hit`) show."""
     kinds = set(hit.get_column("f").to_list())
     touched = set(hit.get_column("i").to_list())

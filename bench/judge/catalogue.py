@@ -13,7 +13,7 @@ DEFINITION = "definition"  # a piece of divergence is it by definition (bench/ju
 
 
 @dataclass(frozen=True)
-class Divergence:
+class KnownDivergence:
     id: str
     title: str  # the reproduction's summary
     reachable: str  # whether the upstream application itself can trigger it, and how
@@ -25,11 +25,11 @@ class Divergence:
         return f"docs/catalogue.md#{self.id.lower()}"
 
 
-def _d(id_: str, title: str, reachable: str, rule: str = ATTRIBUTION) -> Divergence:
-    return Divergence(id_, title, reachable, rule, f"scenarios/repro/{id_}.toml")
+def _d(id_: str, title: str, reachable: str, rule: str = ATTRIBUTION) -> KnownDivergence:
+    return KnownDivergence(id_, title, reachable, rule, f"scenarios/repro/{id_}.toml")
 
 
-CATALOGUE: tuple[Divergence, ...] = (
+CATALOGUE: tuple[KnownDivergence, ...] = (
     _d("B1", "Hard-deleting an agent leaves its buckets forever", "yes: system agents are hard-deleted"),
     _d("B2", "Issue triggers key the issue's workspace, the rollup the agent's",
        "yes: the schema allows an agent and an issue in different workspaces"),
@@ -51,6 +51,6 @@ CATALOGUE: tuple[Divergence, ...] = (
        "yes: fixed upstream later with a transaction-scoped lock"),
 )
 
-BY_ID: dict[str, Divergence] = {d.id: d for d in CATALOGUE}
+BY_ID: dict[str, KnownDivergence] = {d.id: d for d in CATALOGUE}
 EVERY: tuple[str, ...] = tuple(BY_ID)
 ATTRIBUTED: tuple[str, ...] = tuple(d.id for d in CATALOGUE if d.rule == ATTRIBUTION)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.workload.columns import HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, column_dtype
+from bench.workload.columns import KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, column_dtype
 from bench.workload.kinds import KINDS, deleting, repointing
 from bench.workload.ops import CATALOG
 from rollup.measures import DEFAULT_MEASURES, Column, Measure
+from rollup.units import HOUR
 
 NEVER = 2**62
 SAME_AS = {name: k.same_as for name, k in KINDS.items() if k.same_as}
@@ -199,7 +200,7 @@ def usage_rows(history: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...]
     return (
         rows.join(tasks, on="task_id")  # usage of a dead task died with it (cascade)
         .filter(pl.col("runtime_id").is_not_null())
-        .with_columns(bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
+        .with_columns(bucket_hour=(pl.col("created_at") // HOUR) * HOUR)
     )
 
 

@@ -26,10 +26,8 @@ from bench.workload.ops import Op
 from bench.workload.scenario import Scenario
 from rollup.clock import to_us
 from rollup.measures import Column
+from rollup.units import HOUR, QUARTER, US
 
-US = 1_000_000
-HOUR = 3600 * US
-QUARTER = 900 * US
 # Quiet window around a check at C: [C - 6 min, C + 1 min) — a tick in [C, C + 1 min] then covers every write.
 QUIET_BEFORE, QUIET_AFTER = 6 * 60 * US, 60 * US
 

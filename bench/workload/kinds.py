@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from bench.workload.app import UPSERT_USAGE
 from bench.workload.model import Face
 
-HOUR = 3_600_000_000
-
 ENTITY, USAGE, WRITE, BREAKER, PIPELINE, FAULT = "entity", "usage", "write", "breaker", "pipeline", "fault"
 
 

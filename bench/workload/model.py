@@ -8,11 +8,9 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from bench.workload.ops import Op
 
 
 class Bag:
@@ -237,7 +235,7 @@ class Face(Protocol):
     rng: random.Random
 
     def emit(self, op_name: str, op_at: int, /, **value) -> None: ...
-    def put(self, op: Op) -> None: ...
+    def put(self, op) -> None: ...  # an Op (bench/workload/ops.py, which imports the kinds)
     def schedule(self, at: int, kind: str, payload=None) -> None: ...
     def held(self) -> bool: ...
     def new_tenant(self, at: int) -> Tenant: ...

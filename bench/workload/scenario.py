@@ -99,7 +99,7 @@ class Operations:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class PipelineSettings:
     tick_every: timedelta = timedelta(minutes=5)
     scheduler: bool = False
     replicas: int = 1
@@ -152,8 +152,7 @@ class Cover:
             return self.counts[key]
         raise AttributeError(key)
 
-    def asking(self, **counts: int) -> Cover:
-        """The same, asking for other counts."""
+    def asking(self, **counts: int) -> Cover:  # the same, asking for other counts
         return replace(self, counts=self.counts | counts)
 
     def any(self) -> bool:
@@ -195,7 +194,7 @@ class Scenario:
     tenants: Tenants = field(default_factory=Tenants)
     rates: Rates = field(default_factory=Rates)
     operations: Operations = field(default_factory=Operations)
-    pipeline: Pipeline = field(default_factory=Pipeline)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     zones: Views = field(default_factory=Views)
     faults: Faults = field(default_factory=Faults)
     cover: Cover = field(default_factory=Cover)
@@ -333,7 +332,7 @@ def _scenario(root: Table) -> Scenario:
         tenants=read_tenants(root.table("tenants", _fields(Tenants))),
         rates=read_rates(root.table("rates", _fields(Rates))),
         operations=_operations(root.table("operations", _fields(Operations))),
-        pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
+        pipeline=_pipeline(root.table("pipeline", _fields(PipelineSettings))),
         zones=_views(root.table("zones", _fields(Views))),
         faults=_faults(root, root.table("faults", (*RATE_KEYS, *FAULT_PARAMETERS))),
         cover=_cover(root, root.table("cover", ("odd_zones", *ASKS))),
@@ -425,9 +424,9 @@ def _operations(t: Table) -> Operations:
     return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
 
 
-def _pipeline(t: Table) -> Pipeline:
+def _pipeline(t: Table) -> PipelineSettings:
     tick_every = t.duration("tick_every", "5m", lo=timedelta(minutes=1), hi=timedelta(days=1))
-    return Pipeline(
+    return PipelineSettings(
         tick_every=tick_every, scheduler=t.get("scheduler", False, bool),
         replicas=t.number("replicas", 1, int, lo=1, hi=16),
         check_every=t.duration("check_every", "1d", lo=tick_every, lo_name="tick_every = "),
@@ -455,7 +454,8 @@ def _faults(root: Table, t: Table) -> Faults:
                rollback_share=t.number("rollback_share", d.rollback_share, float, lo=0, hi=1),
                pause_length=t.span("pause_length", d.pause_length),
                long_pause_length=t.span("long_pause_length", d.long_pause_length),
-               lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)), swarm=t.get("swarm", False, bool))
+               lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)),
+               swarm=t.get("swarm", False, bool))
     if (f.any() or f.swarm) and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")
     return f

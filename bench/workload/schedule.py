@@ -95,7 +95,8 @@ class Schedule(Strikes):
     def spare(self, checks: list[int]) -> list[int]:
         """The checks no pause swallows: a check needs the ticks before it, caught up; the final one stays (the
         pauses end in time for it)."""
-        swallowed = [(t0 - self.quiet_after, t1 + self.catch_up(t1 - t0) + self.quiet_before) for t0, t1 in self.stops()]
+        swallowed = [(t0 - self.quiet_after, t1 + self.catch_up(t1 - t0) + self.quiet_before)
+                     for t0, t1 in self.stops()]
         return [c for c in checks if c == checks[-1] or not any(a <= c < b for a, b in swallowed)]
 
     def cover(self, checks: list[int], start: int, end: int) -> None:
