@@ -176,3 +176,31 @@ def test_a_drain_by_key_and_enqueued_at_dies_only_of_requeues_dated_at_or_before
     v = judge(server, tmp_path, chain("reference", "hardened", "targets/drain_key_enqueued_at"), sc)
     assert v["coverage"]["requeued"]["equal"] >= equal and v["coverage"]["requeued"]["earlier"] >= earlier
     assert ("hour-grain drift" in failed(v)) == killed, v["checks"]
+
+
+def short_steady(hours: int = 8):
+    """scenarios/steady.toml cut to `hours` (its [cover] placed in the first half), checked twice."""
+    sc = load(ROOT / "scenarios" / "steady.toml")
+    return replace(sc, duration=timedelta(hours=hours),
+                   pipeline=replace(sc.pipeline, check_every=timedelta(hours=hours // 2)))
+
+
+def test_the_main_job_asks_for_what_the_gates_everyday_run_asks_for():
+    steady, gate = load(ROOT / "scenarios" / "steady.toml").cover, load(GATE / "gate-steady.toml").cover
+    assert steady.odd_zones and steady.late_commits >= gate.late_commits and steady.requeues >= gate.requeues
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("target, broken", [
+    ("reference", set()),
+    (chain("reference", "targets/bucket_session_zone"), {"hour-grain drift"}),
+    (chain("reference", "targets/tick_no_allowance"), {"hour-grain drift"}),
+], ids=["reference", "bucket_session_zone", "tick_no_allowance"])
+def test_the_main_job_kills_a_bucket_in_the_sessions_zone_and_a_tick_without_its_allowance(
+        server, tmp_path, target, broken):
+    v = judge(server, tmp_path, target, short_steady())
+    assert broken <= failed(v), v["checks"]
+    if not broken:
+        assert v["ok"], v["checks"]
+        assert v["coverage"]["late_commits"]["within"] >= 4 and v["coverage"]["requeues"] >= 2
+        assert {v["coverage"]["zones"][r]["class"] for r in ODD_ROLES} == {coverage.ODD}

@@ -4,7 +4,7 @@ connection its own work runs on, when its tick comes, and the counts coverage re
 
 Scenario reading (bench/workload/scenario.py), the schedule and its strikes (bench/workload/schedule.py,
 strikes.py) and coverage (bench/judge/coverage.py) iterate this registry; adding a fault is one entry here and
-its strike (`@strikes` in bench/workload/strikes.py), held to each other by tests/test_faults.py.
+its strike (`@strikes` in bench/workload/strikes.py), held to each other by tests/test_fault_registry.py.
 """
 
 from __future__ import annotations

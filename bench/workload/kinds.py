@@ -262,7 +262,7 @@ _KINDS = [
          {**USAGE_KEY_STEP, "new_task": None}, lambda a, r: {**_key(a, r), "new_task_id": r.uid(a["new_task"])},
          weight=0.0, explains=("B13",), mutate=_move_usage, same_as="change_usage_key"),
     # the pipeline, its faults, and the checker; the runner carries them out (scripted: bench/workload/steps.py; generated:
-    # bench/workload/faults.py)
+    # bench/workload/strikes.py)
     Kind("tick", ("conn", "wait", "timeout_ms"), PIPELINE, step={"conn": "pool", "wait": True, "timeout": ""},
          build=lambda a, r: {"conn": a["conn"], "wait": a["wait"],
                              "timeout_ms": r.duration(a["timeout"]) // 1000 if a["timeout"] else None}),

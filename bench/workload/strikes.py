@@ -1,6 +1,6 @@
 """What each fault of the schedule becomes in the generator's stream: its strike, registered under the fault's
 name (`@strikes`) as the runner registers its actions, and held to the registry (bench/workload/faults.py) by
-tests/test_faults.py. A strike emits operations; follow-ups it schedules (a late transaction's end, a lock
+tests/test_fault_registry.py. A strike emits operations; follow-ups it schedules (a late transaction's end, a lock
 wait's or a requeue's tick) are strikes too.
 """
 
