@@ -60,3 +60,20 @@ def test_a_swarm_is_the_seeds_own_mix_and_said_in_the_coverage_line():
     c = coverage.of(frame_from_ops([]), {}, sc)
     assert c["swarm"] == swarm(sc.seed, sc.faults.rates) and "swarm — " in coverage.line(c)
     assert "swarm" not in coverage.of(frame_from_ops([]), {}, loads("[scenario]\nname = 'x'\n"))
+
+
+def test_a_swarm_schedule_draws_only_the_kinds_its_seed_turned_on():
+    from bench.workload.generator import Generator
+    text = ("[scenario]\nname = 'x'\nduration = '2d'\nseed = {seed}\n[faults]\nswarm = {swarm}\nlate_commits = 20\n"
+            "cancels = 6\nraces = 6\nbackfills = 4\n")
+    seen = set()
+    for seed in range(1, 9):
+        sc = loads(text.format(seed=seed, swarm="true"))
+        schedule = Generator(sc).nemesis
+        assert schedule.rates == swarm(seed, sc.faults.rates)
+        drawn = {kind for _, kind, _ in schedule.events}
+        assert drawn <= {k for k, r in schedule.rates.items() if r}
+        seen.add(frozenset(drawn))
+    assert len(seen) > 2  # seeds mix differently
+    plain = Generator(loads(text.format(seed=1, swarm="false"))).nemesis
+    assert plain.rates == loads(text.format(seed=1, swarm="false")).faults.rates
