@@ -164,3 +164,19 @@ def test_every_write_declares_its_effects_or_is_the_same_as_one_that_does():
     assert all(k.effects is None for k in KINDS.values() if k.group in (ENTITY, PIPELINE, FAULT))
     assert repointing("task", "runtime_id") == ["reassign_runtime"] and "delete_workspace" in deleting()
     assert acting_on("issue") == ["delete_issue", "change_issue_project"]
+
+
+def test_mutations_and_strikes_use_only_the_generators_typed_face():
+    """kinds.py's mutations and the fault strikes read the generator through `model.Face`, never its dictionaries:
+    every attribute they use of it (`g.…`, `gen.…`) is declared there."""
+    import ast
+    import inspect
+
+    from bench.workload import kinds, strikes
+    from bench.workload.model import Face
+
+    declared = {n for n in dir(Face) if not n.startswith("__")} | set(Face.__annotations__)
+    for module, name in ((kinds, "g"), (strikes, "gen")):
+        used = {node.attr for node in ast.walk(ast.parse(inspect.getsource(module)))
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name}
+        assert used and used <= declared, (module.__name__, used - declared)
