@@ -69,7 +69,7 @@ class Strikes:
         s, how, out = self._session(), self.rng.choice(("backend", "terminate", "timeout")), gen.put
         out(Op("lock", at, s, {"target": "state", "task_id": None}))
         out(Op("tick", at, 0, {"conn": NEMESIS_CONN, "wait": False,
-                                      "timeout_ms": TIMEOUT_MS if how == "timeout" else None}))
+                               "timeout_ms": TIMEOUT_MS if how == "timeout" else None}))
         if how != "timeout":
             out(Op("wait_blocked", at, 0, {"conn": NEMESIS_CONN}))
             out(Op("cancel", at, 0, {"conn": NEMESIS_CONN, "how": how}))
@@ -226,7 +226,7 @@ class Strikes:
         old, held = task.runtime, gen.placement(key[0])
         gen.put(self._report(at, self.rng.randrange(self.sc.pipeline.sessions), key))
         gen.put(Op("reassign_runtime", at, self.rng.randrange(self.sc.pipeline.sessions),
-                          {"id": task.id, "runtime_id": runtime}))
+                   {"id": task.id, "runtime_id": runtime}))
         gen.move_runtime(task, runtime)
         if mode == "equal":  # its transaction begins as the first move commits: the same now()
             writer = self._session()
@@ -263,8 +263,7 @@ class Strikes:
         out(Op("tick", at, 0, {"conn": REQUEUE_CONN, "wait": False, "timeout_ms": None}))
         out(Op("wait_blocked", at, 0, {"conn": REQUEUE_CONN}))
         by = self.rng.randrange(self.sc.pipeline.sessions)
-        out(Op("reassign_runtime", at, writer if writer in self.open else by,
-                      {"id": task_id, "runtime_id": old}))
+        out(Op("reassign_runtime", at, writer if writer in self.open else by, {"id": task_id, "runtime_id": old}))
         gen.move_runtime(task, old)
         self._end_writer(gen, at, writer, commit=True)
         out(Op("rollback", at, s, {}))
