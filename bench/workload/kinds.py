@@ -5,13 +5,16 @@ operations, histories, scripted steps and scenario weights alike.
 A kind declares its fields (the history's columns), its group, and as far as it has them: the application's SQL
 (the client applies it, and a replay re-imposes it through the same client); a scripted step's keys with their
 defaults and how a step becomes the operation's value; its weight in generated workloads (with its former weight
-name, still accepted); what the generator does when it draws the kind; the catalogue ids it explains on any key
-it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
+name, still accepted); what the generator does when it draws the kind (through its typed face,
+bench/workload/model.py); a write's effects — what it repoints, deletes or does to a usage row, and what it
+requires — which the oracle, the checker's `touching` and attribution read; the catalogue ids it explains on any
+key it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
 actions are the runner's; each fault kind's action is a method of the runner registered under its name
 (`@action` in bench/drive/runner.py, carried out through bench/drive/nemesis.py).
 
-Adding a write means one entry here and its test; a fault, one entry, its action and its test.
-tests/test_kinds.py holds every entry to its declaration, and the fault kinds and the actions to each other.
+Adding a write means one entry here (with its effects) and its test; a fault operation, one entry, its action and
+its test. tests/test_kinds.py holds every entry to its declaration, every write to its effects, and the fault
+kinds and the actions to each other. (The faults a generated schedule draws are bench/workload/faults.py's.)
 """
 
 from __future__ import annotations
