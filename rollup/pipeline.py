@@ -14,8 +14,13 @@ from datetime import datetime, timedelta
 import psycopg
 
 from rollup.database import Database
+from rollup.units import DAY, MINUTE
 
 TICK_LOCK_KEY = 4246
+# Facts of the pipeline every role reasons with (spec: pipeline.md), in microseconds:
+ALLOWANCE = 5 * MINUTE  # the watermark's allowance for late visibility: a tick covers writes until now − 5 min
+RETENTION = 7 * DAY  # the dirty queue's retention: prune drops rows older than this, read or not
+CATCH_UP = DAY  # how far one tick moves a watermark that is far behind
 FUSE_GRACE = 2.0  # seconds a timed-out statement that is not blocked gets to block before it is cancelled anyway
 
 
@@ -89,7 +94,7 @@ class Pipeline:
                conn: psycopg.Connection | None = None) -> int:
         return self._call("SELECT rollup_task_usage_hourly_window(%s, %s)", (p_from, p_to), at, conn)
 
-    def prune(self, retention: timedelta = timedelta(days=7), at: datetime | None = None) -> int:
+    def prune(self, retention: timedelta = timedelta(microseconds=RETENTION), at: datetime | None = None) -> int:
         return self._call("SELECT prune_task_usage_hourly_dirty(%s)", (retention,), at)
 
     def lag_seconds(self, at: datetime | None = None) -> float | None:

@@ -18,11 +18,12 @@ from bench.judge import coverage
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
 from bench.workload import zones
-from bench.workload.faults import ALLOWANCE, REQUEUE_CONN
+from bench.workload.faults import REQUEUE_CONN
 from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import ODD_ROLES, ScenarioError, load, loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
+from rollup.pipeline import ALLOWANCE
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE = ROOT / "scenarios" / "gate"
@@ -116,7 +117,7 @@ def test_coverage_reads_late_commits_and_requeues_from_the_history():
     assert c["late_commits"] == {"within": 1, "past": 1, "not_committed": 2} and c["requeues"] == 1
     check = coverage.check(c, sc)
     assert check["ok"], check
-    check = coverage.check(c, replace(sc, cover=replace(sc.cover, requeues=2, odd_zones=True)))
+    check = coverage.check(c, replace(sc, cover=replace(sc.cover.asking(requeues=2), odd_zones=True)))
     assert not check["ok"] and "1 of 2 requeue(s)" in check["observed"] and "tick not in a non-whole-hour zone" \
         in check["observed"]
 
@@ -159,3 +160,47 @@ def test_the_coverage_check_fires_when_a_covered_fault_does_not_take(server, tmp
     v = judge(server, tmp_path, chain("reference", "targets/noop_tick"), sc)
     check = next(c for c in v["checks"] if c["name"] == "coverage")
     assert not check["ok"] and f"0 of {sc.cover.requeues} requeue(s)" in check["observed"]
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("equal, earlier, killed", [(0, 0, False), (1, 0, True), (0, 1, True)],
+                         ids=["dated-later-only", "equal", "earlier"])
+def test_a_drain_by_key_and_enqueued_at_dies_only_of_requeues_dated_at_or_before_what_the_tick_read(
+        server, tmp_path, equal, earlier, killed):
+    """drain_key_enqueued_at (over hardened) deletes what the held tick read by key and enqueued_at, whatever the
+    row's version: re-enqueues dated later than the enqueue it read leave it converged; one dated at it or before
+    it (the enqueue keeps the greater time) is lost. The gate's fault run asks for each."""
+    sc = short("gate-faults")
+    sc = replace(sc, faults=replace(sc.faults, rates=dict.fromkeys(sc.faults.rates, 0.0)),
+                 cover=sc.cover.asking(requeues_equal=equal, requeues_earlier=earlier))
+    v = judge(server, tmp_path, chain("reference", "hardened", "targets/drain_key_enqueued_at"), sc)
+    assert v["coverage"]["requeued"]["equal"] >= equal and v["coverage"]["requeued"]["earlier"] >= earlier
+    assert ("hour-grain drift" in failed(v)) == killed, v["checks"]
+
+
+def short_steady(hours: int = 8):
+    """scenarios/steady.toml cut to `hours` (its [cover] placed in the first half), checked twice."""
+    sc = load(ROOT / "scenarios" / "steady.toml")
+    return replace(sc, duration=timedelta(hours=hours),
+                   pipeline=replace(sc.pipeline, check_every=timedelta(hours=hours // 2)))
+
+
+def test_the_main_job_asks_for_what_the_gates_everyday_run_asks_for():
+    steady, gate = load(ROOT / "scenarios" / "steady.toml").cover, load(GATE / "gate-steady.toml").cover
+    assert steady.odd_zones and steady.late_commits >= gate.late_commits and steady.requeues >= gate.requeues
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("target, broken", [
+    ("reference", set()),
+    (chain("reference", "targets/bucket_session_zone"), {"hour-grain drift"}),
+    (chain("reference", "targets/tick_no_allowance"), {"hour-grain drift"}),
+], ids=["reference", "bucket_session_zone", "tick_no_allowance"])
+def test_the_main_job_kills_a_bucket_in_the_sessions_zone_and_a_tick_without_its_allowance(
+        server, tmp_path, target, broken):
+    v = judge(server, tmp_path, target, short_steady())
+    assert broken <= failed(v), v["checks"]
+    if not broken:
+        assert v["ok"], v["checks"]
+        assert v["coverage"]["late_commits"]["within"] >= 4 and v["coverage"]["requeues"] >= 2
+        assert {v["coverage"]["zones"][r]["class"] for r in ODD_ROLES} == {coverage.ODD}

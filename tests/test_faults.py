@@ -13,9 +13,10 @@ from bench.drive.history import History
 from bench.drive.runner import Run, RunHooks, RunSpec, prepare
 from bench.judge.checker import for_run
 from bench.workload.faults import NEMESIS_CONN, RACE_CONN
-from bench.workload.generator import HOUR, US, generate
+from bench.workload.generator import generate
 from bench.workload.scenario import loads
 from rollup.migrations import Target
+from rollup.units import HOUR, US
 from tests.helpers import request
 
 BASE = """

@@ -13,7 +13,8 @@ from bench.orchestrate.execute import ops_for
 from bench.drive.runner import ACTIONS, RunHooks, RunSpec, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
-from bench.workload.kinds import KINDS, OLD_NAMES, WEIGHTED, Refs
+from bench.workload.kinds import (BREAKER, ENTITY, FAULT, KINDS, OLD_NAMES, PIPELINE, USAGE, WEIGHTED, WRITE, Refs,
+                                  acting_on, deleting, effects, repointing)
 from bench.workload.ops import CATALOG, FIELDS
 from bench.workload.scenario import loads
 from bench.workload.steps import STEPS, uid
@@ -147,3 +148,35 @@ def test_generated_workloads_draw_it_and_hardened_follows(server, tmp_path):
     assert len(moves) > 10 and all(op.get("new_task_id") != op.get("task_id") for op in moves)
     v = verdict(server, GENERATED.format(seed=3), "hardened", tmp_path)
     assert v["ok"] and v["operations"]["by_kind"]["move_usage"] == len(moves), [c for c in v["checks"] if not c["ok"]]
+
+
+def test_every_write_declares_its_effects_or_is_the_same_as_one_that_does():
+    """The oracle, the checker's `touching` and attribution read what a write does from here: a write without
+    declared effects would be invisible to all three."""
+    writes = [k for k in KINDS.values() if k.group in (WRITE, BREAKER, USAGE) and k.name != "task"]
+    for k in writes:
+        assert (k.effects is None) != (k.same_as is None), k.name  # its own, or another's: never both, never none
+        assert effects(k.name) is not None
+        e = effects(k.name)
+        assert e.requires and any((e.repoints, e.deletes, e.usage)), k.name
+        if e.repoints:
+            assert e.repoints[1] in k.fields and "id" in k.fields, k.name
+    assert all(k.effects is None for k in KINDS.values() if k.group in (ENTITY, PIPELINE, FAULT))
+    assert repointing("task", "runtime_id") == ["reassign_runtime"] and "delete_workspace" in deleting()
+    assert acting_on("issue") == ["delete_issue", "change_issue_project"]
+
+
+def test_mutations_and_strikes_use_only_the_generators_typed_face():
+    """kinds.py's mutations and the fault strikes read the generator through `model.Face`, never its dictionaries:
+    every attribute they use of it (`g.…`, `gen.…`) is declared there."""
+    import ast
+    import inspect
+
+    from bench.workload import kinds, strikes
+    from bench.workload.model import Face
+
+    declared = {n for n in dir(Face) if not n.startswith("__")} | set(Face.__annotations__)
+    for module, name in ((kinds, "g"), (strikes, "gen")):
+        used = {node.attr for node in ast.walk(ast.parse(inspect.getsource(module)))
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name}
+        assert used and used <= declared, (module.__name__, used - declared)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from bench.drive.history import as_seen, frame_from_ops
-from bench.judge.oracle import HOUR_US, hour_truth, usage_rows
+from bench.judge.oracle import hour_truth, usage_rows
+from rollup.units import HOUR
 from bench.workload.ops import Op
 
 H = 1_772_366_400_000_000  # 2026-03-01 12:00Z in microseconds
@@ -61,13 +62,13 @@ def test_upserts_overwrite_keep_first_created_at_and_lower_the_provider():
     rows = s.rows().to_dicts()
     assert [(r["provider"], r["input_tokens"], r["created_at"]) for r in rows] == [("p", 25, first)]
     t = hour_truth(s.rows()).to_dicts()
-    assert (t[0]["task_count"], t[0]["event_count"], t[0]["bucket_hour"]) == (1, 1, first // HOUR_US * HOUR_US)
+    assert (t[0]["task_count"], t[0]["event_count"], t[0]["bucket_hour"]) == (1, 1, first // HOUR * HOUR)
 
 
 def test_delete_then_report_again_starts_a_new_row():
     s = Story()
     s.task("t1")
-    s.usage("t1", 10, created_at=H - 5 * HOUR_US)
+    s.usage("t1", 10, created_at=H - 5 * HOUR)
     s.add("delete_usage", task_id="t1", provider="p", model="m")
     s.usage("t1", 7)
     rows = s.rows().to_dicts()

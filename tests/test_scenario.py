@@ -119,7 +119,7 @@ def test_full_file_round_trips():
     assert set(o.weights) == set(sc.OPS) | set(sc.BREAKERS)
     assert o.weights["delete_agent"] == 4 and o.weights["update_no_bump"] == 1.5
     assert o.weights["reassign_runtime"] == 2 and o.weights["change_agent"] == 0
-    assert s.pipeline == sc.Pipeline(timedelta(minutes=1), True, 16, timedelta(minutes=1), 32)
+    assert s.pipeline == sc.PipelineSettings(timedelta(minutes=1), True, 16, timedelta(minutes=1), 32)
     assert s.zones == sc.Views(("Pacific/Chatham",), 3, 365)
     assert s.expectation("reference") == Expectation("some", "some", "non_whole_hour_only")
 

@@ -22,7 +22,7 @@ FAULTS = ("pause", "leak", "slow")
 
 
 @dataclass(frozen=True)
-class History:
+class HistorySize:
     rows: tuple[int, ...] = (100_000,)  # raw usage rows; more than one size is the history sweep (b)
     days: int = 30
     rows_per_task: tuple[int, int] = (1, 3)
@@ -88,7 +88,7 @@ class CapacitySpec:
     # counts: a cheap point repeats beyond `repetitions` (up to 5×), since a median of 3 ms-long ticks is at the
     # mercy of a few scheduling hiccups.
     point_time: float = 0.5
-    history: History = field(default_factory=History)
+    history: HistorySize = field(default_factory=HistorySize)
     tenants: Tenants = field(default_factory=Tenants)
     rates: Rates = field(default_factory=Rates)
     keys: KeySweep | None = None
@@ -146,7 +146,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         repetitions=c.number("repetitions", 3, int, lo=3, hi=50),
         max_tick=_seconds(c, "max_tick", "0s") if "max_tick" in c.data else None,
         point_time=_seconds(c, "point_time", "500ms"),
-        history=_history(root.table("history", [f.name for f in fields(History)])),
+        history=_history(root.table("history", [f.name for f in fields(HistorySize)])),
         tenants=read_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
         rates=read_rates(root.table("rates", [f.name for f in fields(Rates)])),
         keys=_keys(sweep), sizes=_sizes(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
@@ -176,10 +176,11 @@ def _ints(t: Table, key: str, default: tuple[int, ...], lo: int, hi: int) -> tup
     return tuple(values)
 
 
-def _history(t: Table) -> History:
-    d = History()
-    return History(rows=_ints(t, "rows", d.rows, 1000, 200_000_000), days=t.number("days", d.days, int, lo=1, hi=366),
-                   rows_per_task=t.pair("rows_per_task", d.rows_per_task, 6))
+def _history(t: Table) -> HistorySize:
+    d = HistorySize()
+    return HistorySize(rows=_ints(t, "rows", d.rows, 1000, 200_000_000),
+                       days=t.number("days", d.days, int, lo=1, hi=366),
+                       rows_per_task=t.pair("rows_per_task", d.rows_per_task, 6))
 
 
 def _choices(t: Table, key: str, default: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from rollup.backfill import STAMP_SQL
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline
+from rollup.units import DAY, HOUR, US
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # the history's first instant; a Monday far from the wall clock
 TICK = timedelta(minutes=5)
@@ -73,7 +74,7 @@ class World:
         t = self.tasks.join(self.agents.select("agent", "ws"), on="agent").join(
             self.issues.select("issue", "project"), on="issue", how="left")
         return self.usage.join(t.select("task", "ws", "runtime", "agent", "project"), on="task").with_columns(
-            hour=pl.col("created_at") // 3_600_000_000)
+            hour=pl.col("created_at") // HOUR)
 
 
 def draw(spec: CapacitySpec, rows: int) -> World:
@@ -100,8 +101,8 @@ def draw(spec: CapacitySpec, rows: int) -> World:
     n_tasks = int(np.searchsorted(np.cumsum(per_task), rows)) + 1
     per_task = per_task[:n_tasks]
     per_task[-1] -= per_task.sum() - rows
-    span = spec.history.days * 86_400_000_000
-    start_us = int(START.timestamp() * 1_000_000)
+    span = spec.history.days * DAY
+    start_us = int(START.timestamp() * US)
     task_agent = rng.integers(0, n_agents, n_tasks)
     moved = rng.random(n_tasks) < 0.1  # a tenth of tasks run on another runtime of the agent's workspace
     task_runtime = np.where(moved, agent_ws[task_agent] * t.runtimes + rng.integers(0, t.runtimes, n_tasks),
@@ -254,7 +255,7 @@ def _parallel_copy(db: Database, table: str, columns: list[str], frame: pl.DataF
 
 def hourly_truth(world: World) -> pl.DataFrame:
     """Per UTC hour of created_at: rows and token sums, from the frames alone."""
-    return (world.usage.group_by(hour=pl.col("created_at") // 3_600_000_000)
+    return (world.usage.group_by(hour=pl.col("created_at") // HOUR)
             .agg(pl.len().alias("rows"), *[pl.col(c).sum() for c in TOKENS]).sort("hour"))
 
 

@@ -95,7 +95,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class World:
+class WriterWorld:
     runtimes: dict[UUID, tuple[UUID, ...]]  # per workspace
     projects: dict[UUID, tuple[UUID, ...]]  # per workspace
     issues: tuple[tuple[UUID, UUID, UUID | None], ...]  # (issue, workspace, project)
@@ -103,7 +103,7 @@ class World:
     fresh: tuple[Task, ...]  # no usage yet: the targets of usage_insert
 
 
-def build_world(conn: psycopg.Connection, seed: int, tasks: int, fresh: int) -> World:
+def build_world(conn: psycopg.Connection, seed: int, tasks: int, fresh: int) -> WriterWorld:
     """Insert a seeded world with plain INSERTs; ids come from the seed, so every copy is identical."""
     rng = Random(seed)
 
@@ -156,7 +156,7 @@ def build_world(conn: psycopg.Connection, seed: int, tasks: int, fresh: int) -> 
         cur.executemany("INSERT INTO task_usage (task_id, provider, model, input_tokens, output_tokens,"
                         " cache_read_tokens, cache_write_tokens, created_at, updated_at)"
                         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", usage_rows)
-    return World(runtimes, projects, tuple(issues), tuple(made[:tasks]), tuple(made[tasks:]))
+    return WriterWorld(runtimes, projects, tuple(issues), tuple(made[:tasks]), tuple(made[tasks:]))
 
 
 def world_tasks(ops: int) -> int:
@@ -165,7 +165,7 @@ def world_tasks(ops: int) -> int:
 
 
 @contextmanager
-def templates(server: Server, target: str, seed: int, ops: int) -> Iterator[tuple[dict[str, str], World]]:
+def templates(server: Server, target: str, seed: int, ops: int) -> Iterator[tuple[dict[str, str], WriterWorld]]:
     """Template databases per state (one world, built once), and the world; dropped at the end."""
     absent = Database(server, START)
     installed = None
@@ -192,7 +192,7 @@ def templates(server: Server, target: str, seed: int, ops: int) -> Iterator[tupl
 # ---------------------------------------------------------------- operations
 
 
-def plan(world: World, kind: str, n: int, seed: int) -> list[dict]:
+def plan(world: WriterWorld, kind: str, n: int, seed: int) -> list[dict]:
     """`n` parameter sets for `kind`, each on its own rows; identical for every state."""
     rng = Random(f"{seed}:plan")  # one shuffle shared by all kinds keeps their task slices disjoint
     tasks = list(world.tasks)
@@ -440,13 +440,13 @@ def zipf_cum_weights(n: int, s: float) -> list[float]:
     return out
 
 
-def hot_keys(world: World, n: int, seed: int) -> list[tuple[UUID, str, str]]:
+def hot_keys(world: WriterWorld, n: int, seed: int) -> list[tuple[UUID, str, str]]:
     rng = Random(f"{seed}:hot")
     keys = [(t.id, p, m) for t in world.tasks for p, m in t.usage]
     return rng.sample(keys, min(n, len(keys)))
 
 
-def run_concurrent(db: Database, world: World, writers: int, sweep: WriterSweep, seed: int) -> dict:
+def run_concurrent(db: Database, world: WriterWorld, writers: int, sweep: WriterSweep, seed: int) -> dict:
     """`writers` threads, each on its own connection, for sweep.concurrent_seconds; TPS and latency."""
     hot = hot_keys(world, sweep.hot_keys, seed)
     cum = zipf_cum_weights(len(hot), sweep.zipf_s)

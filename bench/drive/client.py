@@ -23,10 +23,11 @@ from bench.workload.ops import BULK, Op
 from rollup.clock import from_us, start_at
 from rollup.database import Database
 from rollup.measures import Column
+from rollup.units import HOUR
 
 SINGLE: dict[str, str] = {name: k.sql for name, k in KINDS.items() if k.sql}  # each operation's statement
 TIMES = ("created_at", "new_created_at")
-HOLD = 3600 * 1_000_000  # how long a new usage row waits for its re-reports before it is streamed, in µs
+HOLD = HOUR  # how long a new usage row waits for its re-reports before it is streamed, in µs
 
 
 class Batch:

@@ -12,11 +12,12 @@ from datetime import datetime
 import polars as pl
 import psycopg
 
-from bench.workload.columns import HOUR_US, KEYLIKE, REPORT_GROUPS, TOKENS, VALUES, column_dtype, measure_dtype
+from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS, VALUES, column_dtype, measure_dtype
 from rollup.measures import DEFAULT_MEASURES, Column, Measure, numeric_scale
 from rollup.migrations import HOURLY, Rollup
 from rollup.readside import ReadSide, run_report
 from rollup.reports import plan_report
+from rollup.units import HOUR
 
 _US = "(extract(epoch FROM {c}) * 1000000)::bigint"
 KEY_SQL = (f"{_US.format(c='bucket_hour')} AS bucket_hour, workspace_id::text, runtime_id::text, agent_id::text,"
@@ -115,7 +116,7 @@ def rollup_snapshot(conn: psycopg.Connection, rollup: Rollup = HOURLY,
 def raw_rows(conn: psycopg.Connection, columns: tuple[Column, ...] = ()) -> pl.DataFrame:
     """Live usage rows as the raw tables hold them (the same shape as `oracle.usage_rows`)."""
     return _frame(conn, raw_rows_sql(columns), raw_schema(columns)).with_columns(
-        bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
+        bucket_hour=(pl.col("created_at") // HOUR) * HOUR)
 
 
 def except_all(conn: psycopg.Connection, rollup: Rollup = HOURLY, columns: tuple[Column, ...] = ()) -> tuple[int, int]:

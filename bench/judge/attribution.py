@@ -1,4 +1,4 @@
-"""Attribution: the catalogue ids (invariants.md) whose mechanism explains a bad key, from the operations and
+"""Attribution: the catalogue ids (docs/catalogue.md) whose mechanism explains a bad key, from the operations and
 faults that touched it. A key nothing explains is a finding: the catalogue is incomplete, or the bench is wrong.
 
 Each rule reads the history only — what touched the key (`checker.touching`), and the faults around it:
@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import polars as pl
 
-# the watermark's allowance, the queue's retention, how far one tick catches up
-from bench.workload.faults import ALLOWANCE, DAY, MINUTE, RETENTION
-from bench.workload.kinds import KINDS
+from bench.judge.catalogue import ATTRIBUTED
+from bench.workload.kinds import KINDS, acting_on, deleting, repointing
 from bench.workload.ops import WRITES
+from rollup.pipeline import ALLOWANCE, CATCH_UP, RETENTION
+from rollup.units import MINUTE
 
 QUEUED = [name for name, k in KINDS.items() if k.group == "write"]  # writes the dirty-queue triggers see
-IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B12", "B13", "L1")
+IDS = ATTRIBUTED  # the catalogue's ids whose rule is here (bench/judge/catalogue.py)
 
 
-class Context:
+class Evidence:
     """The faults of a history, found once per check, that the rules look keys up against."""
 
     def __init__(self, ops: pl.DataFrame):
@@ -97,7 +98,7 @@ class Context:
                 holders = {conn for _, _, conn in self.cancels}
                 if worked or holders <= {r["conn"]}:  # not stalled: no lock held elsewhere keeps it from working
                     to = r["at"] - ALLOWANCE
-                    watermark = to if watermark is None else max(watermark, min(to, watermark + DAY))
+                    watermark = to if watermark is None else max(watermark, min(to, watermark + CATCH_UP))
                 if worked and r["conn"] not in holders:
                     self._stall_ends(r["at"])
                     self.cancels = []  # a tick on another connection did work: what those held was not leaked
@@ -127,14 +128,15 @@ class Context:
         return any(good is None or last_touch >= good - ALLOWANCE for _, good, _ in self.cancels)
 
 
-def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
+def explain(hit: pl.DataFrame, key: dict, ctx: Evidence) -> list[str]:
     """The catalogue ids whose mechanism the operations that touched `key` (`hit`) show."""
     kinds = set(hit.get_column("f").to_list())
     touched = set(hit.get_column("i").to_list())
     by_kind = {x for k in kinds for x in KINDS[k].explains}  # ids a kind explains wherever it touched
     ids = ["B1"] if "B1" in by_kind else []
-    if kinds & {"delete_issue", "change_issue_project", "delete_project"}:  # (a project delete changes its issues')
-        issues = hit.filter(pl.col("f").is_in(["task", "link_issue"])).get_column("issue_id").drop_nulls()
+    if kinds & {*acting_on("issue"), *deleting("project")}:  # (a project delete changes its issues')
+        issues = hit.filter(pl.col("f").is_in(["task", *repointing("task", "issue_id")])).get_column("issue_id")
+        issues = issues.drop_nulls()
         if any(ctx.issue_workspace.get(i) not in (None, key["workspace_id"]) for i in issues.to_list()):
             ids.append("B2")
     if touched & ctx.raced:
@@ -143,7 +145,7 @@ def explain(hit: pl.DataFrame, key: dict, ctx: Context) -> list[str]:
         ids.append("B4")
     first = hit.get_column("at").min() if hit.height else None
     queued = hit.filter(pl.col("f").is_in(QUEUED)).get_column("at").to_list()
-    if any(began + DAY - ALLOWANCE <= t <= ended - RETENTION + ALLOWANCE
+    if any(began + CATCH_UP - ALLOWANCE <= t <= ended - RETENTION + ALLOWANCE
            for t in queued for began, ended in ctx.long_pauses):
         ids.append("B5")
     if ctx.backfills and first is not None and max(ctx.backfills) > first:

@@ -24,9 +24,12 @@ from bench.drive.snapshots import Snapshot
 from bench.judge import attribution, oracle
 from bench.judge import days as days_
 from bench.judge.oracle import report
-from bench.workload.columns import HOUR_US, KEY, REPORT_GROUPS, TOKENS, USAGE_KEY, VALUES
+from bench.workload.columns import KEY, REPORT_GROUPS, TOKENS, USAGE_KEY, VALUES
+from bench.workload.kinds import acting_on, deleting, repointing, rekeying
 from bench.workload.scenario import Scenario
+from rollup.units import HOUR
 
+REKEYING = rekeying()
 ATTRIBUTED = 500  # bad keys attributed per check (each looks through the history)
 
 
@@ -80,11 +83,12 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
     deletes. Its usage rows are those of tasks that ever ran on its agent, reported for its model in its hour."""
     hour = key["bucket_hour"]
     same_model = (pl.col("provider").str.to_lowercase() == key["provider"]) & (pl.col("model") == key["model"])
-    agent_tasks = ops.filter(pl.col("f").is_in(["task", "change_agent"]) & (pl.col("agent_id") == key["agent_id"]))
-    in_hour = (pl.coalesce("created_at", "start") // HOUR_US) * HOUR_US == hour
+    agent_tasks = ops.filter(pl.col("f").is_in(["task", *repointing("task", "agent_id")])
+                             & (pl.col("agent_id") == key["agent_id"]))
+    in_hour = (pl.coalesce("created_at", "start") // HOUR) * HOUR == hour
     ids = agent_tasks.get_column("id").implode()
     # re-keys onto its provider and model of rows of its agent's tasks first reported in its hour
-    into = ops.filter((pl.col("f") == "change_usage_key") & pl.col("task_id").is_in(ids)
+    into = ops.filter(pl.col("f").is_in(REKEYING) & pl.col("task_id").is_in(ids)
                       & (pl.coalesce("new_provider", "provider").str.to_lowercase() == key["provider"])
                       & (pl.coalesce("new_model", "model") == key["model"]))
     if into.height:  # (rare: only assumption breakers re-key)
@@ -92,20 +96,20 @@ def touching(ops: pl.DataFrame, key: dict) -> pl.DataFrame:
                          on=["task_id", "provider", "model"], how="semi")
     tasks = pl.concat([ops.filter(pl.col("task_id").is_in(ids) & same_model & in_hour).get_column("task_id"),
                        into.get_column("task_id")]).unique().implode()
-    issues = ops.filter(pl.col("f").is_in(["task", "link_issue"]) & pl.col("id").is_in(tasks)) \
+    issues = ops.filter(pl.col("f").is_in(["task", *repointing("task", "issue_id")]) & pl.col("id").is_in(tasks)) \
         .get_column("issue_id").drop_nulls().unique().implode()
     # a project its issues ever had: deleting it moves their usage to no project (ON DELETE SET NULL)
-    projects = ops.filter(pl.col("f").is_in(["issue", "change_issue_project"]) & pl.col("id").is_in(issues)) \
+    projects = ops.filter(pl.col("f").is_in(["issue", *repointing("issue", "project_id")])
+                          & pl.col("id").is_in(issues)) \
         .get_column("project_id").drop_nulls().unique().implode()
     entities = [key[c] for c in ("agent_id", "runtime_id", "project_id", "workspace_id") if key.get(c)]
     hit = ops.filter(
         (pl.col("task_id").is_in(tasks) & same_model)
-        | (pl.col("f").is_in(["task", "delete_task", "reassign_runtime", "link_issue", "change_agent"])
-           & pl.col("id").is_in(tasks))
-        | (pl.col("f").is_in(["change_issue_project", "delete_issue"]) & pl.col("id").is_in(issues))
-        | (pl.col("f").str.starts_with("delete_") & pl.col("id").is_in(entities))
-        | ((pl.col("f") == "delete_project") & pl.col("id").is_in(projects))
-        | ((pl.col("f") == "change_usage_key") & ((pl.col("new_created_at") // HOUR_US) * HOUR_US == hour))
+        | (pl.col("f").is_in(["task", *acting_on("task")]) & pl.col("id").is_in(tasks))
+        | (pl.col("f").is_in(acting_on("issue")) & pl.col("id").is_in(issues))
+        | (pl.col("f").is_in(deleting()) & pl.col("id").is_in(entities))
+        | (pl.col("f").is_in(deleting("project")) & pl.col("id").is_in(projects))
+        | (pl.col("f").is_in(REKEYING) & ((pl.col("new_created_at") // HOUR) * HOUR == hour))
         | (pl.col("new_task_id").is_in(ids) & same_model)  # moved onto its tasks
         | pl.col("i").is_in(into.get_column("i").implode())
     )
@@ -229,7 +233,7 @@ def judge(seen: pl.DataFrame, snap: Snapshot, zones: dict[str, bool], days: int,
     if snap.final:
         result.apply_errors = apply_diff(rows, snap.raw, [c.name for c in snap.columns])
         result.except_all = snap.except_all
-    ctx = attribution.Context(seen) if diff.rows.height else None
+    ctx = attribution.Evidence(seen) if diff.rows.height else None
     for n, key in enumerate(diff.rows.head(ATTRIBUTED).to_dicts()):
         hit = touching(seen, key)
         ids = attribution.explain(hit, key, ctx)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bench.workload.zones import offsets
+from rollup.units import US
 
-HOUR_US = 3_600_000_000
 BY_AGENT = "workspace_by_agent"
 
 
@@ -35,10 +35,10 @@ def app_zone(name: str) -> str:
 def cutoff_us(report: str, zone: str, days: int, now_us: int) -> int:
     """The first instant (µs) a report over `days` days, viewed in `zone` at `now_us`, includes."""
     tz = ZoneInfo(app_zone(zone))
-    today = datetime.fromtimestamp(now_us / 1_000_000, UTC).astimezone(tz).date()
+    today = datetime.fromtimestamp(now_us / US, UTC).astimezone(tz).date()
     first = today - timedelta(days=days - 1 if report == BY_AGENT else days)
     midnight = datetime.combine(first, time(0), tzinfo=tz)
-    return int(midnight.timestamp()) * 1_000_000
+    return int(midnight.timestamp()) * US
 
 
 def whole_hour(zone: str, start: datetime, end: datetime) -> bool:

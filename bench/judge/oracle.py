@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from bench.workload.columns import HOUR_US, KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, column_dtype
-from bench.workload.kinds import KINDS
+from bench.workload.columns import KEY, KEYLIKE, REPORT_GROUPS, TOKENS, USAGE_KEY, column_dtype
+from bench.workload.kinds import KINDS, deleting, repointing
 from bench.workload.ops import CATALOG
 from rollup.measures import DEFAULT_MEASURES, Column, Measure
+from rollup.units import HOUR
 
 NEVER = 2**62
 SAME_AS = {name: k.same_as for name, k in KINDS.items() if k.same_as}
@@ -42,12 +43,17 @@ def committed(ops: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...] = ()
     return dict(zip(kinds, frames))
 
 
+def _deleted(ops: dict[str, pl.DataFrame], entity: str) -> pl.DataFrame:
+    """Deletes of `entity` by id, by every kind that declares one (bench/workload/kinds.py)."""
+    return pl.concat([ops[k].select("id", "i") for k in deleting(entity)])
+
+
 def _deaths(ops: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """id → the history index at which each entity stopped existing (its own delete or its workspace's)."""
-    ws = ops["delete_workspace"].group_by("id").agg(ws_died=pl.col("i").min())
+    ws = _deleted(ops, "workspace").group_by("id").agg(ws_died=pl.col("i").min())
     out = {"workspace": ws.rename({"ws_died": "died"})}
     for kind in ("agent", "runtime", "project", "issue"):
-        own = ops[f"delete_{kind}"].group_by("id").agg(own=pl.col("i").min())
+        own = _deleted(ops, kind).group_by("id").agg(own=pl.col("i").min())
         out[kind] = (
             ops[kind].select("id", "workspace_id")
             .join(own, on="id", how="left")
@@ -58,12 +64,16 @@ def _deaths(ops: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     return out
 
 
-def _intervals(created: pl.DataFrame, create_col: str, changed: pl.DataFrame, change_col: str,
-               owner: str) -> pl.DataFrame:
+def _repoints(ops: dict[str, pl.DataFrame], entity: str, attribute: str) -> pl.DataFrame:
+    """Every change of `entity`'s `attribute` (id, i, the new value), by the kinds that declare one."""
+    return pl.concat([ops[k].select("id", "i", attribute) for k in repointing(entity, attribute)])
+
+
+def _intervals(created: pl.DataFrame, attribute: str, changed: pl.DataFrame, owner: str) -> pl.DataFrame:
     """Each value an attribute held, with the history indexes [i, until) it held it. Most owners never change:
     only those that did are sorted."""
-    first = created.select(pl.col("id").alias(owner), "i", pl.col(create_col).alias("value"))
-    moves = changed.select(pl.col("id").alias(owner), "i", pl.col(change_col).alias("value"))
+    first = created.select(pl.col("id").alias(owner), "i", pl.col(attribute).alias("value"))
+    moves = changed.select(pl.col("id").alias(owner), "i", pl.col(attribute).alias("value"))
     if moves.is_empty():
         return first.with_columns(until=pl.lit(NEVER, pl.Int64))
     moved = moves.select(owner).unique()
@@ -161,23 +171,22 @@ def usage_rows(history: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...]
     del ops["usage"]  # the biggest frame: let it go before the joins below
     deaths = _deaths(ops)
     task = ops["task"]
-    runtime = _intervals(task, "runtime_id", ops["reassign_runtime"], "runtime_id", "task_id")
-    issue = _intervals(task, "issue_id", ops["link_issue"], "issue_id", "task_id")
-    agent = _intervals(task, "agent_id", ops["change_agent"], "agent_id", "task_id")
+    runtime, issue, agent = (_intervals(task, a, _repoints(ops, "task", a), "task_id")
+                             for a in ("runtime_id", "issue_id", "agent_id"))
     dead = pl.concat([
-        ops["delete_task"].select(pl.col("id").alias("task_id"), pl.col("i").alias("died")),
+        _deleted(ops, "task").select(pl.col("id").alias("task_id"), pl.col("i").alias("died")),
         _killed_through(runtime, "task_id", deaths["runtime"]),
         _killed_through(issue, "task_id", deaths["issue"]),
         _killed_through(agent, "task_id", deaths["agent"]),
     ]).select("task_id").unique()
 
-    changes = ops["change_issue_project"].select("id", "i", "project_id")
-    project = _intervals(ops["issue"], "project_id", changes, "project_id", "issue_id")
+    changes = _repoints(ops, "issue", "project_id")
+    project = _intervals(ops["issue"], "project_id", changes, "issue_id")
     unset = _killed_through(project, "issue_id", deaths["project"])
     if not unset.is_empty():  # ON DELETE SET NULL: deleting a project updates its issues at that moment
         changes = pl.concat([changes, unset.select(pl.col("issue_id").alias("id"), pl.col("died").alias("i"),
                                                    pl.lit(None, pl.Categorical).alias("project_id"))])
-        project = _intervals(ops["issue"], "project_id", changes, "project_id", "issue_id")
+        project = _intervals(ops["issue"], "project_id", changes, "issue_id")
 
     agents = ops["agent"].select(pl.col("id").alias("agent_id"), "workspace_id")
     tasks = (
@@ -191,7 +200,7 @@ def usage_rows(history: pl.DataFrame | pl.LazyFrame, columns: tuple[Column, ...]
     return (
         rows.join(tasks, on="task_id")  # usage of a dead task died with it (cascade)
         .filter(pl.col("runtime_id").is_not_null())
-        .with_columns(bucket_hour=(pl.col("created_at") // HOUR_US) * HOUR_US)
+        .with_columns(bucket_hour=(pl.col("created_at") // HOUR) * HOUR)
     )
 
 

@@ -16,7 +16,7 @@ from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.drive import snapshots
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.drive.runner import RunHooks, RunResult, RunSpec, run, scripted_ops
-from bench.judge import checker, record
+from bench.judge import catalogue, checker, record
 from bench.judge.record import Verdict
 from bench.judge.verdict import evaluate, markdown
 from bench.workload.faults import NEMESIS_CONN
@@ -43,7 +43,10 @@ def ops_for(sc: Scenario, columns: tuple = ()) -> list[Op]:
 
 
 def find_repro(name: str) -> Path:
-    """scenarios/repro/<ID>.toml, or scenarios/peer/<name>.toml, by name (case-insensitive)."""
+    """A catalogue id's reproduction (bench/judge/catalogue.py), or scenarios/peer/<name>.toml, by name
+    (case-insensitive)."""
+    if name.upper() in catalogue.BY_ID:
+        return SCENARIOS.parent / catalogue.BY_ID[name.upper()].repro
     for folder in ("repro", "peer"):
         for path in sorted((SCENARIOS / folder).glob("*.toml")):
             if path.stem.lower() == name.lower():

@@ -15,7 +15,6 @@ KEY = ["bucket_hour", "workspace_id", "runtime_id", "agent_id", "project_id", "p
 TOKENS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
 COUNTS = ["task_count", "event_count"]
 VALUES = TOKENS + COUNTS  # the measures every rollup row carries (rollup.measures.DEFAULT_MEASURES)
-HOUR_US = 3_600_000_000
 USAGE_KEY = ["task_id", "provider", "model"]
 # Ids and names that key joins and groups: categorical (a global dictionary), so ten million rows are grouped by
 # integers rather than 36-character strings.

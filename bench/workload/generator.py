@@ -14,80 +14,22 @@ import heapq
 import math
 import random
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from faker import Faker
 
-from bench.workload.faults import Schedule
+from bench.workload.schedule import Schedule
 from bench.workload.kinds import KINDS
+from bench.workload.model import LiveTask, Model, Tenant
 from bench.workload.ops import Op
 from bench.workload.scenario import Scenario
 from rollup.clock import to_us
 from rollup.measures import Column
+from rollup.units import HOUR, QUARTER, US
 
-US = 1_000_000
-HOUR = 3600 * US
-QUARTER = 900 * US
 # Quiet window around a check at C: [C - 6 min, C + 1 min) — a tick in [C, C + 1 min] then covers every write.
 QUIET_BEFORE, QUIET_AFTER = 6 * 60 * US, 60 * US
-
-
-class Bag:
-    """A set with O(1) random choice, for picking live entities by seed."""
-
-    def __init__(self):
-        self.items: list = []
-        self.pos: dict = {}
-
-    def add(self, x) -> None:
-        if x not in self.pos:
-            self.pos[x] = len(self.items)
-            self.items.append(x)
-
-    def discard(self, x) -> None:
-        i = self.pos.pop(x, None)
-        if i is not None:
-            last = self.items.pop()
-            if i < len(self.items):
-                self.items[i] = last
-                self.pos[last] = i
-
-    def choice(self, rng: random.Random):
-        return self.items[rng.randrange(len(self.items))] if self.items else None
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __contains__(self, x) -> bool:
-        return x in self.pos
-
-
-@dataclass
-class Tenant:
-    id: str
-    zone: ZoneInfo
-    alive: bool = True
-    users: list = field(default_factory=list)
-    runtimes: list = field(default_factory=list)  # the last one is a spare that no agent uses
-    agents: list = field(default_factory=list)
-    projects: list = field(default_factory=list)
-    issues: list = field(default_factory=list)
-    tasks: Bag = field(default_factory=Bag)
-    chat_tasks: Bag = field(default_factory=Bag)
-    next_number: int = 1
-
-
-@dataclass
-class Task:
-    id: str
-    tenant: Tenant  # the agent's workspace
-    agent: str
-    runtime: str
-    issue: str | None
-    keys: Bag = field(default_factory=Bag)  # (provider, model) of its live usage rows
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -103,7 +45,7 @@ def poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-class Generator:
+class Generator(Model):
     def __init__(self, sc: Scenario, columns: tuple[Column, ...] = ()):
         self.sc = sc
         self.rng = random.Random(sc.seed)
@@ -116,20 +58,12 @@ class Generator:
         every = sc.pipeline.check_every // timedelta(microseconds=1)
         self.checks = list(range(self.start + every, self.end, every)) + [self.end]
         self.nemesis = None  # the fault schedule ([faults]), drawn from a stream of its own
-        self.doubtful: set[str] = set()  # runtimes an agent whose delete may have failed may still use
-        self.first_report: dict[tuple, int] = {}  # usage key -> when it was first reported
+        Model.__init__(self)
         if sc.nemesis():
             self.nemesis = Schedule(sc, self.start, self.end, QUIET_BEFORE, QUIET_AFTER)
             self.checks = self.nemesis.spare(self.checks)
             self.nemesis.cover(self.checks, self.start, self.end)
         self.diurnal = sc.rates.hourly_profile()
-        self.tenants: list[Tenant] = []
-        self.tasks: dict[str, Task] = {}
-        self.usage = Bag()  # live (task_id, provider, model)
-        self.by_agent, self.by_runtime, self.by_issue = defaultdict(Bag), defaultdict(Bag), defaultdict(Bag)
-        self.agent_runtime: dict[str, str] = {}
-        self.issue_project: dict[str, str | None] = {}
-        self.issue_tenant: dict[str, Tenant] = {}
         self._heap: list = []
         self._seq = 0
         self._counter = 0
@@ -143,6 +77,13 @@ class Generator:
     def n(self) -> int:
         self._counter += 1
         return self._counter
+
+    def put(self, op: Op) -> None:
+        self.out.append(op)
+
+    def held(self) -> bool:
+        """Whether the nemesis holds a transaction open now (a write may wait on its locks and fail)."""
+        return bool(self.nemesis and self.nemesis.open)
 
     def emit(self, op_name: str, op_at: int, /, **value) -> None:
         self.out.append(Op(op_name, op_at, self.rng.randrange(self.sc.pipeline.sessions), value))
@@ -235,33 +176,14 @@ class Generator:
         issue = None
         if issue_ten.issues and self.rng.random() >= self.sc.rates.chat_share:
             issue = self.rng.choice(issue_ten.issues)
-        task = Task(self.uid(), ten, agent, self.agent_runtime[agent], issue)
+        task = LiveTask(self.uid(), ten, agent, self.agent_runtime[agent], issue)
         self.emit("task", at, id=task.id, agent_id=agent, runtime_id=task.runtime, issue_id=issue)
         self.register(task)
         r = self.sc.rates
         for _ in range(self.rng.randint(*r.usage_rows_per_task)):
             self.plan_usage(task, at)
 
-    def register(self, task: Task) -> None:
-        self.tasks[task.id] = task
-        task.tenant.tasks.add(task.id)
-        (task.tenant.chat_tasks.add(task.id) if task.issue is None else self.by_issue[task.issue].add(task.id))
-        self.by_agent[task.agent].add(task.id)
-        self.by_runtime[task.runtime].add(task.id)
-
-    def adopt(self, ten: Tenant, t: dict) -> None:
-        """A task a late transaction wrote, once it committed: later operations may touch it and its usage, if
-        what it hangs on is still there (a delete the transaction's locks made fail is, in the database)."""
-        if not (ten.alive and t["agent_id"] in ten.agents and t["runtime_id"] in ten.runtimes
-                and (t["issue_id"] is None or t["issue_id"] in self.issue_tenant)):
-            return
-        task = Task(t["id"], ten, t["agent_id"], t["runtime_id"], t["issue_id"])
-        self.register(task)
-        for provider, model in t["keys"]:
-            task.keys.add((provider, model))
-            self.usage.add((task.id, provider, model))
-
-    def plan_usage(self, task: Task, at: int) -> None:
+    def plan_usage(self, task: LiveTask, at: int) -> None:
         r, tok = self.sc.rates, self.sc.rates.tokens
         provider = self.rng.choices(list(r.providers), weights=list(r.providers.values()))[0]
         model = self.rng.choice(r.models[provider])
@@ -327,45 +249,20 @@ class Generator:
             return rng.randint(0, int(c.max))
         return f"{rng.uniform(0, c.max):.{c.scale}f}"
 
-    def kill_tasks_of(self, index: dict, key: str) -> None:
-        """A cascade: every task an index lists under `key` (an agent, runtime or issue) goes."""
-        for tid in list(index.pop(key, Bag()).items):
-            self.kill_task(tid)
-
-    def kill_task(self, task_id: str) -> None:
-        task = self.tasks.pop(task_id, None)
-        if task is None:
-            return
-        task.tenant.tasks.discard(task_id)
-        task.tenant.chat_tasks.discard(task_id)
-        self.by_agent[task.agent].discard(task_id)
-        self.by_runtime[task.runtime].discard(task_id)
-        if task.issue:
-            self.by_issue[task.issue].discard(task_id)
-        for provider, model in task.keys.items:
-            self.usage.discard((task_id, provider, model))
-
-    # ------------------------------------------------------------------ mutations
-
     def mutate(self, ten: Tenant, at: int, kind: str) -> None:
         """What drawing a mutation of `kind` does: the registry's action (bench/workload/kinds.py)."""
         if ten.alive:
             KINDS[kind].mutate(self, ten, at)
 
-    def move_task(self, ten: Tenant, at: int, op: str, attr: str, choices: list, index: dict) -> None:
+    def move_task(self, ten: Tenant, at: int, op: str, attr: str, choices: list) -> None:
         """Point a random task of the tenant at another of `choices` (its runtime or its agent)."""
+        index = self.by_runtime if attr == "runtime" else self.by_agent
         tid = ten.tasks.choice(self.rng)
         others = [c for c in choices if tid and c != getattr(self.tasks[tid], attr)]
         if tid and others:
             task, new = self.tasks[tid], self.rng.choice(others)
             self.emit(op, at, id=tid, **{f"{attr}_id": new})
             self.relocate(task, attr, new, index)
-
-    def relocate(self, task: Task, attr: str, new: str, index: dict) -> None:
-        """A task now points at `new` (its runtime or its agent): the model and its index follow."""
-        index[getattr(task, attr)].discard(task.id)
-        setattr(task, attr, new)
-        index[new].add(task.id)
 
     def change_usage_key(self, ten: Tenant, at: int) -> None:
         key = self.usage.choice(self.rng)
@@ -398,24 +295,6 @@ class Generator:
         task.keys.discard((provider, model))
         self.usage.add((target_task, *target_key))
         self.tasks[target_task].keys.add(target_key)
-
-    def drop_issue(self, iid: str) -> None:
-        ten = self.issue_tenant.pop(iid)
-        ten.issues.remove(iid)
-        self.issue_project.pop(iid, None)
-        self.kill_tasks_of(self.by_issue, iid)
-
-    def drop_tenant(self, ten: Tenant) -> None:
-        ten.alive = False
-        self.tenants.remove(ten)
-        for tid in list(ten.tasks.items):
-            self.kill_task(tid)
-        for iid in list(ten.issues):  # tasks of other workspaces linked to these issues go too
-            self.drop_issue(iid)
-        for rid in ten.runtimes:
-            self.kill_tasks_of(self.by_runtime, rid)
-
-    # ------------------------------------------------------------------ the stream
 
     def arrivals(self) -> None:
         """Schedule task and mutation arrivals hour by hour, per tenant, in its local diurnal profile."""

@@ -5,13 +5,16 @@ operations, histories, scripted steps and scenario weights alike.
 A kind declares its fields (the history's columns), its group, and as far as it has them: the application's SQL
 (the client applies it, and a replay re-imposes it through the same client); a scripted step's keys with their
 defaults and how a step becomes the operation's value; its weight in generated workloads (with its former weight
-name, still accepted); what the generator does when it draws the kind; the catalogue ids it explains on any key
-it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
+name, still accepted); what the generator does when it draws the kind (through its typed face,
+bench/workload/model.py); a write's effects — what it repoints, deletes or does to a usage row, and what it
+requires — which the oracle, the checker's `touching` and attribution read; the catalogue ids it explains on any
+key it touched; and the kind the oracle and the checker model it as, when it is a special case of another. Pipeline
 actions are the runner's; each fault kind's action is a method of the runner registered under its name
 (`@action` in bench/drive/runner.py, carried out through bench/drive/nemesis.py).
 
-Adding a write means one entry here and its test; a fault, one entry, its action and its test.
-tests/test_kinds.py holds every entry to its declaration, and the fault kinds and the actions to each other.
+Adding a write means one entry here (with its effects) and its test; a fault operation, one entry, its action and
+its test. tests/test_kinds.py holds every entry to its declaration, every write to its effects, and the fault
+kinds and the actions to each other. (The faults a generated schedule draws are bench/workload/faults.py's.)
 """
 
 from __future__ import annotations
@@ -20,10 +23,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.workload.app import UPSERT_USAGE
-
-HOUR = 3_600_000_000
+from bench.workload.model import Face
 
 ENTITY, USAGE, WRITE, BREAKER, PIPELINE, FAULT = "entity", "usage", "write", "breaker", "pipeline", "fault"
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a write does to the truth, as the oracle, the checker's `touching` and attribution read it."""
+
+    repoints: tuple[str, str] | None = None  # (entity, attribute) it changes, by the operation's `id`: its
+    # `attribute` field holds the new value ("task", "runtime_id")
+    deletes: str | None = None  # the entity it deletes by `id` (its cascades are the schema's), or "usage" by key
+    usage: str | None = None  # what it does to a usage row by key: write, overwrite, rekey
+    requires: tuple[str, ...] = ()  # the entities that must exist for it to apply
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class Kind:
     mutate: Callable | None = None  # (generator, tenant, at) -> None: what drawing it does
     explains: tuple[str, ...] = ()  # catalogue ids it explains on any bad key it touched
     same_as: str | None = None  # the oracle and checker model it as this kind (its other fields None)
+    effects: Effects | None = None  # a write's (every one declares them, or is the same as a kind that does)
 
 
 class Refs:
@@ -72,28 +86,27 @@ def _tokens(a: dict) -> dict:
 
 def _delete(entity: str, table: str, **kw) -> Kind:
     return Kind(f"delete_{entity}", ("id",), WRITE, f"DELETE FROM {table} WHERE id = %(id)s", {entity: None},
-                lambda a, r: {"id": r.uid(a[entity])}, **kw)
+                lambda a, r: {"id": r.uid(a[entity])}, effects=Effects(deletes=entity, requires=(entity,)), **kw)
 
 
 # ---------------------------------------------------------------- what drawing a mutation does (the generator)
 
 
-def _delete_usage(g, ten, at) -> None:
-    key = g.usage.choice(g.rng)
+def _delete_usage(g: Face, ten, at) -> None:
+    key = g.pick_usage(g.rng)
     if key:
         g.emit("delete_usage", at, task_id=key[0], provider=key[1], model=key[2])
-        g.usage.discard(key)
-        g.tasks[key[0]].keys.discard(key[1:])
+        g.forget_usage(key)
 
 
-def _delete_task(g, ten, at) -> None:
+def _delete_task(g: Face, ten, at) -> None:
     tid = ten.tasks.choice(g.rng)
     if tid:
         g.emit("delete_task", at, id=tid)
         g.kill_task(tid)
 
 
-def _delete_issue(g, ten, at) -> None:
+def _delete_issue(g: Face, ten, at) -> None:
     if ten.issues:
         iid = g.rng.choice(ten.issues)
         g.emit("delete_issue", at, id=iid)
@@ -101,87 +114,76 @@ def _delete_issue(g, ten, at) -> None:
         g.new_issue(ten, at)
 
 
-def _delete_agent(g, ten, at) -> None:
+def _delete_agent(g: Face, ten, at) -> None:
     if ten.agents:
         aid = g.rng.choice(ten.agents)
         g.emit("delete_agent", at, id=aid)
-        if g.nemesis and g.nemesis.open:  # may wait out lock_timeout on a late transaction's locks and fail:
-            g.doubtful.add(g.agent_runtime[aid])  # its runtime may still be in use (RESTRICT)
-        ten.agents.remove(aid)
-        g.kill_tasks_of(g.by_agent, aid)
+        g.delete_agent(ten, aid, held=g.held())  # may wait out lock_timeout on a late transaction's locks and fail
         g.new_agent(ten, at)
 
 
-def _delete_runtime(g, ten, at) -> None:
-    used = set(g.agent_runtime[a] for a in ten.agents)
-    free = [r for r in ten.runtimes if r not in used and r not in g.doubtful]
+def _delete_runtime(g: Face, ten, at) -> None:
+    free = g.free_runtimes(ten)
     if free:
         rid = g.rng.choice(free)
         g.emit("delete_runtime", at, id=rid)
-        ten.runtimes.remove(rid)
-        g.kill_tasks_of(g.by_runtime, rid)
+        g.delete_runtime(ten, rid)
         g.new_runtime(ten, at)
 
 
-def _delete_project(g, ten, at) -> None:
+def _delete_project(g: Face, ten, at) -> None:
     if ten.projects:
         pid = g.rng.choice(ten.projects)
         g.emit("delete_project", at, id=pid)
         ten.projects.remove(pid)
-        for iid, project in g.issue_project.items():
-            if project == pid:
-                g.issue_project[iid] = None
+        g.unset_project(pid)
         g.new_project(ten, at)
 
 
-def _delete_workspace(g, ten, at) -> None:
+def _delete_workspace(g: Face, ten, at) -> None:
     g.emit("delete_workspace", at, id=ten.id)
     g.drop_tenant(ten)
     g.new_tenant(at)
 
 
-def _link_issue(g, ten, at) -> None:
+def _link_issue(g: Face, ten, at) -> None:
     tid = ten.chat_tasks.choice(g.rng)
     if tid and ten.issues:
         iid = g.rng.choice(ten.issues)
         g.emit("link_issue", at, id=tid, issue_id=iid)
-        ten.chat_tasks.discard(tid)
-        g.tasks[tid].issue = iid
-        g.by_issue[iid].add(tid)
+        g.link(tid, iid)
 
 
-def _change_issue_project(g, ten, at) -> None:
+def _change_issue_project(g: Face, ten, at) -> None:
     if ten.issues:
         iid = g.rng.choice(ten.issues)
-        choices = [p for p in ten.projects + [None] if p != g.issue_project[iid]]
+        choices = [p for p in ten.projects + [None] if p != g.project_of(iid)]
         if choices:
             project = g.rng.choice(choices)
             g.emit("change_issue_project", at, id=iid, project_id=project)
-            g.issue_project[iid] = project
+            g.set_project(iid, project)
 
 
-def _update_no_bump(g, ten, at) -> None:
-    key = g.usage.choice(g.rng)
+def _update_no_bump(g: Face, ten, at) -> None:
+    key = g.pick_usage(g.rng)
     if key:
         g.emit("update_no_bump", at, task_id=key[0], provider=key[1], model=key[2],
                input=g.rng.randrange(1, 10_000), output=g.rng.randrange(0, 2_000), cache_read=0, cache_write=0)
 
 
-def _move_usage(g, ten, at) -> None:
+def _move_usage(g: Face, ten, at) -> None:
     """A usage row handed to another task of the same workspace that has no row of its provider and model."""
-    key = g.usage.choice(g.rng)
+    key = g.pick_usage(g.rng)
     if not key:
         return
     task_id, provider, model = key
-    candidates = [t for t in g.tasks[task_id].tenant.tasks.items[:200]
-                  if t != task_id and (provider, model) not in g.tasks[t].keys]
+    candidates = [t for t in g.task(task_id).tenant.tasks.items[:200]
+                  if t != task_id and (provider, model) not in g.task(t).keys]
     if candidates:
         target = g.rng.choice(candidates)
         g.emit("move_usage", at, task_id=task_id, provider=provider, model=model, new_task_id=target)
-        g.usage.discard(key)
-        g.tasks[task_id].keys.discard((provider, model))
-        g.usage.add((target, provider, model))
-        g.tasks[target].keys.add((provider, model))
+        g.forget_usage(key)
+        g.note_usage((target, provider, model), None)
 
 
 # ---------------------------------------------------------------- the registry
@@ -212,10 +214,11 @@ _KINDS = [
                        "issue_id": r.ref(a["issue"])}),
     Kind("usage", (*USAGE_KEY, *TOKENS, "created_at"), USAGE, UPSERT_USAGE,
          {**USAGE_KEY_STEP, **TOKENS_STEP, "created_at": ""},
-         lambda a, r: {**_key(a, r), **_tokens(a), "created_at": r.offset(a["created_at"])}),
+         lambda a, r: {**_key(a, r), **_tokens(a), "created_at": r.offset(a["created_at"])},
+         effects=Effects(usage="write", requires=("task",))),
     # the application's other writes; their weights in this order, which generated streams depend on
     Kind("delete_usage", USAGE_KEY, WRITE, "DELETE FROM task_usage" + _WHERE_USAGE, dict(USAGE_KEY_STEP), _key,
-         weight=1.0, old="usage_delete", mutate=_delete_usage),
+         weight=1.0, old="usage_delete", mutate=_delete_usage, effects=Effects(deletes="usage", requires=("usage",))),
     _delete("task", "agent_task_queue", weight=1.0, old="task_delete", mutate=_delete_task),
     _delete("issue", "issue", weight=0.5, old="issue_delete", mutate=_delete_issue),
     _delete("agent", "agent", weight=0.0, old="agent_delete", mutate=_delete_agent, explains=("B1",)),
@@ -226,19 +229,23 @@ _KINDS = [
     Kind("reassign_runtime", ("id", "runtime_id"), WRITE,
          "UPDATE agent_task_queue SET runtime_id = %(runtime_id)s WHERE id = %(id)s", {"task": None, "runtime": None},
          lambda a, r: {"id": r.uid(a["task"]), "runtime_id": r.uid(a["runtime"])}, weight=2.0, old="runtime_reassign",
-         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes, g.by_runtime)),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "reassign_runtime", "runtime", ten.runtimes),
+         effects=Effects(repoints=("task", "runtime_id"), requires=("task", "runtime"))),
     Kind("link_issue", ("id", "issue_id"), WRITE, "UPDATE agent_task_queue SET issue_id = %(issue_id)s WHERE id = %(id)s",
          {"task": None, "issue": None}, lambda a, r: {"id": r.uid(a["task"]), "issue_id": r.uid(a["issue"])},
-         weight=2.0, old="link_chat_task", mutate=_link_issue),
+         weight=2.0, old="link_chat_task", mutate=_link_issue,
+         effects=Effects(repoints=("task", "issue_id"), requires=("task", "issue"))),
     Kind("change_issue_project", ("id", "project_id"), WRITE,
          "UPDATE issue SET project_id = %(project_id)s, updated_at = now() WHERE id = %(id)s",
          {"issue": None, "project": ""}, lambda a, r: {"id": r.uid(a["issue"]), "project_id": r.ref(a["project"])},
-         weight=2.0, old="issue_project_change", mutate=_change_issue_project),
+         weight=2.0, old="issue_project_change", mutate=_change_issue_project,
+         effects=Effects(repoints=("issue", "project_id"), requires=("issue",))),
     # assumption breakers: writes the application never makes (B12, B13), drawn only with breakers = true
     Kind("change_agent", ("id", "agent_id"), BREAKER, "UPDATE agent_task_queue SET agent_id = %(agent_id)s WHERE id = %(id)s",
          {"task": None, "agent": None}, lambda a, r: {"id": r.uid(a["task"]), "agent_id": r.uid(a["agent"])},
          weight=0.0, old="agent_change", explains=("B12",),
-         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents, g.by_agent)),
+         mutate=lambda g, ten, at: g.move_task(ten, at, "change_agent", "agent", ten.agents),
+         effects=Effects(repoints=("task", "agent_id"), requires=("task", "agent"))),
     Kind("change_usage_key", (*USAGE_KEY, "new_task_id", "new_provider", "new_model", "new_created_at"), BREAKER,
          "UPDATE task_usage SET task_id = coalesce(%(new_task_id)s::uuid, task_id),"
          " provider = coalesce(%(new_provider)s, provider), model = coalesce(%(new_model)s, model),"
@@ -246,17 +253,19 @@ _KINDS = [
          {**USAGE_KEY_STEP, "new_task": "", "new_provider": "", "new_model": "", "new_created_at": ""},
          lambda a, r: {**_key(a, r), "new_task_id": r.ref(a["new_task"]), "new_provider": a["new_provider"] or None,
                        "new_model": a["new_model"] or None, "new_created_at": r.offset(a["new_created_at"])},
-         weight=0.0, old="usage_key_change", explains=("B13",), mutate=lambda g, ten, at: g.change_usage_key(ten, at)),
+         weight=0.0, old="usage_key_change", explains=("B13",), mutate=lambda g, ten, at: g.change_usage_key(ten, at),
+         effects=Effects(usage="rekey", requires=("usage",))),
     Kind("update_no_bump", (*USAGE_KEY, *TOKENS), BREAKER,
          "UPDATE task_usage SET input_tokens = %(input)s, output_tokens = %(output)s,"
          " cache_read_tokens = %(cache_read)s, cache_write_tokens = %(cache_write)s" + _WHERE_USAGE,
          {**USAGE_KEY_STEP, **TOKENS_STEP}, lambda a, r: {**_key(a, r), **_tokens(a)},
-         weight=0.0, old="update_without_bump", explains=("B13",), mutate=_update_no_bump),
+         weight=0.0, old="update_without_bump", explains=("B13",), mutate=_update_no_bump,
+         effects=Effects(usage="overwrite", requires=("usage",))),
     Kind("move_usage", (*USAGE_KEY, "new_task_id"), BREAKER, "UPDATE task_usage SET task_id = %(new_task_id)s" + _WHERE_USAGE,
          {**USAGE_KEY_STEP, "new_task": None}, lambda a, r: {**_key(a, r), "new_task_id": r.uid(a["new_task"])},
          weight=0.0, explains=("B13",), mutate=_move_usage, same_as="change_usage_key"),
     # the pipeline, its faults, and the checker; the runner carries them out (scripted: bench/workload/steps.py; generated:
-    # bench/workload/faults.py)
+    # bench/workload/strikes.py)
     Kind("tick", ("conn", "wait", "timeout_ms"), PIPELINE, step={"conn": "pool", "wait": True, "timeout": ""},
          build=lambda a, r: {"conn": a["conn"], "wait": a["wait"],
                              "timeout_ms": r.duration(a["timeout"]) // 1000 if a["timeout"] else None}),
@@ -293,3 +302,31 @@ def modelled(name: str) -> str:
 def explaining(catalogue_id: str) -> frozenset[str]:
     """The kinds that explain `catalogue_id` on any bad key they touched."""
     return frozenset(k.name for k in _KINDS if catalogue_id in k.explains)
+
+
+def effects(name: str) -> Effects | None:
+    """A kind's effects: its own, or those of the kind it is the same as."""
+    return KINDS[modelled(name)].effects
+
+
+def repointing(entity: str, attribute: str) -> list[str]:
+    """The kinds that change `entity`'s `attribute` (a task's runtime_id), in registry order."""
+    return [k.name for k in _KINDS if k.effects and k.effects.repoints == (entity, attribute)]
+
+
+def deleting(entity: str | None = None) -> list[str]:
+    """The kinds that delete `entity` by id (any entity, usage rows aside, when None)."""
+    return [k.name for k in _KINDS if k.effects and k.effects.deletes
+            and (k.effects.deletes == entity if entity else k.effects.deletes != "usage")]
+
+
+def acting_on(entity: str) -> list[str]:
+    """The kinds that repoint or delete an `entity` named by their `id`."""
+    return [k.name for k in _KINDS if k.effects and entity in
+            ((k.effects.repoints or ("",))[0], k.effects.deletes)]
+
+
+def rekeying() -> list[str]:
+    """The kinds that declare re-keying a usage row themselves (a kind the same as one is modelled as it, but
+    recorded under its own name and fields)."""
+    return [k.name for k in _KINDS if k.effects and k.effects.usage == "rekey"]

@@ -8,12 +8,13 @@ import random
 import re
 import tomllib
 import warnings
-from dataclasses import asdict, astuple, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.workload import zones as tz
+from bench.workload.faults import ASKS, REGISTRY
 from bench.workload.kinds import OLD_NAMES, WEIGHTED
 from bench.workload.ops import BREAKERS as BREAKER_OPS
 from bench.workload.ops import CATALOG, FAULTS
@@ -34,6 +35,8 @@ MODELS = {
     "google": ("gemini-2.5-pro",),
     "openai": ("gpt-5", "gpt-5-mini"),
 }
+RATE_KEYS = {f.rate: f.name for f in REGISTRY}  # [faults] rate key -> fault kind
+FAULT_PARAMETERS = ("commit_latency", "rollback_share", "pause_length", "long_pause_length", "lock_timeout", "swarm")
 # Local-hour activity of an office: quiet nights, a morning and an afternoon peak, a lunch dip.
 OFFICE = (
     0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.2, 2.4, 2.2,
@@ -96,7 +99,7 @@ class Operations:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class PipelineSettings:
     tick_every: timedelta = timedelta(minutes=5)
     scheduler: bool = False
     replicas: int = 1
@@ -114,52 +117,46 @@ class Views:
 
 @dataclass(frozen=True)
 class Faults:
-    """A seeded nemesis schedule for generated scenarios (bench/workload/faults.py): each kind's rate per simulated day,
-    and its parameters. Every fault is an operation in the history, so a replay imposes it again."""
+    """A seeded nemesis schedule for generated scenarios (bench/workload/schedule.py): each fault kind's rate per
+    simulated day, under its registry key (bench/workload/faults.py), and their parameters. Every fault is an
+    operation in the history, so a replay imposes it again."""
 
-    late_commits: float = 0.0  # a task and its usage written in a transaction that commits (or rolls back) late
+    rates: dict[str, float] = field(default_factory=lambda: {f.name: 0.0 for f in REGISTRY})  # kind -> a day
     commit_latency: tuple[timedelta, timedelta] = (timedelta(seconds=30), timedelta(minutes=20))
-    rollback_share: float = 0.2
-    cancels: float = 0.0  # a tick held at a waitpoint, then cancelled, terminated or timed out
-    races: float = 0.0  # a tick held between its read and its write while writers touch the keys it read
-    restarts: float = 0.0
-    pauses: float = 0.0  # the scheduler stops ticking; a pause swallows the checks it spans
+    rollback_share: float = 0.2  # of late transactions
     pause_length: tuple[timedelta, timedelta] = (timedelta(minutes=10), timedelta(hours=6))
-    backfills: float = 0.0  # the standalone backfill, between the writes, late transactions open
-    # Pauses past the dirty queue's 7-day retention and the day a tick catches up (B5's ground), placed early
-    # enough for the ticks to catch up before the last check.
-    long_pauses: float = 0.0
     long_pause_length: tuple[timedelta, timedelta] = (timedelta(days=9), timedelta(days=10))
-    # A tick whose upsert waits out lock_timeout on rollup rows a writer holds: it fails with an error its handler
-    # can record (B8's ground).
-    lock_waits: float = 0.0
     lock_timeout: timedelta = timedelta(seconds=1)  # wall time a write waits on a nemesis-held lock, then fails
-    # A tick held at its upsert while a writer re-enqueues keys it read from the queue (a drain must keep them).
-    requeues: float = 0.0
+    swarm: bool = False  # each seed draws which kinds are on and at what rates (bench.workload.faults.swarm)
 
-    def rates(self) -> tuple[float, ...]:
-        """Each kind's rate per day, in the order of bench.workload.faults.KINDS."""
-        return (self.late_commits, self.cancels, self.races, self.restarts, self.backfills, self.pauses,
-                self.long_pauses, self.lock_waits, self.requeues)
+    def __getattr__(self, key: str) -> float:  # a rate by its [faults] key: `faults.requeues`
+        if key in RATE_KEYS:
+            return self.rates[RATE_KEYS[key]]
+        raise AttributeError(key)
 
     def any(self) -> bool:
-        return any(self.rates())
+        return any(self.rates.values())
 
 
 @dataclass(frozen=True)
 class Cover:
     """What a generated run must contain by construction, whatever its seed draws (`[cover]`): production's
-    faults, placed where they bite (bench/workload/faults.py), and said in the verdict's coverage line."""
+    faults, placed where they bite (bench/workload/schedule.py), and said in the verdict's coverage line."""
 
     odd_zones: bool = False  # the tick's (so the window's), the backfill's and the first writer's sessions in zones
     # whose UTC offset is not a whole hour
-    late_commits: int = 0  # transactions open across a tick that commit within the watermark's 5-minute allowance
-    late_commits_past: int = 0  # …and ones that commit past it
-    requeues: int = 0  # keys re-enqueued while a tick that read them from the queue is held at its upsert
-    long_pauses: int = 0  # scheduler pauses past the queue's retention ([faults] long_pause_length), at most 1
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ASKS, 0))  # [cover] key -> how many
+
+    def __getattr__(self, key: str) -> int:  # a count by its [cover] key: `cover.requeues`
+        if key in ASKS:
+            return self.counts[key]
+        raise AttributeError(key)
+
+    def asking(self, **counts: int) -> Cover:  # the same, asking for other counts
+        return replace(self, counts=self.counts | counts)
 
     def any(self) -> bool:
-        return any(astuple(self))
+        return self.odd_zones or any(self.counts.values())
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,7 @@ class Scenario:
     tenants: Tenants = field(default_factory=Tenants)
     rates: Rates = field(default_factory=Rates)
     operations: Operations = field(default_factory=Operations)
-    pipeline: Pipeline = field(default_factory=Pipeline)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     zones: Views = field(default_factory=Views)
     faults: Faults = field(default_factory=Faults)
     cover: Cover = field(default_factory=Cover)
@@ -241,6 +238,10 @@ class Scenario:
         """sha256 of a canonical rendering of the validated values: equal scenarios, equal digests."""
         data = asdict(self)
         del data["source"]
+        faults, cover = data["faults"], data["cover"]  # rendered flat, under their keys, as first recorded
+        faults.update({f.rate: faults["rates"][f.name] for f in REGISTRY})
+        del faults["rates"]
+        cover.update(cover.pop("counts"))
         for path, default in LATER.items():  # added since: at their defaults, digests stay as they were
             *parents, key = path
             node = data
@@ -265,12 +266,15 @@ class Scenario:
 # Settings added after scenario digests were first recorded, and their defaults: a scenario that leaves one at its
 # default renders without it, so its digest (and its histories) stay what they were.
 FIRST_NAMES = {new: old for old, new in OLD_NAMES.items()}
-_FAULTS_LATER = {"long_pauses": 0.0, "long_pause_length": Faults.long_pause_length, "lock_waits": 0.0,
-                 "requeues": 0.0}
+_FAULTS_LATER = {**{f.rate: 0.0 for f in REGISTRY if f.since}, "long_pause_length": Faults.long_pause_length,
+                 "swarm": False}
+_FIRST_FAULTS = {**{f.rate: 0.0 for f in REGISTRY if not f.since},
+                 **{k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER and k != "rates"}}
 LATER = {("rates", "boundary_share"): 0.0, ("zones", "sessions"): "utc",
          **{("faults", key): default for key, default in _FAULTS_LATER.items()},
-         ("faults",): {k: v for k, v in asdict(Faults()).items() if k not in _FAULTS_LATER},
-         ("cover",): asdict(Cover())}
+         **{("cover", a.key): 0 for a in ASKS.values() if a.since},
+         ("faults",): _FIRST_FAULTS,
+         ("cover",): {"odd_zones": False, **{a.key: 0 for a in ASKS.values() if not a.since}}}
 
 
 def _canonical(value: Any) -> Any:
@@ -328,10 +332,10 @@ def _scenario(root: Table) -> Scenario:
         tenants=read_tenants(root.table("tenants", _fields(Tenants))),
         rates=read_rates(root.table("rates", _fields(Rates))),
         operations=_operations(root.table("operations", _fields(Operations))),
-        pipeline=_pipeline(root.table("pipeline", _fields(Pipeline))),
+        pipeline=_pipeline(root.table("pipeline", _fields(PipelineSettings))),
         zones=_views(root.table("zones", _fields(Views))),
-        faults=_faults(root, root.table("faults", _fields(Faults))),
-        cover=_cover(root, root.table("cover", _fields(Cover))),
+        faults=_faults(root, root.table("faults", (*RATE_KEYS, *FAULT_PARAMETERS))),
+        cover=_cover(root, root.table("cover", ("odd_zones", *ASKS))),
         expect=_expect(root.table("expect", TARGETS, what="target")),
         repro=_repro(root.table("repro", _fields(Repro))) if "repro" in root.data else None,
         steps=read_steps(root), source=root.ctx.source,
@@ -420,9 +424,9 @@ def _operations(t: Table) -> Operations:
     return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
 
 
-def _pipeline(t: Table) -> Pipeline:
+def _pipeline(t: Table) -> PipelineSettings:
     tick_every = t.duration("tick_every", "5m", lo=timedelta(minutes=1), hi=timedelta(days=1))
-    return Pipeline(
+    return PipelineSettings(
         tick_every=tick_every, scheduler=t.get("scheduler", False, bool),
         replicas=t.number("replicas", 1, int, lo=1, hi=16),
         check_every=t.duration("check_every", "1d", lo=tick_every, lo_name="tick_every = "),
@@ -445,24 +449,21 @@ def _views(t: Table) -> Views:
 
 def _faults(root: Table, t: Table) -> Faults:
     d = Faults()
-    rate = lambda key: t.number(key, getattr(d, key), float, lo=0, hi=1000)  # noqa: E731
-    f = Faults(late_commits=rate("late_commits"), commit_latency=t.span("commit_latency", d.commit_latency),
+    f = Faults(rates={f.name: t.number(f.rate, 0.0, float, lo=0, hi=1000) for f in REGISTRY},
+               commit_latency=t.span("commit_latency", d.commit_latency),
                rollback_share=t.number("rollback_share", d.rollback_share, float, lo=0, hi=1),
-               cancels=rate("cancels"), races=rate("races"), restarts=rate("restarts"), pauses=rate("pauses"),
-               pause_length=t.span("pause_length", d.pause_length), backfills=rate("backfills"),
-               long_pauses=rate("long_pauses"), long_pause_length=t.span("long_pause_length", d.long_pause_length),
-               lock_waits=rate("lock_waits"), requeues=rate("requeues"),
-               lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)))
-    if f.any() and "step" in root.data:
+               pause_length=t.span("pause_length", d.pause_length),
+               long_pause_length=t.span("long_pause_length", d.long_pause_length),
+               lock_timeout=t.duration("lock_timeout", "1s", hi=timedelta(minutes=1)),
+               swarm=t.get("swarm", False, bool))
+    if (f.any() or f.swarm) and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario imposes its faults in its steps, not by schedule")
     return f
 
 
 def _cover(root: Table, t: Table) -> Cover:
-    count = lambda key, hi=100: t.number(key, 0, int, lo=0, hi=hi)  # noqa: E731
-    c = Cover(odd_zones=t.get("odd_zones", False, bool), late_commits=count("late_commits"),
-              late_commits_past=count("late_commits_past"), requeues=count("requeues"),
-              long_pauses=count("long_pauses", 1))
+    c = Cover(odd_zones=t.get("odd_zones", False, bool),
+              counts={a.key: t.number(a.key, 0, int, lo=0, hi=a.hi) for a in ASKS.values()})
     if c.any() and "step" in root.data:
         t.fail(next(iter(t.data)), "a scripted scenario says what it does in its steps: [cover] is for generated ones")
     if c.any() and root.data.get("pipeline", {}).get("scheduler"):

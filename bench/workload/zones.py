@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
 
-HOUR = timedelta(hours=1)
+AN_HOUR = timedelta(hours=1)
 
 # The year a draw's categories are judged on (the scenarios' default start is in it).
 _DRAW_YEAR = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
@@ -81,7 +81,7 @@ def _categories(zone: str) -> tuple[bool, bool, bool]:
     """(non-whole-hour, has DST, date-line extreme) over the reference year."""
     used = offsets(zone, *_DRAW_YEAR)
     return (
-        any(o % HOUR for o in used),
+        any(o % AN_HOUR for o in used),
         len(used) > 1,
         any(o >= _EAST or o <= _WEST for o in used),
     )
@@ -90,7 +90,7 @@ def _categories(zone: str) -> tuple[bool, bool, bool]:
 def odd(n: int, seed: int, start: datetime, end: datetime) -> list[str]:
     """n distinct zones, chosen by seed, whose UTC offset is not a whole hour at any time in [start, end) (Lord
     Howe's +11 summer, say, is whole)."""
-    pool = [z for z in _candidates() if _categories(z)[0] and all(o % HOUR for o in offsets(z, start, end))]
+    pool = [z for z in _candidates() if _categories(z)[0] and all(o % AN_HOUR for o in offsets(z, start, end))]
     return random.Random(seed).sample(pool, n)
 
 
