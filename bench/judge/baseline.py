@@ -17,6 +17,7 @@ from rollup.clock import from_us
 
 EVERY = tuple(f"B{n}" for n in range(1, 14)) + ("L1",)  # the catalogue of invariants.md
 NEW, FIXED, KNOWN, CLEAN = "new", "fixed", "known", "clean"
+NOT_APPLICABLE = "not applicable"  # a run the chain cannot carry out: it shows nothing, and fixes nothing
 
 
 def parse_ids(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -91,7 +92,8 @@ def settle(verdicts: list[dict], accepted: tuple[str, ...], strict: bool = False
     """The accepted ids no run of the batch shows any more (fixed), marked on the reproductions of them; with
     `strict`, those runs fail. Returns the fixed ids."""
     shown = {x for v in verdicts for x in (v.get("baseline") or {}).get("shown", ())}
-    fixed = [x for x in accepted if x not in shown]
+    unrun = {(v.get("repro") or {}).get("id") for v in verdicts if v.get("not_applicable")}
+    fixed = [x for x in accepted if x not in shown and x not in unrun]
     for v in verdicts:
         base, repro = v.get("baseline"), (v.get("repro") or {}).get("id")
         if base is None or repro not in fixed:

@@ -14,9 +14,9 @@ import psycopg
 from bench.orchestrate.errors import ServerLost
 from bench.drive import snapshots
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
-from bench.drive.runner import RunResult, run, scripted_ops
+from bench.drive.runner import NotApplicable, RunResult, run, scripted_ops
 from bench.judge import checker
-from bench.judge.verdict import evaluate, markdown
+from bench.judge.verdict import evaluate, markdown, not_applicable
 from bench.workload.faults import NEMESIS_CONN
 from bench.workload.generator import generate
 from bench.workload.ops import WORKLOAD, Op
@@ -66,15 +66,17 @@ def run_scenario(server, path: Path | None, target: str, report_dir: Path, *, sc
         result = run(server, sc, text, tgt, history_path, ops if ops is not None else ops_for(sc, tgt.usage_columns()),
                      replaying,
                      on_progress, templates, judge=checker.for_run(sc, tgt.reads.exact))
+    except NotApplicable as exc:  # its own outcome, with its reason: not a divergence, not the target's failure
+        result, inapplicable = None, not_applicable(sc, target, str(exc), accept)
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
         raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
                          f"replayable up to its last completed operation: {history_path}") from exc
-    if expect:  # judged against them; the run (and its history) is the scenario's own
+    if result is not None and expect:  # judged against them; the run (and its history) is the scenario's own
         own = sc.expectation(target)
         result.scenario = dataclasses.replace(sc, expect={**sc.expect, target: dataclasses.replace(own, **expect)})
-    v = evaluate(result, accept)
+    v = evaluate(result, accept) if result is not None else inapplicable
     v["server"], v["read_side"] = server.backend, tgt.read_side
     v["replay"] = (hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
                                                                                     target=target)
