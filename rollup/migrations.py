@@ -226,13 +226,12 @@ class Runner:
             )
             return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
-    def _execute(self, path: Path) -> None:
+    def _execute(self, conn: psycopg.Connection, path: Path) -> None:
         text = path.read_text()
-        with self.db.connect() as conn:
-            try:
-                conn.execute(text, prepare=False)  # no parameters: the simple query protocol
-            except psycopg.Error as exc:
-                raise self._unloadable(path) or MigrationError(path, exc, text) from exc
+        try:
+            conn.execute(text, prepare=False)  # no parameters: the simple query protocol
+        except psycopg.Error as exc:
+            raise self._unloadable(path) or MigrationError(path, exc, text) from exc
 
     def _unloadable(self, path: Path) -> MissingExtension | None:
         """When a file failed: the first extension it creates that the server cannot load (a missing extension is
@@ -252,24 +251,31 @@ class Runner:
         return None
 
     def up(self, to: str | None = None) -> list[str]:
-        """Apply pending migrations up to and including `to` (all when None); return the versions applied."""
+        """Apply pending migrations up to and including `to` (all when None); return the versions applied. One
+        session for the run, as golang-migrate keeps one (a session per file cost a long chain most of its time);
+        a hook runs on sessions of its own."""
         last = self.target.find(to).version if to else None
         done = set(self.applied())
         applied = []
-        for m in self.target.migrations():
-            if last is not None and m.version > last:
-                break
-            if m.version in done:
-                continue
-            hook = self.hooks.get(m.number) or self.hooks.get(m.version)
-            if hook:
-                self.on_apply("hook", m.version)
-                hook(self.db)
-            self._execute(m.up)
-            with self.db.connect() as conn:
+        conn = None
+        try:
+            for m in self.target.migrations():
+                if last is not None and m.version > last:
+                    break
+                if m.version in done:
+                    continue
+                hook = self.hooks.get(m.number) or self.hooks.get(m.version)
+                if hook:
+                    self.on_apply("hook", m.version)
+                    hook(self.db)
+                conn = conn if conn is not None and not conn.closed else self.db.connect()
+                self._execute(conn, m.up)
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (m.version,))
-            self.on_apply("up", m.version)
-            applied.append(m.version)
+                self.on_apply("up", m.version)
+                applied.append(m.version)
+        finally:
+            if conn is not None:
+                conn.close()
         return applied
 
     def down(self, to: str | None = None) -> list[str]:
@@ -277,17 +283,17 @@ class Runner:
         keep = self.target.find(to).version if to else ""
         by_version = {m.version: m for m in self.target.migrations()}
         reverted = []
-        for version in sorted(self.applied(), reverse=True):
-            if version <= keep:
-                break
-            m = by_version.get(version)
-            if m is None or m.down is None:
-                raise TargetError(f"target {self.target.name!r} has no down migration for {version}")
-            self._execute(m.down)
-            with self.db.connect() as conn:
+        with self.db.connect() as conn:
+            for version in sorted(self.applied(), reverse=True):
+                if version <= keep:
+                    break
+                m = by_version.get(version)
+                if m is None or m.down is None:
+                    raise TargetError(f"target {self.target.name!r} has no down migration for {version}")
+                self._execute(conn, m.down)
                 conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
-            self.on_apply("down", version)
-            reverted.append(version)
+                self.on_apply("down", version)
+                reverted.append(version)
         return reverted
 
 
