@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
@@ -297,37 +296,4 @@ class Runner:
         return reverted
 
 
-class Templates:
-    """Migrated databases to clone on one server: one per target, migration point and simulated migration time,
-    made on first use. A clone costs a file copy, where migrating costs every file's DDL (and the hook's work)."""
-
-    def __init__(self, server):
-        self.server = server
-        self.made: dict[tuple, str] = {}
-        self.failed: dict[tuple, MigrationError | MissingExtension] = {}
-
-    def fresh(self, target: Target, start, to: str | None = None) -> Database:
-        """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
-        key = (target.dirs, to, start)
-        if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
-            raise self.failed[key]
-        if key not in self.made:
-            db = Database(self.server, start)
-            try:
-                Runner(db, target).up(to)
-            except (MigrationError, MissingExtension) as exc:
-                db.drop()
-                self.failed[key] = exc
-                raise
-            except BaseException:
-                db.drop()
-                raise
-            db.clock.close()  # a template must have no sessions
-            self.made[key] = db.name
-        return Database(self.server, start, template=self.made[key])
-
-    def drop(self) -> None:
-        with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
-            for name in self.made.values():
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        self.made.clear()
+from rollup.templates import Templates  # noqa: E402,F401  (its home; imported from here too)
