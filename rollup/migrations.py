@@ -8,6 +8,7 @@ implicit transaction per file) and its version â€” the name without `.up.sql` â€
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from rollup.extensions import MissingExtension, needs, offers
 from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
 from rollup.readside import ReadSide
 from rollup.readside import load as load_read_side
+from rollup.templates import PROBE, Base, drop, move, moved
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
@@ -296,4 +298,72 @@ class Runner:
         return reverted
 
 
-from rollup.templates import Templates  # noqa: E402,F401  (its home; imported from here too)
+class Templates:
+    """Migrated databases to clone on one server, made on first use: one per target and migration point, moved
+    to each run's start (the module's docstring says when that is exact, and what it does otherwise)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.made: dict[tuple, str] = {}  # every template database, by (dirs, to) or (dirs, to, start)
+        self.bases: dict[tuple, Base] = {}
+        self.failed: dict[tuple, Exception] = {}
+
+    def fresh(self, target, start: datetime, to: str | None = None) -> Database:
+        """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
+        key = (target.dirs, to)
+        if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
+            raise self.failed[key]
+        base = self.bases.get(key)
+        if base is None:
+            base = self.bases[key] = Base(self._migrate(target, start, to), start)
+            self.made[key] = base.name
+        if start == base.start:
+            return Database(self.server, start, template=base.name)
+        if base.moves is None and not base.per_start:
+            self._probe(base, target, to)
+        if base.per_start:
+            own = (*key, start)
+            if own not in self.made:
+                self.made[own] = self._migrate(target, start, to)
+            return Database(self.server, start, template=self.made[own])
+        db = Database(self.server, start, template=base.name)
+        try:
+            move(db, base.moves, start - base.start)
+        except BaseException:
+            db.drop()
+            raise
+        return db
+
+    def _migrate(self, target, start: datetime, to: str | None) -> str:
+        db = Database(self.server, start)
+        try:
+            Runner(db, target).up(to)
+        except (MigrationError, MissingExtension) as exc:
+            db.drop()
+            self.failed[(target.dirs, to)] = exc
+            raise
+        except BaseException:
+            db.drop()
+            raise
+        db.clock.close()  # a template must have no sessions
+        return db.name
+
+    def _probe(self, base: Base, target, to: str | None) -> None:
+        """Migrate the prefix again PROBE later, and keep what moved with the clock, if that is all that did."""
+        try:
+            probe = self._migrate(target, base.start + PROBE, to)
+        except (MigrationError, MissingExtension):
+            self.failed.pop((target.dirs, to), None)  # it migrates at its own start; only not at the probe's
+            base.per_start = True
+            return
+        try:
+            base.moves = moved(self.server.conninfo(base.name), self.server.conninfo(probe), PROBE)
+            base.per_start = base.moves is None
+        finally:
+            drop(self.server, probe)
+
+    def drop(self) -> None:
+        for name in self.made.values():
+            drop(self.server, name)
+        self.made.clear()
+        self.bases.clear()

@@ -1,5 +1,5 @@
-"""Migrated databases to clone, on one server: a chain is applied once per migration prefix, however many
-simulated start times its runs begin at.
+"""How a migrated template follows a run's start (rollup.migrations.Templates): a chain is applied once per
+migration prefix, however many simulated start times its runs begin at.
 
 A clone costs a file copy, where migrating costs every file's DDL (and the hooks' work): on a chain of 430
 migrations, seconds a run. Runs start at different simulated times, though, and the migration reads the clock
@@ -9,8 +9,8 @@ PROBE away, an odd span that crosses days, months and a year, so that no calenda
 equal by chance. The two are compared: the schema (every relation, column, default, constraint, index, function,
 view, trigger and comment, as PostgreSQL prints them) must be the same, and every table's rows the same but for
 timestamps that differ by exactly PROBE — values that move with the clock — and transaction ids or snapshots
-(the cluster's counter, which no clone reproduces). A clone for any other start is then
-the first template with those cells moved by the starts' difference. Anything else that differs (a date, a
+(the cluster's counter, which no clone reproduces). A clone for any other start is then the first template with
+those cells moved by the starts' difference. Anything else that differs (a date, a
 month's partition, a count) makes the prefix's templates per start, each migrated at its own time, as before.
 """
 
@@ -83,82 +83,7 @@ class Base:
     per_start: bool = False
 
 
-class Templates:
-    """Migrated databases to clone on one server, made on first use: one per target and migration point, moved
-    to each run's start (the module's docstring says when that is exact, and what it does otherwise)."""
-
-    def __init__(self, server):
-        self.server = server
-        self.made: dict[tuple, str] = {}  # every template database, by (dirs, to) or (dirs, to, start)
-        self.bases: dict[tuple, Base] = {}
-        self.failed: dict[tuple, Exception] = {}
-
-    def fresh(self, target, start: datetime, to: str | None = None) -> Database:
-        """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
-        key = (target.dirs, to)
-        if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
-            raise self.failed[key]
-        base = self.bases.get(key)
-        if base is None:
-            base = self.bases[key] = Base(self._migrate(target, start, to), start)
-            self.made[key] = base.name
-        if start == base.start:
-            return Database(self.server, start, template=base.name)
-        if base.moves is None and not base.per_start:
-            self._probe(base, target, to)
-        if base.per_start:
-            own = (*key, start)
-            if own not in self.made:
-                self.made[own] = self._migrate(target, start, to)
-            return Database(self.server, start, template=self.made[own])
-        db = Database(self.server, start, template=base.name)
-        try:
-            move(db, base.moves, start - base.start)
-        except BaseException:
-            db.drop()
-            raise
-        return db
-
-    def _migrate(self, target, start: datetime, to: str | None) -> str:
-        from rollup.migrations import MigrationError, MissingExtension, Runner
-
-        db = Database(self.server, start)
-        try:
-            Runner(db, target).up(to)
-        except (MigrationError, MissingExtension) as exc:
-            db.drop()
-            self.failed[(target.dirs, to)] = exc
-            raise
-        except BaseException:
-            db.drop()
-            raise
-        db.clock.close()  # a template must have no sessions
-        return db.name
-
-    def _probe(self, base: Base, target, to: str | None) -> None:
-        """Migrate the prefix again PROBE later, and keep what moved with the clock, if that is all that did."""
-        from rollup.migrations import MigrationError, MissingExtension
-
-        try:
-            probe = self._migrate(target, base.start + PROBE, to)
-        except (MigrationError, MissingExtension):
-            self.failed.pop((target.dirs, to), None)  # it migrates at its own start; only not at the probe's
-            base.per_start = True
-            return
-        try:
-            base.moves = moved(self.server.conninfo(base.name), self.server.conninfo(probe), PROBE)
-            base.per_start = base.moves is None
-        finally:
-            _drop(self.server, probe)
-
-    def drop(self) -> None:
-        for name in self.made.values():
-            _drop(self.server, name)
-        self.made.clear()
-        self.bases.clear()
-
-
-def _drop(server, name: str) -> None:
+def drop(server, name: str) -> None:
     with psycopg.connect(server.admin_conninfo, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -166,7 +91,8 @@ def _drop(server, name: str) -> None:
 def moved(first: str, second: str, span: timedelta) -> Cells | None:
     """The cells of `second` (migrated `span` after `first`) whose timestamps are `first`'s plus `span`, when
     nothing else differs between the two databases; None when something does."""
-    with psycopg.connect(first, options="-c TimeZone=UTC") as a, psycopg.connect(second, options="-c TimeZone=UTC") as b:
+    utc = "-c TimeZone=UTC"
+    with psycopg.connect(first, options=utc) as a, psycopg.connect(second, options=utc) as b:
         if a.execute(SCHEMA).fetchall() != b.execute(SCHEMA).fetchall():
             return None
         cells: Cells = {}

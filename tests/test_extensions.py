@@ -140,8 +140,8 @@ def test_an_extension_created_only_optionally_is_told_apart_on_the_parse_tree(tm
 
 def test_a_file_the_parser_rejects_is_scanned_every_extension_required(tmp_path):
     sql = tmp_path / "1_x.up.sql"
-    sql.write_text("CREATE EXTENSION pgcrypto;\nDO $$ BEGIN CREATE EXTENSION x; EXCEPTION WHEN OTHERS THEN NULL; END $$\n"
-                   "SELEKT broken;\n")
+    sql.write_text("CREATE EXTENSION pgcrypto;\n"
+                   "DO $$ BEGIN CREATE EXTENSION x; EXCEPTION WHEN OTHERS THEN NULL; END $$\nSELEKT broken;\n")
     assert [(n.line, n.name, n.optional) for n in creates([sql])] == [(1, "pgcrypto", False), (2, "x", False)]
 
 

@@ -1,8 +1,8 @@
 """Templates (rollup/templates.py): a chain applied once per migration prefix, a clone moved to each run's start.
 
 A clone for another start holds what a fresh migration at that start holds (the same schema, as the probe prints
-it, and the same rows in every table); a chain whose migration leaves something else that depends on the clock (a date, a
-relation named by the month) gets a template per start instead, and is still exact.
+it, and the same rows in every table); a chain whose migration leaves something else that depends on the clock
+(a date, a relation named by the month) gets a template per start instead, and is still exact.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from psycopg import sql
 
 from rollup.database import Database
-from rollup.migrations import MIGRATIONS_ROOT, Runner, Target
-from rollup.templates import SCHEMA, TABLES, XID_TYPES, Templates
+from rollup.migrations import MIGRATIONS_ROOT, Runner, Target, Templates
+from rollup.templates import SCHEMA, TABLES, XID_TYPES
 
 STARTS = (datetime(2026, 3, 2, 9, 50, tzinfo=UTC), datetime(2026, 3, 1, 23, 50, tzinfo=UTC),
           datetime(2026, 2, 20, 9, 50, tzinfo=UTC))

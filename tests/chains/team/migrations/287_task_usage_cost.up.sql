@@ -1,5 +1,5 @@
--- Usage rows carry their cost in ticks (1e-9 USD), NULL until the pricing job costs them. The hourly rollup
--- keeps the cost summed and, per token counter, the tokens of rows not costed yet; the window fills them.
+-- Usage rows carry their cost in ticks (1e-9 USD), NULL until the pricing job costs them. The hourly
+-- rollup keeps the cost summed and, per token counter, the tokens of rows not costed yet; the window fills them.
 ALTER TABLE task_usage ADD COLUMN cost_usd_ticks BIGINT;
 
 ALTER TABLE task_usage_hourly
