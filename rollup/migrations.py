@@ -8,18 +8,19 @@ implicit transaction per file) and its version â€” the name without `.up.sql` â€
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
 from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
 from rollup.readside import ReadSide
 from rollup.readside import load as load_read_side
+from rollup.templates import PROBE, Base, drop, move, moved
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 # Named targets: directories under migrations/, merged by file name (later directories win a clash).
@@ -226,13 +227,12 @@ class Runner:
             )
             return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
-    def _execute(self, path: Path) -> None:
+    def _execute(self, conn: psycopg.Connection, path: Path) -> None:
         text = path.read_text()
-        with self.db.connect() as conn:
-            try:
-                conn.execute(text, prepare=False)  # no parameters: the simple query protocol
-            except psycopg.Error as exc:
-                raise self._unloadable(path) or MigrationError(path, exc, text) from exc
+        try:
+            conn.execute(text, prepare=False)  # no parameters: the simple query protocol
+        except psycopg.Error as exc:
+            raise self._unloadable(path) or MigrationError(path, exc, text) from exc
 
     def _unloadable(self, path: Path) -> MissingExtension | None:
         """When a file failed: the first extension it creates that the server cannot load (a missing extension is
@@ -252,24 +252,31 @@ class Runner:
         return None
 
     def up(self, to: str | None = None) -> list[str]:
-        """Apply pending migrations up to and including `to` (all when None); return the versions applied."""
+        """Apply pending migrations up to and including `to` (all when None); return the versions applied. One
+        session for the run, as golang-migrate keeps one (a session per file cost a long chain most of its time);
+        a hook runs on sessions of its own."""
         last = self.target.find(to).version if to else None
         done = set(self.applied())
         applied = []
-        for m in self.target.migrations():
-            if last is not None and m.version > last:
-                break
-            if m.version in done:
-                continue
-            hook = self.hooks.get(m.number) or self.hooks.get(m.version)
-            if hook:
-                self.on_apply("hook", m.version)
-                hook(self.db)
-            self._execute(m.up)
-            with self.db.connect() as conn:
+        conn = None
+        try:
+            for m in self.target.migrations():
+                if last is not None and m.version > last:
+                    break
+                if m.version in done:
+                    continue
+                hook = self.hooks.get(m.number) or self.hooks.get(m.version)
+                if hook:
+                    self.on_apply("hook", m.version)
+                    hook(self.db)
+                conn = conn if conn is not None and not conn.closed else self.db.connect()
+                self._execute(conn, m.up)
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (m.version,))
-            self.on_apply("up", m.version)
-            applied.append(m.version)
+                self.on_apply("up", m.version)
+                applied.append(m.version)
+        finally:
+            if conn is not None:
+                conn.close()
         return applied
 
     def down(self, to: str | None = None) -> list[str]:
@@ -277,67 +284,85 @@ class Runner:
         keep = self.target.find(to).version if to else ""
         by_version = {m.version: m for m in self.target.migrations()}
         reverted = []
-        for version in sorted(self.applied(), reverse=True):
-            if version <= keep:
-                break
-            m = by_version.get(version)
-            if m is None or m.down is None:
-                raise TargetError(f"target {self.target.name!r} has no down migration for {version}")
-            self._execute(m.down)
-            with self.db.connect() as conn:
+        with self.db.connect() as conn:
+            for version in sorted(self.applied(), reverse=True):
+                if version <= keep:
+                    break
+                m = by_version.get(version)
+                if m is None or m.down is None:
+                    raise TargetError(f"target {self.target.name!r} has no down migration for {version}")
+                self._execute(conn, m.down)
                 conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
-            self.on_apply("down", version)
-            reverted.append(version)
+                self.on_apply("down", version)
+                reverted.append(version)
         return reverted
 
 
 class Templates:
-    """Migrated databases to clone on one server: one per target, migration point and simulated migration time,
-    made on first use. A clone costs a file copy, where migrating costs every file's DDL (and the hook's work).
+    """Migrated databases to clone on one server, made on first use: one per target and migration point, moved
+    to each run's start (rollup/templates.py says when that is exact, and what it does otherwise). A clone costs a
+    file copy, where migrating costs every file's DDL (and the hook's work).
 
     A target whose last directory replaces files of the ones before it (an overlay, as a mutant of a chain is:
-    rollup-bench mutate) is made from a template of the chain before the first replaced file, so overlays of one
+    rollup-bench mutate) is migrated from a clone of the chain before the first replaced file, so overlays of one
     chain share its unchanged prefix and apply only the replaced file and those after it. The newest `overlays`
-    such templates are kept (each is a database: a mutation run makes hundreds)."""
+    overlay targets keep their templates (each is a database: a mutation run makes hundreds)."""
 
     def __init__(self, server, overlays: int = 4):
         self.server = server
-        self.made: dict[tuple, str] = {}
-        self.failed: dict[tuple, MigrationError | MissingExtension] = {}
-        self.overlays, self._overlaid = overlays, []  # the overlay templates' keys, oldest first
+        self.made: dict[tuple, str] = {}  # every template database, by (dirs, to) or (dirs, to, start)
+        self.bases: dict[tuple, Base] = {}
+        self.failed: dict[tuple, Exception] = {}
+        self.overlays, self._overlaid = overlays, []  # the overlay targets' keys, oldest first
 
-    def fresh(self, target: Target, start, to: str | None = None) -> Database:
+    def fresh(self, target, start: datetime, to: str | None = None) -> Database:
         """A new database as `Runner(db, target).up(to)` at simulated `start` would leave it."""
-        return Database(self.server, start, template=self._template(target, start, to))
-
-    def _template(self, target: Target, start, to: str | None) -> str:
-        key = (target.dirs, to, start)
+        key = (target.dirs, to)
         if key in self.failed:  # a chain that failed to migrate fails the same way again: say so at once
             raise self.failed[key]
-        if key in self.made:
-            return self.made[key]
-        base = self._base(target, start, to)
-        db = Database(self.server, start, template=base)
+        base = self.bases.get(key)
+        if base is None:
+            base = self.bases[key] = Base(self._migrate(target, start, to), start)
+            self.made[key] = base.name
+            if self._below(target, to) is not None:
+                self._overlaid.append(key)
+                while len(self._overlaid) > self.overlays:
+                    self._forget(self._overlaid.pop(0))
+        if start == base.start:
+            return Database(self.server, start, template=base.name)
+        if base.moves is None and not base.per_start:
+            self._probe(base, target, to)
+        if base.per_start:
+            own = (*key, start)
+            if own not in self.made:
+                self.made[own] = self._migrate(target, start, to)
+            return Database(self.server, start, template=self.made[own])
+        db = Database(self.server, start, template=base.name)
+        try:
+            move(db, base.moves, start - base.start)
+        except BaseException:
+            db.drop()
+            raise
+        return db
+
+    def _migrate(self, target, start: datetime, to: str | None) -> str:
+        below = self._below(target, to)
+        db = self.fresh(below[0], start, below[1]) if below else Database(self.server, start)
         try:
             Runner(db, target).up(to)
         except (MigrationError, MissingExtension) as exc:
             db.drop()
-            self.failed[key] = exc
+            self.failed[(target.dirs, to)] = exc
             raise
         except BaseException:
             db.drop()
             raise
         db.clock.close()  # a template must have no sessions
-        self.made[key] = db.name
-        if base is not None:
-            self._overlaid.append(key)
-            while len(self._overlaid) > self.overlays:
-                self._forget(self._overlaid.pop(0))
         return db.name
 
-    def _base(self, target: Target, start, to: str | None) -> str | None:
-        """The template of the chain under an overlay, up to just before the first file it replaces; None for a
-        target that overlays nothing (or replaces its chain's first file)."""
+    def _below(self, target, to: str | None) -> tuple | None:
+        """(the chain under an overlay, its last version before the first file the overlay replaces), to migrate
+        the overlay from; None for a target that overlays nothing (or replaces its chain's first file)."""
         if len(target.dirs) < 2:
             return None
         below = Target(target.name, target.dirs[:-1], target.side)
@@ -347,16 +372,31 @@ class Templates:
             return None
         before = chain[chain.index(replaced[0]) - 1].removesuffix(".up.sql")
         last = target.find(to).version if to else None
-        return self._template(below, start, last if last and last < before else before)
+        return below, (last if last and last < before else before)
+
+    def _probe(self, base: Base, target, to: str | None) -> None:
+        """Migrate the prefix again PROBE later, and keep what moved with the clock, if that is all that did."""
+        try:
+            probe = self._migrate(target, base.start + PROBE, to)
+        except (MigrationError, MissingExtension):
+            self.failed.pop((target.dirs, to), None)  # it migrates at its own start; only not at the probe's
+            base.per_start = True
+            return
+        try:
+            base.moves = moved(self.server.conninfo(base.name), self.server.conninfo(probe), PROBE)
+            base.per_start = base.moves is None
+        finally:
+            drop(self.server, probe)
 
     def _forget(self, key: tuple) -> None:
-        name = self.made.pop(key)
-        with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        """Drop an overlay target's templates (its base and any made per start)."""
+        self.bases.pop(key, None)
+        for k in [k for k in self.made if k[:2] == key]:
+            drop(self.server, self.made.pop(k))
 
     def drop(self) -> None:
-        with psycopg.connect(self.server.admin_conninfo, autocommit=True) as admin:
-            for name in self.made.values():
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        for name in self.made.values():
+            drop(self.server, name)
         self.made.clear()
+        self.bases.clear()
         self._overlaid.clear()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bench.orchestrate.execute import SCENARIOS
 from bench.cli.main import app
-from rollup.extensions import choose, has, needs
+from rollup.extensions import choose, creates, has, needs
 from rollup.migrations import MIGRATIONS_ROOT
 from tests import test_cli
 from tests.test_cli import COMMANDS, args, one_line_error
@@ -110,3 +110,48 @@ def test_auto_is_a_server_a_project_and_the_command_line_accept(tmp_path, monkey
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_takes_auto_and_still_refuses_a_bad_target_on_one_line(command, bad):
     assert "is not a directory" in one_line_error(cli.invoke(app, args(command, bad, pg="auto", target=bad["nowhere"])))
+
+
+OPTIONAL_FORMS = """\
+DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'guarded_by_if') THEN
+  CREATE EXTENSION guarded_by_if; END IF;
+  EXECUTE 'CREATE EXTENSION executed';
+  BEGIN CREATE EXTENSION reraised; EXCEPTION WHEN SQLSTATE '58P01' THEN RAISE; END;
+  BEGIN CREATE EXTENSION by_sqlstate; EXCEPTION WHEN SQLSTATE '58P01' THEN NULL; END;
+  BEGIN CREATE EXTENSION wrong_condition; EXCEPTION WHEN division_by_zero THEN NULL; END;
+  BEGIN CREATE EXTENSION by_name; EXCEPTION WHEN undefined_file OR feature_not_supported THEN NULL; END;
+  BEGIN BEGIN CREATE EXTENSION by_outer; END; EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLERRM; END;
+  BEGIN NULL; EXCEPTION WHEN OTHERS THEN CREATE EXTENSION in_handler; END;
+END $$;
+SELECT 'CREATE EXTENSION in_a_string';
+CREATE EXTENSION top_level;
+"""
+
+
+def test_an_extension_created_only_optionally_is_told_apart_on_the_parse_tree(tmp_path):
+    sql = tmp_path / "1_x.up.sql"
+    sql.write_text(OPTIONAL_FORMS)
+    got = [(n.line, n.name, n.optional) for n in creates([sql])]
+    assert got == [(2, "guarded_by_if", True), (3, "executed", False), (4, "reraised", False),
+                   (5, "by_sqlstate", True), (6, "wrong_condition", False), (7, "by_name", True),
+                   (8, "by_outer", True), (9, "in_handler", False), (12, "top_level", False)]
+    assert [n.name for n in needs([sql])] == ["executed", "reraised", "wrong_condition", "in_handler", "top_level"]
+
+
+def test_a_file_the_parser_rejects_is_scanned_every_extension_required(tmp_path):
+    sql = tmp_path / "1_x.up.sql"
+    sql.write_text("CREATE EXTENSION pgcrypto;\n"
+                   "DO $$ BEGIN CREATE EXTENSION x; EXCEPTION WHEN OTHERS THEN NULL; END $$\nSELEKT broken;\n")
+    assert [(n.line, n.name, n.optional) for n in creates([sql])] == [(1, "pgcrypto", False), (2, "x", False)]
+
+
+TEAM = sorted((Path(__file__).parent / "chains" / "team" / "migrations").glob("*.up.sql"))
+
+
+@premise
+def test_auto_passes_over_optional_extensions_and_picks_the_server_that_runs_the_team_chain():
+    backend, why = choose(TEAM)
+    assert backend == "local", why
+    assert why == ("embedded lacks 'pgcrypto' (001_init.up.sql:2 creates it); 'pg_bigm', 'pg_cron' only optional "
+                   "(047_search_pg_bigm.up.sql:4, 163_notification_purge_pg_cron.up.sql:4), so no server needs them")
+    assert not has("local", "pg_bigm") and not has("local", "pg_cron")  # the premise: local lacks both

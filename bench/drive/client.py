@@ -6,7 +6,10 @@ operations go in bulk instead, through the loader (bench/drive/loader.py), and l
 its first report's created_at, and its last report's counters and start time (updated_at). If a bulk batch
 fails, what it did not commit is applied again one operation at a time, so every operation still gets its own
 outcome. tests/test_client.py holds the bulk path to the definition. A target's optional raw usage columns
-(rollup.measures.Column) are written, both ways, only for a target that declares them (NULL when a report has none).
+(rollup.measures.Column) are written, both ways, only for a target that declares them (NULL when a report has none),
+and only once the schema has them: a reproduction that stops part way up the chain writes the columns task_usage
+has then, and a declared column joins the writes from the migration that adds it (`schema_changed`). A report
+written before its column existed is recorded with the column NULL, as the row holds it.
 """
 
 from __future__ import annotations
@@ -116,14 +119,16 @@ class Client:
                  held: dict[int, psycopg.Connection] | None = None, bulk: bool = True,
                  columns: tuple[Column, ...] = ()):
         self.db = db
-        self.columns, self.extra = columns, tuple(c.name for c in columns)
-        self.single = {**SINGLE, "usage": upsert_usage_sql(columns)} if columns else SINGLE
+        self.declared = columns  # what the target declares; `columns`: those of them the schema has now
+        self.columns, self.extra, self.absent = (), (), ()
+        self.single = SINGLE
         self.history = history
         self.bulk = bulk  # False: every operation its own transaction, the definition the bulk path must meet
         self.held = {} if held is None else held  # sessions whose transaction stays open (the nemesis's)
         self.conns = [db.connect(role=f"session-{i}") for i in range(max(1, sessions))]
-        self.loader = Loader(db, columns)
-        self.pending = Batch(self.extra)
+        self.loader = Loader(db)
+        self.pending = Batch()
+        self.schema_changed()
         self.known_keys: set[tuple] = set()  # usage keys this client wrote and did not delete (a hint only)
         self.uncommitted: dict[int, list[tuple[Op, int | None]]] = {}  # held sessions' writes, until their end
         self.applied = 0
@@ -135,6 +140,24 @@ class Client:
         for c in self.conns:
             c.close()
 
+    def schema_changed(self) -> None:
+        """Write the declared columns task_usage has now (after a migration: nothing pending, the runner flushed)."""
+        if not self.declared:
+            return
+        with self.db.connect() as conn:
+            have = {r[0] for r in conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass("
+                                               "'task_usage') AND attnum > 0 AND NOT attisdropped")}
+        columns = tuple(c for c in self.declared if c.name in have)
+        self.absent = tuple(c.name for c in self.declared if c.name not in have)
+        if columns == self.columns:
+            return
+        self.flush()
+        self.columns, self.extra = columns, tuple(c.name for c in columns)
+        self.single = {**SINGLE, "usage": upsert_usage_sql(columns)} if columns else SINGLE
+        self.pending = Batch(self.extra)
+        self.loader.close()
+        self.loader = Loader(self.db, columns)
+
     def reconnect(self) -> None:
         """New pool connections, after a server restart broke the old ones (nothing is pending: the runner
         flushes before it restarts the server)."""
@@ -145,6 +168,10 @@ class Client:
         self.loader = Loader(self.db, self.columns)
 
     def submit(self, op: Op) -> None:
+        if self.absent and op.name == "usage":  # a column the schema lacks yet: the row gets no value for it
+            for name in self.absent:
+                if op.value.get(name) is not None:
+                    op.value[name] = None
         self.history.invoke(op)
         if not self.bulk or op.name not in BULK or op.session in self.held:
             self.flush()

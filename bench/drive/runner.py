@@ -69,6 +69,12 @@ class RunResult:
     failures: dict[str, dict] = field(default_factory=dict)  # per kind: count and the first failure
 
 
+class NotApplicable(RuntimeError):
+    """A run that cannot be carried out on this chain — a reproduction stopping at a migration the chain lacks,
+    or checking, part way up the chain, what rollups.toml declares before the chain adds it. Its own outcome:
+    neither a divergence nor the target's failure; str() is the reason."""
+
+
 def scripted_ops(sc: Scenario) -> list[Op]:
     """A scripted scenario's operations: the named world, its steps, and a final check if it has none."""
     start = to_us(sc.start)
@@ -284,7 +290,9 @@ class Run:
     @action("migrate")
     def _migrate(self, op: Op) -> int:
         self.db.clock.set(from_us(op.at))
-        return len(Runner(self.db, self.target).up(op.get("to")))
+        applied = Runner(self.db, self.target).up(op.get("to"))
+        self.client.schema_changed()  # a declared usage column the migration added joins the writes
+        return len(applied)
 
     @action("pause")
     def _pause(self, op: Op) -> None:  # replays tick where the history says: nothing to do
@@ -338,6 +346,10 @@ class Run:
         self.declared_checked = True
         with self.db.connect() as conn:
             problems = reads.check_declared(conn, self.rollups, self.columns)
+        last = self.target.migrations()[-1].version
+        if problems and last not in Runner(self.db, self.target).applied():
+            raise NotApplicable(f"its check comes while the chain stands short of {last}, and the schema lacks "
+                                f"what {ROLLUPS_FILE} declares: {'; '.join(problems)}")
         if problems:
             raise TargetError(f"target {self.target.name!r}: its {ROLLUPS_FILE} declares what its schema lacks: "
                               + "; ".join(problems))
@@ -389,6 +401,11 @@ def prepare(server, sc: Scenario, target: Target, templates: Templates | None = 
     """A fresh database with the target migrated (hooks included) just before the scenario starts — only as far
     as a reproduction's `migrate_to`, when it says so. With `templates`, a clone of one migrated the same way."""
     start, to = sc.start - MIGRATE_BEFORE, sc.repro.migrate_to if sc.repro and sc.repro.migrate_to else None
+    if to is not None:
+        try:
+            target.find(to)
+        except TargetError:
+            raise NotApplicable(f"it stops the chain at migration {to}, which the chain does not have") from None
     if templates is not None:
         return templates.fresh(target, start, to)
     db = Database(server, start)

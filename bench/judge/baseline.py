@@ -18,6 +18,7 @@ from rollup.clock import from_us
 
 EVERY = catalogue.EVERY  # every id of the catalogue (bench/judge/catalogue.py)
 NEW, FIXED, KNOWN, CLEAN = "new", "fixed", "known", "clean"
+NOT_APPLICABLE = "not applicable"  # a run the chain cannot carry out: it shows nothing, and fixes nothing
 
 
 def parse_ids(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -90,11 +91,11 @@ def check(base: dict) -> dict:
 
 def settle(verdicts: list, accepted: tuple[str, ...], strict: bool = False) -> list[str]:
     """The accepted ids no run of the batch shows any more (fixed), marked on the reproductions of them; with
-    `strict`, those runs fail. Returns the fixed ids. Only an id whose reproduction is in the batch can be
-    fixed: a batch that never exercised an id (a subset of the gate) says nothing of it. (`verdicts`:
-    bench/judge/record.Verdict.)"""
+    `strict`, those runs fail. Returns the fixed ids. Only an id whose reproduction ran, and could be carried
+    out on the chain, can be fixed: a batch that never exercised an id (a subset of the gate) says nothing of it.
+    (`verdicts`: bench/judge/record.Verdict.)"""
     shown = {x for v in verdicts for x in (v.baseline or {}).get("shown", ())}
-    exercised = {(v.repro or {}).get("id") for v in verdicts}
+    exercised = {(v.repro or {}).get("id") for v in verdicts if not v.not_applicable}
     fixed = [x for x in accepted if x not in shown and x in exercised]
     for v in verdicts:
         base, repro = v.baseline, (v.repro or {}).get("id")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 # Optional keys: absent from the JSON when None (the rest are always written, null included).
-_OPTIONAL = frozenset({"coverage", "baseline", "server", "read_side", "replay", "report", "wall_seconds"})
+_OPTIONAL = frozenset({"not_applicable", "coverage", "baseline", "server", "read_side", "replay", "report", "wall_seconds"})
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Verdict:
     ticks: dict = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)
     ok: bool = False
+    not_applicable: str | None = None  # why the run cannot be carried out on this chain (then nothing else ran)
     drift: dict = field(default_factory=dict)
     tables: list[dict] = field(default_factory=list)
     signature: list[str] = field(default_factory=list)

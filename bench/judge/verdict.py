@@ -209,6 +209,25 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> Verdic
     })
 
 
+def not_applicable(sc, target: str, reason: str, accept: tuple[str, ...] | None = None) -> Verdict:
+    """The verdict on a run that cannot be carried out on this chain (bench.drive.runner.NotApplicable): passing,
+    with nothing shown, and `not_applicable` saying why — a baseline counts it neither new nor fixed."""
+    line = f"cannot run on this chain: {reason}"
+    base = None if accept is None else {**baseline.judge([], accept), "status": baseline.NOT_APPLICABLE}
+    return Verdict.from_json({
+        "scenario": sc.name, "description": sc.description, "target": target, "seed": sc.seed, "server_version": "",
+        "history": "", "history_sha256": "", "operations": {"total": 0, "by_kind": {}}, "failures": {},
+        "ticks": {"count": 0, "rows": 0, "failed": 0},
+        "checks": [_check("runs on this chain", "the run carried out", line, True)],
+        "ok": True, "not_applicable": reason,
+        "drift": {"missing": 0, "extra": 0, "mismatched": 0}, "tables": [], "signature": [],
+        **({"baseline": base} if base is not None else {}),
+        "repro": {"id": sc.repro.id, "summary": sc.repro.summary, "reachable": sc.repro.reachable,
+                  "signature": list(sc.repro.signature)} if sc.repro else None,
+        "drift_by_check": [], "bad_keys": [], "attribution": {}, "script": [], "zones": [],
+    })
+
+
 def _latency(seconds: list[float]) -> dict:
     """Wall time of the synchronous ticks on this machine: informative, never part of a verdict."""
     if not seconds:

@@ -15,10 +15,10 @@ from bench.orchestrate.errors import BadInput, ServerLost
 from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.drive import snapshots
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
-from bench.drive.runner import RunHooks, RunResult, RunSpec, run, scripted_ops
+from bench.drive.runner import NotApplicable, RunHooks, RunResult, RunSpec, run, scripted_ops
 from bench.judge import catalogue, checker, record
 from bench.judge.record import Verdict
-from bench.judge.verdict import evaluate, markdown
+from bench.judge.verdict import evaluate, markdown, not_applicable
 from bench.workload.faults import NEMESIS_CONN
 from bench.workload.generator import generate
 from bench.workload.ops import WORKLOAD, Op
@@ -69,16 +69,18 @@ def run_scenario(server, req: RunRequest, *, target: Target | None = None, templ
                      ops if ops is not None else ops_for(sc, tgt.usage_columns()),
                      RunHooks(replaying=ops is not None, on_progress=on_progress, templates=templates,
                               judge=checker.for_run(sc, tgt.reads.exact)))
+    except NotApplicable as exc:  # its own outcome, with its reason: not a divergence, not the target's failure
+        result, inapplicable = None, not_applicable(sc, req.target, str(exc), req.accept)
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if reachable(server):
             raise
         raise ServerLost(f"the server went away mid-run ({' '.join(str(exc).split())[:160]}); the history so far, "
                          f"replayable up to its last completed operation: {history_path}") from exc
-    if req.expect:  # judged against them; the run (and its history) is the scenario's own
+    if result is not None and req.expect:  # judged against them; the run (and its history) is the scenario's own
         own = sc.expectation(req.target)
         result.scenario = dataclasses.replace(sc, expect={**sc.expect, req.target: dataclasses.replace(own,
                                                                                                        **req.expect)})
-    v = evaluate(result, req.accept)
+    v = evaluate(result, req.accept) if result is not None else inapplicable
     v.server, v.read_side = server.backend, tgt.read_side
     v.replay = (req.hint or "rollup-bench replay {history} --target {target}").format(history=history_path,
                                                                                       target=req.target)

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS workspace;
+DROP TABLE IF EXISTS "user";
+DROP TABLE IF EXISTS api_key;

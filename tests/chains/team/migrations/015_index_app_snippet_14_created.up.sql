@@ -1,0 +1,1 @@
+CREATE INDEX idx_15_app_snippet_14_created ON app_snippet_14 (created_at DESC);

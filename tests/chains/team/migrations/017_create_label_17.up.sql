@@ -1,0 +1,10 @@
+CREATE TABLE app_label_17 (
+    id           UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    workspace_id UUID NOT NULL REFERENCES workspace (id) ON DELETE CASCADE,
+    body TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    title TEXT NOT NULL DEFAULT '',
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX idx_app_label_17_workspace ON app_label_17 (workspace_id);

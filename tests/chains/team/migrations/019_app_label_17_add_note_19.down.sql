@@ -1,0 +1,1 @@
+ALTER TABLE app_label_17 DROP COLUMN IF EXISTS note_19;

@@ -1,0 +1,1 @@
+ALTER TABLE app_label_17 ADD COLUMN note_19 TEXT;

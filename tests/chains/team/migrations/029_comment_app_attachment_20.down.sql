@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_attachment_20 IS NULL;

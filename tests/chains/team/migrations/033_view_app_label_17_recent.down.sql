@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_33_app_label_17_recent;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_38_app_attachment_20_created;

@@ -1,0 +1,1 @@
+CREATE INDEX idx_46_app_notification_42_created ON app_notification_42 (created_at DESC);

@@ -1,0 +1,1 @@
+ALTER TABLE app_webhook_35 DROP COLUMN IF EXISTS note_48;

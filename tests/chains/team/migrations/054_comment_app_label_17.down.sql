@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_label_17 IS NULL;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_55_app_reminder_43_created;

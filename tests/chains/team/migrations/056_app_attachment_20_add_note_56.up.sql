@@ -1,0 +1,1 @@
+ALTER TABLE app_attachment_20 ADD COLUMN note_56 TEXT;

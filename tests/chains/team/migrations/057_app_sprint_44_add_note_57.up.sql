@@ -1,0 +1,1 @@
+ALTER TABLE app_sprint_44 ADD COLUMN note_57 TEXT;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_reminder_43 IS NULL;

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS app_sso_config_65;

@@ -1,0 +1,1 @@
+ALTER TABLE app_sprint_44 DROP COLUMN IF EXISTS note_70;

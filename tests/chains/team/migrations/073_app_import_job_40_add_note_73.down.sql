@@ -1,0 +1,1 @@
+ALTER TABLE app_import_job_40 DROP COLUMN IF EXISTS note_73;

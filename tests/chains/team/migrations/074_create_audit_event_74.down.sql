@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS app_audit_event_74;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_75_app_import_job_40_recent;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_76_app_reminder_72_recent;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_webhook_35 IS 'Owned by the product team (revision 81).';

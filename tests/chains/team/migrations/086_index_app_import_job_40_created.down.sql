@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_86_app_import_job_40_created;

@@ -1,0 +1,1 @@
+ALTER TABLE app_reaction_18 DROP COLUMN IF EXISTS note_98;

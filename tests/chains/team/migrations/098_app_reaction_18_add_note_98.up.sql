@@ -1,0 +1,1 @@
+ALTER TABLE app_reaction_18 ADD COLUMN note_98 TEXT;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_99_app_sprint_44_created;

@@ -1,0 +1,1 @@
+CREATE INDEX idx_111_app_sso_config_63_created ON app_sso_config_63 (created_at DESC);

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_119_app_attachment_20_recent;

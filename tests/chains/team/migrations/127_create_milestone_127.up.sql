@@ -1,0 +1,10 @@
+CREATE TABLE app_milestone_127 (
+    id           UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    workspace_id UUID NOT NULL REFERENCES workspace (id) ON DELETE CASCADE,
+    archived BOOLEAN NOT NULL DEFAULT false,
+    body TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX idx_app_milestone_127_workspace ON app_milestone_127 (workspace_id);

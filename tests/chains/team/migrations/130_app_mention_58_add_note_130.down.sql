@@ -1,0 +1,1 @@
+ALTER TABLE app_mention_58 DROP COLUMN IF EXISTS note_130;

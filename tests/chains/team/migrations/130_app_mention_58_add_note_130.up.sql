@@ -1,0 +1,1 @@
+ALTER TABLE app_mention_58 ADD COLUMN note_130 TEXT;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_134_app_label_17_count(UUID);

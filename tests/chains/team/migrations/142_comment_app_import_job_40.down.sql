@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_import_job_40 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_sso_config_122 DROP COLUMN IF EXISTS note_147;

@@ -1,0 +1,1 @@
+ALTER TABLE app_webhook_35 ADD COLUMN note_149 TEXT;

@@ -1,0 +1,1 @@
+ALTER TABLE app_comment_113 DROP COLUMN IF EXISTS note_150;

@@ -1,0 +1,1 @@
+ALTER TABLE app_comment_113 ADD COLUMN note_150 TEXT;

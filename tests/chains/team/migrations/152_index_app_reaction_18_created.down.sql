@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_152_app_reaction_18_created;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_sso_config_151 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_template_69 ADD COLUMN note_165 TEXT;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_milestone_127 IS NULL;

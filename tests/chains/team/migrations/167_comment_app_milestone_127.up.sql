@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_milestone_127 IS 'Owned by the product team (revision 167).';

@@ -1,0 +1,1 @@
+ALTER TABLE app_webhook_91 DROP COLUMN IF EXISTS note_168;

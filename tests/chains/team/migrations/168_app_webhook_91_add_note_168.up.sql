@@ -1,0 +1,1 @@
+ALTER TABLE app_webhook_91 ADD COLUMN note_168 TEXT;

@@ -1,0 +1,1 @@
+ALTER TABLE app_label_106 ADD COLUMN note_169 TEXT;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_173_app_saved_view_128_created;

@@ -1,0 +1,1 @@
+CREATE INDEX idx_173_app_saved_view_128_created ON app_saved_view_128 (created_at DESC);

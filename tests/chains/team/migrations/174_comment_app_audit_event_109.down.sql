@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_audit_event_109 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_export_job_129 DROP COLUMN IF EXISTS note_177;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_integration_28 IS 'Owned by the product team (revision 178).';

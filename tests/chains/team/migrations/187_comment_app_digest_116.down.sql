@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_digest_116 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_reminder_115 DROP COLUMN IF EXISTS note_195;

@@ -1,0 +1,1 @@
+ALTER TABLE app_reminder_115 ADD COLUMN note_195 TEXT;

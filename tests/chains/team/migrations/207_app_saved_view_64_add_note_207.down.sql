@@ -1,0 +1,1 @@
+ALTER TABLE app_saved_view_64 DROP COLUMN IF EXISTS note_207;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_212_app_comment_199_recent;

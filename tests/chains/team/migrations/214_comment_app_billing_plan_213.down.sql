@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_billing_plan_213 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_export_job_129 ADD COLUMN note_217 TEXT;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_226_app_mention_143_created;

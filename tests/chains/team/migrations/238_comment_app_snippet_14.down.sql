@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_snippet_14 IS NULL;

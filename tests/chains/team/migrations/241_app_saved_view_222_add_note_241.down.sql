@@ -1,0 +1,1 @@
+ALTER TABLE app_saved_view_222 DROP COLUMN IF EXISTS note_241;

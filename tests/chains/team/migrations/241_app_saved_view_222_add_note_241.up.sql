@@ -1,0 +1,1 @@
+ALTER TABLE app_saved_view_222 ADD COLUMN note_241 TEXT;

@@ -1,0 +1,1 @@
+ALTER TABLE app_attachment_140 DROP COLUMN IF EXISTS note_247;

@@ -1,0 +1,1 @@
+ALTER TABLE app_reaction_198 DROP COLUMN IF EXISTS note_250;

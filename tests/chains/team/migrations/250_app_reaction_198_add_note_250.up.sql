@@ -1,0 +1,1 @@
+ALTER TABLE app_reaction_198 ADD COLUMN note_250 TEXT;

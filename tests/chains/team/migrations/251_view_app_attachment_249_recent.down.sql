@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_251_app_attachment_249_recent;

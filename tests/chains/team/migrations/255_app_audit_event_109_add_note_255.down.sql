@@ -1,0 +1,1 @@
+ALTER TABLE app_audit_event_109 DROP COLUMN IF EXISTS note_255;

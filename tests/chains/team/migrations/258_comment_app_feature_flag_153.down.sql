@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_feature_flag_153 IS NULL;

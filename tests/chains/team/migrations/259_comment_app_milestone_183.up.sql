@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_milestone_183 IS 'Owned by the product team (revision 259).';

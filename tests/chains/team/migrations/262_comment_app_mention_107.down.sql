@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_mention_107 IS NULL;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_268_app_milestone_209_recent;

@@ -1,0 +1,1 @@
+ALTER TABLE app_template_171 ADD COLUMN note_269 TEXT;

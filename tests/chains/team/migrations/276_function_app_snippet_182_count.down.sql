@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_276_app_snippet_182_count(UUID);

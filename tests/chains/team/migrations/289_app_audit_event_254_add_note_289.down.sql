@@ -1,0 +1,1 @@
+ALTER TABLE app_audit_event_254 DROP COLUMN IF EXISTS note_289;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_291_app_invite_97_count(UUID);

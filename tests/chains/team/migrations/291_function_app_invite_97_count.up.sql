@@ -1,0 +1,2 @@
+CREATE FUNCTION f_291_app_invite_97_count(p_workspace UUID) RETURNS BIGINT
+LANGUAGE sql STABLE AS $$ SELECT count(*) FROM app_invite_97 WHERE workspace_id = p_workspace $$;

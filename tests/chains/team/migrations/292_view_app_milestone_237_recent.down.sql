@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_292_app_milestone_237_recent;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_296_app_mention_107_count(UUID);

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS app_billing_plan_297;

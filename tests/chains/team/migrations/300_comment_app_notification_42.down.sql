@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_notification_42 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_integration_144 DROP COLUMN IF EXISTS note_303;

@@ -1,0 +1,1 @@
+ALTER TABLE app_integration_144 ADD COLUMN note_303 TEXT;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_reaction_18 IS NULL;

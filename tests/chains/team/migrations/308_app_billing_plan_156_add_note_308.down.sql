@@ -1,0 +1,1 @@
+ALTER TABLE app_billing_plan_156 DROP COLUMN IF EXISTS note_308;

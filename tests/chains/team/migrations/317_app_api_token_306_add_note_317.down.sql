@@ -1,0 +1,1 @@
+ALTER TABLE app_api_token_306 DROP COLUMN IF EXISTS note_317;

@@ -1,0 +1,1 @@
+ALTER TABLE app_api_token_306 ADD COLUMN note_317 TEXT;

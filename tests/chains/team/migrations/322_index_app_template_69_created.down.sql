@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_322_app_template_69_created;

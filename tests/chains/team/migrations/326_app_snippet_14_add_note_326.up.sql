@@ -1,0 +1,1 @@
+ALTER TABLE app_snippet_14 ADD COLUMN note_326 TEXT;

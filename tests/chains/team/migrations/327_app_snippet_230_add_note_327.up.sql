@@ -1,0 +1,1 @@
+ALTER TABLE app_snippet_230 ADD COLUMN note_327 TEXT;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_subscription_200 IS NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE app_label_257 ADD COLUMN note_330 TEXT;

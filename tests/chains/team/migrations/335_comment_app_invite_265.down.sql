@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_invite_265 IS NULL;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_336_app_sprint_189_count(UUID);

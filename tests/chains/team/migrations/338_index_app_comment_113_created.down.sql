@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_338_app_comment_113_created;

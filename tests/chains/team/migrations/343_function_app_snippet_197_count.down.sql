@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_343_app_snippet_197_count(UUID);

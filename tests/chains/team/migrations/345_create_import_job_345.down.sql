@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS app_import_job_345;

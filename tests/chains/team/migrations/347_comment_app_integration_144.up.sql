@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_integration_144 IS 'Owned by the product team (revision 347).';

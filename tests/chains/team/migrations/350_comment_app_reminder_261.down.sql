@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_reminder_261 IS NULL;

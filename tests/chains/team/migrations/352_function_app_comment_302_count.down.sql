@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_352_app_comment_302_count(UUID);

@@ -1,0 +1,1 @@
+COMMENT ON TABLE app_invite_97 IS NULL;

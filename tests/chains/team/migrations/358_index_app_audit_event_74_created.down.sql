@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_358_app_audit_event_74_created;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_366_app_mention_236_count(UUID);

@@ -1,0 +1,1 @@
+ALTER TABLE app_template_339 DROP COLUMN IF EXISTS note_369;

@@ -1,0 +1,1 @@
+ALTER TABLE app_template_339 ADD COLUMN note_369 TEXT;

@@ -1,0 +1,1 @@
+CREATE INDEX idx_370_app_template_294_created ON app_template_294 (created_at DESC);

@@ -1,0 +1,1 @@
+ALTER TABLE app_export_job_201 ADD COLUMN note_372 TEXT;

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS f_374_app_mention_236_count(UUID);

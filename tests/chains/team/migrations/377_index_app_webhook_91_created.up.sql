@@ -1,0 +1,1 @@
+CREATE INDEX idx_377_app_webhook_91_created ON app_webhook_91 (created_at DESC);

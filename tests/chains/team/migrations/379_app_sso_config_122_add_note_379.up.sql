@@ -1,0 +1,1 @@
+ALTER TABLE app_sso_config_122 ADD COLUMN note_379 TEXT;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_382_app_saved_view_66_recent;

@@ -1,0 +1,1 @@
+ALTER TABLE app_saved_view_356 ADD COLUMN note_384 TEXT;

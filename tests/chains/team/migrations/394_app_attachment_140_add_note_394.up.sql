@@ -1,0 +1,1 @@
+ALTER TABLE app_attachment_140 ADD COLUMN note_394 TEXT;

@@ -1,0 +1,1 @@
+ALTER TABLE app_mention_277 DROP COLUMN IF EXISTS note_396;

@@ -1,0 +1,1 @@
+ALTER TABLE app_mention_277 ADD COLUMN note_396 TEXT;

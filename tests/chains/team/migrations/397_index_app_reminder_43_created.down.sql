@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_397_app_reminder_43_created;

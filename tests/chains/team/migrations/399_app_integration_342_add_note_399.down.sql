@@ -1,0 +1,1 @@
+ALTER TABLE app_integration_342 DROP COLUMN IF EXISTS note_399;

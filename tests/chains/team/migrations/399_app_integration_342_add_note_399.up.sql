@@ -1,0 +1,1 @@
+ALTER TABLE app_integration_342 ADD COLUMN note_399 TEXT;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_400_app_reaction_393_created;

@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS v_409_app_milestone_166_recent;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_410_app_feature_flag_253_created;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_421_app_api_token_365_created;

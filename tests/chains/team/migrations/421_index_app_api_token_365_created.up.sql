@@ -1,0 +1,1 @@
+CREATE INDEX idx_421_app_api_token_365_created ON app_api_token_365 (created_at DESC);

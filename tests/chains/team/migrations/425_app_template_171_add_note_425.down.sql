@@ -1,0 +1,1 @@
+ALTER TABLE app_template_171 DROP COLUMN IF EXISTS note_425;

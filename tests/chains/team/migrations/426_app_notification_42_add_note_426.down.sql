@@ -1,0 +1,1 @@
+ALTER TABLE app_notification_42 DROP COLUMN IF EXISTS note_426;

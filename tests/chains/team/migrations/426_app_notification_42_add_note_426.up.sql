@@ -1,0 +1,1 @@
+ALTER TABLE app_notification_42 ADD COLUMN note_426 TEXT;

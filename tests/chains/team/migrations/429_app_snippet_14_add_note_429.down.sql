@@ -1,0 +1,1 @@
+ALTER TABLE app_snippet_14 DROP COLUMN IF EXISTS note_429;
