@@ -18,7 +18,7 @@ from psycopg import sql
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
 from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
-from rollup.readside import ReadSide
+from rollup.readside import ReadSide, judged_measures
 from rollup.readside import load as load_read_side
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
@@ -82,6 +82,8 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
+        hourly = next((r for r in target.rollups() if r.table == HOURLY.table), HOURLY)
+        judged_measures(target.reads, {m.name: m.agg for m in hourly.measures})  # those its mapping names
         return target
 
     @cached_property

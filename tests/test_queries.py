@@ -13,7 +13,7 @@ from rollup.readside import DEFAULT_QUERIES, ReadSideError, changed, load
 
 def one(sql: str) -> tuple[str, tuple[str, ...]]:
     text, params, _ = translate(sql)
-    return text, params
+    return text, tuple(params)
 
 
 @pytest.mark.parametrize("sql, text, params", [
@@ -92,7 +92,7 @@ def test_a_sql_file_with_the_default_names(tmp_path):
     path = tmp_path / "mine.sql"
     path.write_text("\n".join(f"-- name: {q} :many\nSELECT @tz, :cutoff;" for q in DEFAULT_QUERIES.values()))
     side = load(str(path))
-    assert side.name == str(path) and not side.exact and side.queries == path
+    assert side.name == str(path) and not side.exact and side.files == (path,)
     assert side.report("workspace_daily").text == "SELECT %(tz)s, %(cutoff)s;"
 
 
@@ -128,7 +128,7 @@ def write(tmp_path, mapping: str = MAPPING, queries: str = SQLC, name: str = "si
 
 def test_a_toml_mapping_binds_positions_names_and_renames_columns(tmp_path):
     side = load(write(tmp_path))
-    assert side.exact and side.queries == tmp_path / "q.sql"
+    assert side.exact and side.files == (tmp_path / "q.sql",)
     daily = side.report("workspace_daily")
     assert daily.binds == (("$1", "workspace_id"), ("$2", "cutoff"), ("$3", "tz"))
     assert daily.columns == (("day", "date"),) and daily.text == "SELECT %($1)s, %($2)s, %($3)s;"
@@ -137,7 +137,7 @@ def test_a_toml_mapping_binds_positions_names_and_renames_columns(tmp_path):
 
 def test_a_project_file_holds_the_mapping_under_its_table(tmp_path):
     side = load(write(tmp_path, _project(MAPPING), name="pyproject.toml"))
-    assert side.report("workspace_daily").query == "Daily" and side.exact and side.queries == tmp_path / "q.sql"
+    assert side.report("workspace_daily").query == "Daily" and side.exact and side.files == (tmp_path / "q.sql",)
 
 
 def _project(mapping: str) -> str:
@@ -149,8 +149,10 @@ def _project(mapping: str) -> str:
 
 @pytest.mark.parametrize("change, message", [
     (('query = "Daily"', 'query = "Dialy"'), "side.toml:5: workspace_daily.query: q.sql has no query Dialy"),
-    (('"cutoff", "tz"]', '"cutoff"]'), "q.sql:1: Daily uses $3, which the mapping of workspace_daily does not bind"),
-    (('since = "cutoff"', 'from = "cutoff"'), "q.sql:3: ByAgent uses @since, which the mapping of workspace_by_agent"),
+    (('"cutoff", "tz"]', '"cutoff"]'), "q.sql:2: Daily uses $3, which the mapping of workspace_daily does not bind"),
+    (('since = "cutoff"', 'from = "cutoff"'), "side.toml:11: workspace_by_agent.params: ByAgent (q.sql:3) has no "
+                                              "parameter from (it has ws, since)"),
+    ((', since = "cutoff"', ''), "q.sql:4: ByAgent uses @since, which the mapping of workspace_by_agent does not"),
     (('"workspace_id", "cutoff", "tz"', '"workspace_id", "cutoff", "zone"'),
      "side.toml:6: workspace_daily.params: 'zone' is not a value the bench offers workspace_daily"),
     (('query = "Runtime"', 'query = "Runtime"\nparams = ["workspace_id"]'),
