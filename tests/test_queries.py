@@ -293,7 +293,8 @@ def test_an_absolute_glob(tmp_path):
 @pytest.mark.parametrize("target, change, message", [
     (f"{MIGRATIONS_ROOT / 'reference'}", None, "read_side.toml:9: workspace_daily.measures: cost_usd_ticks is not a "
                                                "measure the target declares in rollups.toml"),
-    (COST_TICKS, ('measures = ["cost_usd_ticks", "uncosted_input_tokens"]', 'measures = ["cost_usd_ticks", "uncosted_input_tokens", "task_count"]'),
+    (COST_TICKS, ('"uncosted_input_tokens"]\n[workspace_by_agent.columns]',
+                  '"uncosted_input_tokens", "task_count"]\n[workspace_by_agent.columns]'),
      "workspace_by_agent.measures: task_count counts distinct values, which no report can add up over hours"),
 ])
 def test_measures_a_target_does_not_declare_or_cannot_add_up(tmp_path, target, change, message):

@@ -53,10 +53,14 @@ BEGIN
                count(DISTINCT tu.task_id)  AS task_count,
                count(*)                    AS event_count,
                coalesce(sum(tu.cost_usd_ticks), 0) AS cost_usd_ticks,
-               coalesce(sum(tu.input_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0) AS uncosted_input_tokens,
-               coalesce(sum(tu.output_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0) AS uncosted_output_tokens,
-               coalesce(sum(tu.cache_read_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0) AS uncosted_cache_read_tokens,
-               coalesce(sum(tu.cache_write_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0) AS uncosted_cache_write_tokens
+               coalesce(sum(tu.input_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0)
+                   AS uncosted_input_tokens,
+               coalesce(sum(tu.output_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0)
+                   AS uncosted_output_tokens,
+               coalesce(sum(tu.cache_read_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0)
+                   AS uncosted_cache_read_tokens,
+               coalesce(sum(tu.cache_write_tokens) FILTER (WHERE tu.cost_usd_ticks IS NULL), 0)
+                   AS uncosted_cache_write_tokens
           FROM dirty_keys k
           JOIN task_usage tu
             ON tu.created_at >= k.bucket_hour
@@ -78,11 +82,13 @@ BEGIN
         INSERT INTO task_usage_hourly AS h
                (bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model,
                 input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count, event_count,
-                cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,
+                cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens, uncosted_cache_read_tokens,
+                uncosted_cache_write_tokens,
                 updated_at)
         SELECT bucket_hour, workspace_id, runtime_id, agent_id, project_id, provider, model,
                input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count, event_count,
-               cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,
+               cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens, uncosted_cache_read_tokens,
+               uncosted_cache_write_tokens,
                now()
           FROM recomputed
         ON CONFLICT ON CONSTRAINT uq_task_usage_hourly_key DO UPDATE
