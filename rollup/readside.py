@@ -172,7 +172,9 @@ def _report(kind: str, found: dict, files: tuple[Path, ...], entry: dict, at) ->
     where = at("query") if at and "query" in entry else f"{files[0]}: {kind}"
     if not isinstance(name, str) or name not in found:
         have = ", ".join(found) or "none"
-        raise ReadSideError(f"{where}: {' '.join(f.name for f in files)} has no query {name} (it has: {have})")
+        them, verb = (files[0].name, "it has") if len(files) == 1 else \
+            (f"none of {', '.join(f.name for f in files)}", "they have")
+        raise ReadSideError(f"{where}: {them} has no query {name} ({verb}: {have})")
     if len(found[name]) > 1:
         (f1, q1), (f2, q2) = found[name][:2]
         raise ReadSideError(f"{f2}:{q2.line}: query {name} again (also at {f1}:{q1.line}); {kind} maps it, so it "
@@ -181,7 +183,7 @@ def _report(kind: str, found: dict, files: tuple[Path, ...], entry: dict, at) ->
     params, renames, measures = entry.get("params", {}), entry.get("columns", {}), entry.get("measures", [])
     if not isinstance(params, list | dict):
         raise ReadSideError(f"{at('params')}: expected a list of value names ($1…$n) or a table parameter = value "
-                            "(params = {{ \"$1\" = \"workspace_id\", since = \"cutoff\" }})")
+                            "(params = { \"$1\" = \"workspace_id\", since = \"cutoff\" })")
     for value in params if isinstance(params, list) else params.values():
         if value not in OFFERED[kind]:
             raise ReadSideError(f"{at('params')}: {value!r} is not a value the bench offers {kind} (it offers "

@@ -111,3 +111,25 @@ def test_a_wrong_measure_in_a_report_fails_naming_the_report_and_the_measure(ser
     assert not re.search(r"\btokens off by", line)  # the token sums are right: only the measure is named
     example = next(e for z in v["zones"] for e in z["examples"] if e["kind"] == "drift")
     assert set(example["measures"]) == {measure} and example["tokens_off"] == 0
+
+
+# A decimal cost (tests/targets/cost_measures: cost_usd numeric(12, 6)), carried by a plain .sql read side under its
+# measure's own name: judged without a mapping, exactly — a cost rounded to cents is wrong.
+DECIMAL = f"{MIGRATIONS_ROOT / 'reference'},{HERE / 'targets' / 'cost_measures'}"
+FAITHFUL = (MIGRATIONS_ROOT.parent / "rollup" / "read_sides" / "faithful.sql").read_text()
+TASKS = "sum(task_count)::bigint AS task_count"
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("cost, ok", [("sum(cost_usd)", True), ("round(sum(cost_usd), 2)", False)])
+def test_a_decimal_cost_named_as_its_measure_is_judged_exactly(server, tmp_path, cost, ok):
+    daily, rest = FAITHFUL.split("-- name: WorkspaceUsageByAgent")
+    assert daily.count(TASKS) == 1
+    side = tmp_path / "usage.sql"
+    side.write_text(daily.replace(TASKS, f"{TASKS}, {cost} AS cost_usd") + "-- name: WorkspaceUsageByAgent" + rest)
+    v = run_scenario(server, None, DECIMAL, tmp_path / "run", sc=loads(SMALL), text=SMALL, read_side=str(side))
+    assert v["ok"] is ok, failed(v)
+    if not ok:
+        assert "workspace_daily (" in failed(v)["report-grain pipeline drift"]
+        example = next(e for z in v["zones"] for e in z["examples"] if e["kind"] == "drift")
+        assert set(example["measures"]) == {"cost_usd"} and "." in example["measures"]["cost_usd"]  # a decimal's text

@@ -21,7 +21,7 @@ from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
-from rollup.readside import run_report
+from rollup.readside import read_report
 
 TARGETS = Path(__file__).parent / "targets"
 SMALL = """
@@ -106,9 +106,9 @@ def test_report_grain_pipeline_drift(server, tmp_path, monkeypatch):
     reports are not."""
     def off_by_an_hour(conn, q, scope_id, project_id=None, side=None):
         q = replace(q, zone="Etc/GMT-1") if q.zone == "UTC" else q
-        return run_report(conn, q, scope_id, project_id, side)
+        return read_report(conn, q, scope_id, project_id, side)
 
-    monkeypatch.setattr(reads, "run_report", off_by_an_hour)
+    monkeypatch.setattr(reads, "read_report", off_by_an_hour)
     v = judge(server, tmp_path)
     assert failed(v) == {"report-grain pipeline drift"}, v["checks"]
     assert next(z for z in v["zones"] if z["name"] == "UTC")["pipeline_drift"] > 0
