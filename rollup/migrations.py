@@ -82,8 +82,9 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
-        hourly = next((r for r in target.rollups() if r.table == HOURLY.table), HOURLY)
-        judged_measures(target.reads, {m.name: m.agg for m in hourly.measures})  # those its mapping names
+        if any(r.measures for _, r in target.reads.reports):  # measures its mapping names: declared, additive
+            hourly = next((r for r in target.rollups() if r.table == HOURLY.table), HOURLY)
+            judged_measures(target.reads, {m.name: m.agg for m in hourly.measures})
         return target
 
     @cached_property

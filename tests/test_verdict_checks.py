@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bench.orchestrate.execute import rejudge
 from bench.cli.main import app
-from bench.drive import reads
+from bench.drive import reads, snapshots
 from bench.drive.runner import Run, prepare, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
@@ -120,10 +120,11 @@ def test_history_applied_as_recorded(server, tmp_path):
     assert failed(v) == {"history applied as recorded"}, v["checks"]
 
 
-def test_except_all_second_opinion(server, tmp_path):
+def test_except_all_second_opinion(server, tmp_path, monkeypatch):
     """A duplicated rollup row — one no GROUP BY can produce — matches the truth key for key, so only the
     in-database EXCEPT ALL, which counts rows with their multiplicity, sees it. The row is older than the
-    reports' window (one day), so no report sums it twice."""
+    reports' window (one day), so no report sums it twice (the further 1- and 7-day windows left unread)."""
+    monkeypatch.setattr(snapshots, "WINDOWS", ())
     text = SMALL.replace('duration = "12h"', 'duration = "2d"').replace("[zones]", "[zones]\nreport_days = 1")
     sc = loads(text)
     target = Target.resolve("reference")
