@@ -18,7 +18,7 @@ import psycopg
 from rollup.database import Database
 from rollup.extensions import MissingExtension, needs, offers
 from rollup.measures import DEFAULT_MEASURES, Column, DeclarationError, Lines, Measure, parse_columns, parse_measures
-from rollup.readside import ReadSide
+from rollup.readside import ReadSide, judged_measures
 from rollup.readside import load as load_read_side
 from rollup.templates import PROBE, Base, drop, move, moved
 
@@ -83,6 +83,9 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
+        if any(r.measures for _, r in target.reads.reports):  # measures its mapping names: declared, additive
+            hourly = next((r for r in target.rollups() if r.table == HOURLY.table), HOURLY)
+            judged_measures(target.reads, {m.name: m.agg for m in hourly.measures})
         return target
 
     @cached_property

@@ -26,6 +26,7 @@ class Query:
     line: int  # of its `-- name:` line
     text: str  # the statement in psycopg's form
     params: tuple[str, ...]  # "$1"… for positional parameters, else the name; in order of first use
+    param_lines: tuple[int, ...] = ()  # the line of each one's first use
 
 
 _NAME_LINE = re.compile(r"^\s*--\s*name\s*:(.*)$")
@@ -33,7 +34,7 @@ _NAME_LINE = re.compile(r"^\s*--\s*name\s*:(.*)$")
 _NAME = re.compile(r"^\s*([A-Za-z_]\w*)(?:\([^)]*\))?[\^$!*<#]*(?:\s+:\w+)?\s*$")
 _PARAM = re.compile(r"""(?<![\w$])\$(?P<pos>\d+)
                       | (?<![\w.])sqlc\.n?arg\(\s*(?:'(?P<quoted>\w+)'|(?P<bare>\w+))\s*\)
-                      | @(?P<at>[A-Za-z_]\w*)
+                      | (?<![@\w])@(?P<at>[A-Za-z_]\w*)
                       | (?<![:\w]):(?P<colon>[A-Za-z_]\w*)""", re.X)
 _DOLLAR = re.compile(r"(?<![\w$])\$(?:[A-Za-z_]\w*)?\$")
 
@@ -61,16 +62,20 @@ def parse(text: str, source: str) -> dict[str, Query]:
         if name in found:
             raise QueryFileError(f"{source}:{number}: query {name} again (first at line {found[name].line})")
         end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(lines)
-        body = "".join(lines[number:end]).strip()
+        raw = "".join(lines[number:end])
+        body = raw.strip()
         translated, params, code = translate(body)
         if not code.strip(" \t\r\n;"):
             raise QueryFileError(f"{source}:{number}: query {name} has no statement")
-        found[name] = Query(name, number, translated, params)
+        lead = len(raw) - len(raw.lstrip())  # the body's offset in its lines, for each parameter's line
+        at = tuple(number + 1 + raw.count("\n", 0, lead + i) for i in params.values())
+        found[name] = Query(name, number, translated, tuple(params), at)
     return found
 
 
-def translate(sql: str) -> tuple[str, tuple[str, ...], str]:
-    """(the statement in psycopg's form, its parameters in order of first use, its text outside comments)."""
+def translate(sql: str) -> tuple[str, dict[str, int], str]:
+    """(the statement in psycopg's form, its parameters in order of first use with the offset of that use, its
+    text outside comments)."""
     out, code, params, i = [], [], {}, 0
     while i < len(sql):
         end = _opaque(sql, i)
@@ -83,7 +88,7 @@ def translate(sql: str) -> tuple[str, tuple[str, ...], str]:
         m = _PARAM.match(sql, i)
         if m:
             key = "$" + m["pos"] if m["pos"] else next(v for v in m.group("quoted", "bare", "at", "colon") if v)
-            params.setdefault(key, None)
+            params.setdefault(key, i)
             out.append(f"%({key})s")
             code.append(key)
             i = m.end()
@@ -91,7 +96,7 @@ def translate(sql: str) -> tuple[str, tuple[str, ...], str]:
         out.append("%%" if sql[i] == "%" else sql[i])
         code.append(sql[i])
         i += 1
-    return "".join(out), tuple(params), "".join(code)
+    return "".join(out), params, "".join(code)
 
 
 def _opaque(sql: str, i: int) -> int:

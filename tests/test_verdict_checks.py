@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bench.orchestrate.execute import rejudge
 from bench.cli.main import app
-from bench.drive import reads
+from bench.drive import reads, snapshots
 from bench.drive.runner import Run, RunHooks, RunSpec, prepare, run
 from bench.judge.checker import for_run
 from bench.judge.verdict import evaluate
@@ -21,7 +21,7 @@ from bench.workload.generator import generate
 from bench.workload.ops import Op
 from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT, Target
-from rollup.readside import run_report
+from rollup.readside import read_report
 
 TARGETS = Path(__file__).parent / "targets"
 SMALL = """
@@ -106,9 +106,9 @@ def test_report_grain_pipeline_drift(server, tmp_path, monkeypatch):
     reports are not."""
     def off_by_an_hour(conn, q, scope_id, project_id=None, side=None):
         q = replace(q, zone="Etc/GMT-1") if q.zone == "UTC" else q
-        return run_report(conn, q, scope_id, project_id, side)
+        return read_report(conn, q, scope_id, project_id, side)
 
-    monkeypatch.setattr(reads, "run_report", off_by_an_hour)
+    monkeypatch.setattr(reads, "read_report", off_by_an_hour)
     v = judge(server, tmp_path)
     assert failed(v) == {"report-grain pipeline drift"}, v["checks"]
     assert next(z for z in v["zones"] if z["name"] == "UTC")["pipeline_drift"] > 0
@@ -120,10 +120,11 @@ def test_history_applied_as_recorded(server, tmp_path):
     assert failed(v) == {"history applied as recorded"}, v["checks"]
 
 
-def test_except_all_second_opinion(server, tmp_path):
+def test_except_all_second_opinion(server, tmp_path, monkeypatch):
     """A duplicated rollup row — one no GROUP BY can produce — matches the truth key for key, so only the
     in-database EXCEPT ALL, which counts rows with their multiplicity, sees it. The row is older than the
-    reports' window (one day), so no report sums it twice."""
+    reports' window (one day), so no report sums it twice (the further 1- and 7-day windows left unread)."""
+    monkeypatch.setattr(snapshots, "WINDOWS", ())
     text = SMALL.replace('duration = "12h"', 'duration = "2d"').replace("[zones]", "[zones]\nreport_days = 1")
     sc = loads(text)
     target = Target.resolve("reference")

@@ -15,7 +15,7 @@ import psycopg
 from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS, VALUES, column_dtype, measure_dtype
 from rollup.measures import DEFAULT_MEASURES, Column, Measure, numeric_scale
 from rollup.migrations import HOURLY, Rollup
-from rollup.readside import ReadSide, run_report
+from rollup.readside import ReadSide, read_report
 from rollup.reports import plan_report
 from rollup.units import HOUR
 
@@ -151,14 +151,22 @@ def check_declared(conn: psycopg.Connection, rollups: list[Rollup], columns: tup
 
 
 def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: datetime, scopes: list[str],
-               side: ReadSide | None = None) -> pl.DataFrame:
+               side: ReadSide | None = None, measures: dict[str, pl.DataType] | None = None,
+               ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """The read side's own report, through its query (default: faithful's), for every scope (workspace or
-    runtime)."""
+    runtime), and the measures it carries beside the token sums: those its mapping names, and any further result
+    column named as one of `measures` (the target's measures a report can add up, with their types)."""
     q = plan_report(kind, now, tz_param=zone, days=days)
     groups = REPORT_GROUPS[kind]
+    measures = measures or {}
+    named = list((side.report(kind).measures if side else ()))
     records = []
     for scope in scopes:
-        for row in run_report(conn, q, scope, side=side):
+        columns, rows = read_report(conn, q, scope, side=side)
+        named += [c for c in columns if c in measures and c not in named and c not in TOKENS]
+        for row in rows:
             records.append({groups[0]: scope, **{k: (str(v) if k == "agent_id" else v) for k, v in row.items()}})
-    schema = {g: (pl.Date if g == "date" else pl.String) for g in groups} | {c: pl.Int64 for c in TOKENS}
-    return pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema, orient="row")
+    carried = tuple(m for m in named if m in measures)
+    schema = {g: (pl.Date if g == "date" else pl.String) for g in groups} | {c: pl.Int64 for c in TOKENS} \
+        | {m: measures[m] for m in carried}
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in records], schema=schema, orient="row"), carried

@@ -1,7 +1,8 @@
 """What the runner records at each check, for the checker to judge then or later, offline.
 
 At a check the database is asked only for what the checker cannot compute from the history: the rollup's rows,
-the read side's reports in every viewing zone (or the error a report gave), and, at the final check, the raw
+the read side's reports in every viewing zone over the scenario's window and the short ones of WINDOWS (or the
+error a report gave), with the declared measures they carry beside the token sums, and, at the final check, the raw
 usage rows and the in-database EXCEPT ALL counts. Whether a failed tick left a trace in the state row (B8) is
 noted when it happens. Everything is kept beside the history, in `<history>.checks/`: a JSON index and Parquet
 frames. The verdict is then a pure function of the history and its snapshots, and `rollup-bench check HISTORY`
@@ -21,12 +22,15 @@ import polars as pl
 import psycopg
 
 from bench.drive import reads
-from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS
+from bench.workload.columns import KEYLIKE, REPORT_GROUPS, TOKENS, measure_dtype
 from rollup.measures import DEFAULT_MEASURES, Column, Measure
 from rollup.migrations import HOURLY
 from rollup.readside import ReadSide
 
 INDEX = "index.json"
+# Report windows every check reads besides the scenario's own (report_days): short ones, whose cutoff falls inside
+# the data, so that a cutoff a day off or taken in the wrong zone shows (issue 36).
+WINDOWS = (1, 7)
 REPORT_SCHEMA = {"zone": pl.String, "kind": pl.String, "scope": pl.String, "date": pl.Date, "agent_id": pl.String,
                  "provider": pl.String, "model": pl.String, **{c: pl.Int64 for c in TOKENS}}
 
@@ -46,15 +50,25 @@ class Snapshot:
     grains: dict[str, int] = field(default_factory=dict)  # their grains, in minutes
     measures: dict[str, tuple[Measure, ...]] = field(default_factory=dict)  # per table, when not the defaults
     columns: tuple[Column, ...] = ()  # the target's optional raw usage columns (the raw rows carry them)
+    report_measures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> measures beside the tokens
+    windows: pl.DataFrame | None = None  # the reports over the further windows (WINDOWS), a `days` column more
 
     def measures_of(self, table: str = HOURLY.table) -> tuple[Measure, ...]:
         return self.measures.get(table, DEFAULT_MEASURES)
 
-    def zone_reports(self, zone: str, kind: str) -> pl.DataFrame:
-        """One zone's report of one kind, with its own columns (the scope named as the report names it)."""
+    @property
+    def window_days(self) -> list[int]:
+        """The further windows this check read (none for a history recorded before they were read)."""
+        return [] if self.windows is None else sorted(self.windows.get_column("days").unique().to_list())
+
+    def zone_reports(self, zone: str, kind: str, days: int | None = None) -> pl.DataFrame:
+        """One zone's report of one kind, with its own columns (the scope named as the report names it); `days`:
+        over one of the further windows rather than the scenario's."""
         groups = REPORT_GROUPS[kind]
-        frame = self.reports.filter((pl.col("zone") == zone) & (pl.col("kind") == kind))
-        return frame.rename({"scope": groups[0]}).select(*groups, *TOKENS)
+        frame = self.reports if days is None else self.windows.filter(pl.col("days") == days)
+        frame = frame.filter((pl.col("zone") == zone) & (pl.col("kind") == kind))
+        carried = [m for m in self.report_measures.get(kind, ()) if m in frame.columns]
+        return frame.rename({"scope": groups[0]}).select(*groups, *TOKENS, *carried)
 
 
 @dataclass(frozen=True)
@@ -84,8 +98,9 @@ class Plan:
 
 def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
     """Read what a check needs from the database. Reports are read through the plan's side, for every workspace
-    and runtime in its scopes (those the history created, by column) or in the rollup. `rollups`: the target's
-    tables (Target.rollups), the hourly one among them with its measures."""
+    and runtime in its scopes (those the history created, by column) or in the rollup, over the scenario's window
+    (`days`) and the further WINDOWS. `rollups`: the target's tables (Target.rollups), the hourly one among them
+    with its measures."""
     op, at, now, final, error_lost = moment.op, moment.at, moment.now, moment.final, moment.error_lost
     zones, days, scopes, side, rollups, columns = (plan.zones, plan.days, plan.scopes, plan.side, plan.rollups,
                                                    plan.columns)
@@ -93,26 +108,42 @@ def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
     hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
     rollup = reads.rollup_snapshot(conn, hourly, columns)
     scopes = {c: sorted(set(ids) | set(rollup.get_column(c).cast(pl.String).to_list())) for c, ids in scopes.items()}
-    frames, errors = [], {}
-    for zone in zones:
-        for kind, groups in REPORT_GROUPS.items():
-            try:
-                rows = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], side)
-            except psycopg.Error as exc:
-                errors.setdefault(zone, {})[kind] = f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}"
-                continue
-            frames.append(rows.rename({groups[0]: "scope"}).with_columns(zone=pl.lit(zone), kind=pl.lit(kind)))
-    reports = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
-                                   for c, t in REPORT_SCHEMA.items()]) for f in frames]) if frames \
-        else pl.DataFrame(schema=REPORT_SCHEMA)
+    additive = {m.name: measure_dtype(m, columns) for m in hourly.measures if m.agg != "count_distinct"}
+    errors: dict[str, dict[str, str]] = {}
+    carried: dict[str, tuple[str, ...]] = {}
+    reports = _reports(conn, zones, days, now, scopes, side, additive, errors, carried)
+    further = [d for d in WINDOWS if d != days]
+    windows = pl.concat([_reports(conn, zones, d, now, scopes, side, additive, errors, carried)
+                         .with_columns(days=pl.lit(d, pl.Int32)) for d in further]) if further else None
     snap = Snapshot(op, at, final, rollup, reports, errors, error_lost, columns=columns,
-                    measures={r.table: r.measures for r in rollups if r.measures != DEFAULT_MEASURES})
+                    measures={r.table: r.measures for r in rollups if r.measures != DEFAULT_MEASURES},
+                    report_measures={k: v for k, v in carried.items() if v}, windows=windows)
     for r in rollups:  # the target's further rollup tables (rollup.migrations.Target.rollups)
         if r.table != HOURLY.table:
             snap.tables[r.table], snap.grains[r.table] = reads.rollup_snapshot(conn, r, columns), r.grain_minutes
     if final:
         snap.raw, snap.except_all = reads.raw_rows(conn, columns), reads.except_all(conn, hourly, columns)
     return snap
+
+
+def _reports(conn: psycopg.Connection, zones: list[str], days: int, now: datetime, scopes: dict[str, list[str]],
+             side: ReadSide, measures: dict, errors: dict, carried: dict) -> pl.DataFrame:
+    """Every zone's reports over one window, in REPORT_SCHEMA and the measures they carry (noted in `carried`,
+    by kind); a report's error is noted in `errors` (the first a zone's report gives)."""
+    frames = []
+    for zone in zones:
+        for kind, groups in REPORT_GROUPS.items():
+            try:
+                rows, have = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], side, measures)
+            except psycopg.Error as exc:
+                errors.setdefault(zone, {}).setdefault(kind, f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}")
+                continue
+            carried[kind] = tuple(dict.fromkeys((*carried.get(kind, ()), *have)))
+            frames.append(rows.rename({groups[0]: "scope"}).with_columns(zone=pl.lit(zone), kind=pl.lit(kind)))
+    schema = REPORT_SCHEMA | {m: measures[m] for ms in carried.values() for m in ms}
+    return pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
+                                for c, t in schema.items()]) for f in frames]) if frames \
+        else pl.DataFrame(schema=schema)
 
 
 def folder(history: Path) -> Path:
@@ -128,6 +159,8 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
     snap.reports.write_parquet(out / f"{snap.op}.reports.parquet")
     if snap.raw is not None:
         snap.raw.write_parquet(out / f"{snap.op}.raw.parquet")
+    if snap.windows is not None:
+        snap.windows.write_parquet(out / f"{snap.op}.windows.parquet")
     for table, frame in snap.tables.items():
         frame.write_parquet(out / f"{snap.op}.{table}.parquet")
     index = {**meta, "checks": [{"op": s.op, "at": s.at, "final": s.final, "errors": s.errors,
@@ -135,7 +168,9 @@ def save(history: Path, snapshots: list[Snapshot], meta: dict) -> None:
                                  **({"tables": s.grains} if s.grains else {}),
                                  **({"measures": {t: {m.name: m.declaration() for m in ms}
                                                   for t, ms in s.measures.items()}} if s.measures else {}),
-                                 **({"columns": {c.name: c.header() for c in s.columns}} if s.columns else {})}
+                                 **({"columns": {c.name: c.header() for c in s.columns}} if s.columns else {}),
+                                 **({"report_measures": s.report_measures} if s.report_measures else {}),
+                                 **({"windows": s.window_days} if s.windows is not None else {})}
                                 for s in snapshots]}
     (out / INDEX).write_text(json.dumps(index, indent=1))
 
@@ -158,16 +193,18 @@ def load(history: Path) -> tuple[dict, list[Snapshot]]:
     index = json.loads((out / INDEX).read_text())
     snaps = []
     for c in index.pop("checks"):
-        raw = out / f"{c['op']}.raw.parquet"
-        snaps.append(Snapshot(c["op"], c["at"], c["final"], _categorical(pl.read_parquet(out / f"{c['op']}.rollup.parquet")),
-                              pl.read_parquet(out / f"{c['op']}.reports.parquet"), c["errors"], c["error_lost"],
-                              _categorical(pl.read_parquet(raw)) if raw.exists() else None,
-                              tuple(c["except_all"]) if c["except_all"] else None,
-                              {t: _categorical(pl.read_parquet(out / f"{c['op']}.{t}.parquet")) for t in c.get("tables", {})},
-                              dict(c.get("tables", {})),
-                              {t: tuple(_measure(n, d) for n, d in ms.items())
-                               for t, ms in c.get("measures", {}).items()},
-                              tuple(Column.from_header(n, e) for n, e in c.get("columns", {}).items())))
+        raw, windows = out / f"{c['op']}.raw.parquet", out / f"{c['op']}.windows.parquet"
+        snaps.append(Snapshot(
+            c["op"], c["at"], c["final"], _categorical(pl.read_parquet(out / f"{c['op']}.rollup.parquet")),
+            pl.read_parquet(out / f"{c['op']}.reports.parquet"), c["errors"], c["error_lost"],
+            _categorical(pl.read_parquet(raw)) if raw.exists() else None,
+            tuple(c["except_all"]) if c["except_all"] else None,
+            {t: _categorical(pl.read_parquet(out / f"{c['op']}.{t}.parquet")) for t in c.get("tables", {})},
+            dict(c.get("tables", {})),
+            {t: tuple(_measure(n, d) for n, d in ms.items()) for t, ms in c.get("measures", {}).items()},
+            tuple(Column.from_header(n, e) for n, e in c.get("columns", {}).items()),
+            {k: tuple(v) for k, v in c.get("report_measures", {}).items()},
+            pl.read_parquet(windows) if "windows" in c and windows.exists() else None))  # (older: none)
     return index, snaps
 
 

@@ -52,9 +52,10 @@ def pieces(result) -> list[dict]:
             if diff.rows.height:
                 rest.setdefault(f"{table} drift", {"what": f"{table}: {diff.rows.height} bad key(s)", "ids": by_keys})
         for z in c.zones:
-            if z.pipeline_drift:
-                rest.setdefault(f"drift {z.name}", {"what": f"report drift in {z.name}", "ids": by_keys})
-            if z.representation_error:
+            if z.drift_rows:  # the first drifting row named: its report, window and measures
+                rest.setdefault(f"drift {z.name}", {"what": f"report drift in {z.name}: {z.first_drift()}",
+                                                    "ids": by_keys})
+            if z.representation_rows:
                 rest.setdefault(f"repr {z.name}", {"what": f"representation error in {z.name}",
                                                    "ids": [] if z.whole_hour else ["B10"]})
             if z.error:

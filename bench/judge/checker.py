@@ -8,8 +8,9 @@ days). A second opinion comes from inside PostgreSQL: the symmetric EXCEPT ALL d
 and its defining query over the raw tables.
 
 Hour grain judges every measure a rollup table declares (rollup/measures.py: by default the four token sums,
-task_count and event_count), each bad key's deltas named by measure; report grain judges the token sums, the only
-measures the reports read.
+task_count and event_count), each bad key's deltas named by measure; report grain judges the token sums and every
+declared measure a report carries (its read side's mapping names them, rollup/readside.py), each exactly, over the
+scenario's window and the short ones each check reads too (bench/drive/snapshots.py WINDOWS).
 """
 
 from __future__ import annotations
@@ -132,40 +133,85 @@ class ZoneResult:
     true_tokens: int = 0  # all tokens in the true reports, to put the error in proportion
     error: str | None = None  # the read side's reports failed in this zone (e.g. a name PostgreSQL rejects: B11)
     examples: list = field(default_factory=list)
+    days: int = 0  # the window these figures are over (the scenario's report_days)
+    windows: list[ZoneResult] = field(default_factory=list)  # the same over each further window the check read
 
     @property
     def representation_error_share(self) -> float:
         """Share of the zone's report tokens shown on the wrong day or dropped (each misplaced token counts once)."""
         return self.representation_error_tokens / 2 / self.true_tokens if self.true_tokens else 0.0
 
+    @property
+    def drift_rows(self) -> int:
+        """Pipeline drift over every window read."""
+        return self.pipeline_drift + sum(w.pipeline_drift for w in self.windows)
 
-def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    @property
+    def representation_rows(self) -> int:
+        return self.representation_error + sum(w.representation_error for w in self.windows)
+
+    def first_drift(self) -> str | None:
+        """The first drifting report row over every window, in words: report, window, row and what is off."""
+        for z in (self, *self.windows):
+            for e in z.examples:
+                if e["kind"] == "drift":
+                    return describe(e, self.name, z.days)
+        return None
+
+
+def describe(e: dict, zone: str, days: int) -> str:
+    """A report row's example in words: the report and its window, the row, and each measure off with by how much."""
+    row = " ".join(v for k, v in e.items() if k not in ("report", "kind", "tokens_off", "measures"))
+    off = [f"{m} off by {d}" for m, d in e.get("measures", {}).items()]
+    off = off if off or not e.get("tokens_off") else [f"tokens off by {e['tokens_off']}"]
+    return f"{e['report']} ({days}-day window, {zone}) {row}: {', '.join(off)}"
+
+
+def _report_delta(a: pl.DataFrame, b: pl.DataFrame, groups: list[str], measures: tuple[str, ...] = ()
+                  ) -> pl.DataFrame:
+    """Rows where `b` differs from `a`: `delta` sums the token sums' differences; each measure's own difference
+    (b − a) is `<measure>_delta`, exact (an integer, or a decimal at its scale)."""
     joined = a.join(b, on=groups, how="full", nulls_equal=True, coalesce=True, suffix="_b").fill_null(0)
     delta = sum((pl.col(f"{c}_b") - pl.col(c)).abs() for c in TOKENS)
-    return joined.with_columns(delta=delta).filter(pl.col("delta") > 0)
+    joined = joined.with_columns(delta=delta, **{f"{m}_delta": pl.col(f"{m}_b") - pl.col(m) for m in measures})
+    return joined.filter(pl.any_horizontal(pl.col("delta") > 0, *[pl.col(f"{m}_delta") != 0 for m in measures]))
 
 
 def judge_zone(zone: str, whole_hour: bool, days: int, rows: pl.DataFrame, truth: pl.DataFrame, snap: Snapshot,
                exact: bool = False) -> ZoneResult:
     """One viewing zone's reports, as the read side gave them at a check (its instant: `snap.at`), against the
-    truth sliced into the zone's days by the checker's own calendar. `exact`: the read side claims the zone's
-    true local days."""
-    now_us = snap.at
-    result = ZoneResult(zone, whole_hour)
+    truth sliced into the zone's days by the checker's own calendar, over the scenario's window and each further
+    one the check read. `exact`: the read side claims the zone's true local days."""
+    result = _judge_window(ZoneResult(zone, whole_hour, days=days), None, rows, truth, snap, exact)
+    result.windows = [_judge_window(ZoneResult(zone, whole_hour, days=d), d, rows, truth, snap, exact)
+                      for d in snap.window_days]
+    return result
+
+
+def _judge_window(result: ZoneResult, window: int | None, rows: pl.DataFrame, truth: pl.DataFrame, snap: Snapshot,
+                  exact: bool) -> ZoneResult:
+    """`result`'s figures over one window (`window`: a further one, else the scenario's: `result.days` long).
+    Every measure a report carries is judged with the token sums: from hours by summing the hourly truth's, from
+    the rows by the measure's own definition."""
+    zone, days, now_us = result.name, result.days, snap.at
     local = days_.app_zone(zone)  # what the application means by the name ("Local": the server's zone, UTC)
     failed = snap.errors.get(zone, {})
+    by_name = {m.name: m for m in snap.measures_of()}
     for kind, groups in REPORT_GROUPS.items():
         if kind in failed:
             result.error = failed[kind]
             continue
-        from_rollup = snap.zone_reports(zone, kind)
+        from_rollup = snap.zone_reports(zone, kind, window)
+        carried = tuple(c for c in from_rollup.columns if c in by_name and c not in (*groups, *TOKENS))
         cut = days_.cutoff_us(kind, zone, days, now_us)
-        from_hours = report(truth, kind, local, cut, "bucket_hour").select(from_rollup.columns)
-        true_days = report(rows, kind, local, cut, "created_at").select(from_rollup.columns)
-        drift = _report_delta(from_hours, from_rollup, groups)
-        error = _report_delta(true_days, from_hours, groups)
+        hourly = tuple(pl.col(m).sum() for m in carried)
+        from_hours = report(truth, kind, local, cut, "bucket_hour", hourly).select(from_rollup.columns)
+        direct = tuple(oracle.measure(by_name[m]) for m in carried)
+        true_days = report(rows, kind, local, cut, "created_at", direct).select(from_rollup.columns)
+        drift = _report_delta(from_hours, from_rollup, groups, carried)
+        error = _report_delta(true_days, from_hours, groups, carried)
         if exact:  # its reports may be exact where hours are not: judge them against the truth
-            drift = _report_delta(true_days, from_rollup, groups)
+            drift = _report_delta(true_days, from_rollup, groups, carried)
         result.pipeline_drift += drift.height
         result.pipeline_drift_tokens += int(drift.get_column("delta").sum())
         result.representation_error += error.height if not exact else 0
@@ -173,9 +219,15 @@ def judge_zone(zone: str, whole_hour: bool, days: int, rows: pl.DataFrame, truth
         result.true_tokens += int(true_days.select(pl.sum_horizontal(TOKENS).sum()).item())
         for label, frame in (("drift", drift), ("representation", error)):
             for r in frame.head(2).to_dicts():
+                off = {m: _exact(d) for m in carried if (d := r[f"{m}_delta"])}
                 result.examples.append({"report": kind, "kind": label, **{g: str(r[g]) for g in groups},
-                                        "tokens_off": int(r["delta"])})
+                                        "tokens_off": int(r["delta"]), **({"measures": off} if off else {})})
     return result
+
+
+def _exact(d):
+    """A measure's difference as JSON keeps it exactly: an integer, or a decimal's text."""
+    return d if isinstance(d, int) else str(d)
 
 
 @dataclass
@@ -201,8 +253,8 @@ class CheckResult:
     def signature(self) -> set[str]:
         """The kinds of divergence this check saw, in the vocabulary of reproductions' signatures."""
         seen = {f"hour:{k}" for k, n in self.hour.summary.items() if n}
-        seen |= {"report:drift"} if any(z.pipeline_drift for z in self.zones) else set()
-        seen |= {"report:representation"} if any(z.representation_error for z in self.zones) else set()
+        seen |= {"report:drift"} if any(z.drift_rows for z in self.zones) else set()
+        seen |= {"report:representation"} if any(z.representation_rows for z in self.zones) else set()
         seen |= {"report:error"} if any(z.error for z in self.zones) else set()
         seen |= {"state:error_lost"} if self.error_lost else set()
         seen |= {f"table:{k}" for diff in self.tables.values() for k, n in diff.summary.items() if n}

@@ -230,14 +230,16 @@ def local_date(ts: str, zone: str) -> pl.Expr:
     return pl.col(ts).cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(zone).dt.date()
 
 
-def report(frame: pl.DataFrame, kind: str, zone: str, cutoff_us: int, ts: str) -> pl.DataFrame:
-    """A report's rows from `frame` (live usage rows with ts=created_at, or hourly rows with ts=bucket_hour)."""
+def report(frame: pl.DataFrame, kind: str, zone: str, cutoff_us: int, ts: str,
+           extra: tuple[pl.Expr, ...] = ()) -> pl.DataFrame:
+    """A report's rows from `frame` (live usage rows with ts=created_at, or hourly rows with ts=bucket_hour);
+    `extra`: further aggregates over those rows (a declared measure the report carries)."""
     groups = REPORT_GROUPS[kind]
     return (
         frame.filter(pl.col(ts) >= cutoff_us)
         .with_columns(date=local_date(ts, zone), provider=pl.col("provider").cast(pl.String).str.to_lowercase())
         .group_by(groups)
-        .agg(*[pl.col(c).sum() for c in TOKENS])
+        .agg(*[pl.col(c).sum() for c in TOKENS], *extra)
         .with_columns(pl.col(g).cast(pl.String) for g in groups if g != "date")
         .sort(groups, nulls_last=True)
     )

@@ -24,22 +24,24 @@ def _meets(level: str, count: int) -> bool:
 
 def _workload_checks(result: RunResult, exp, zones) -> list[dict]:
     bad = sum(c.hour.rows.height for c in result.checks)
-    drift_rows = sum(z.pipeline_drift for c in result.checks for z in c.zones)
+    drift_rows = sum(z.drift_rows for c in result.checks for z in c.zones)
+    first = next((d for c in result.checks for z in c.zones if (d := z.first_drift())), None)
     checks = [
         _check("hour-grain drift", exp.hour_drift,
                f"{bad} bad key(s) over {len(result.checks)} check(s)", _meets(exp.hour_drift, bad)),
         *[_check(f"{table} drift", exp.hour_drift, f"{n} bad key(s) over {len(result.checks)} check(s)",
                  _meets(exp.hour_drift, n)) for table, n in _table_drift(result).items()],
         _check("report-grain pipeline drift", exp.report_drift,
-               f"{drift_rows} report row(s) differ from hour-grain truth", _meets(exp.report_drift, drift_rows)),
+               f"{drift_rows} report row(s) differ from hour-grain truth" + (f"; the first: {first}" if first else ""),
+               _meets(exp.report_drift, drift_rows)),
     ]
     level = exp.representation_error
     if level == "non_whole_hour_only":
-        wrong = [z.name for z in zones if z.whole_hour and z.representation_error]
+        wrong = [z.name for z in zones if z.whole_hour and z.representation_rows]
         checks.append(_check("representation error", "only in non-whole-hour zones",
                              f"whole-hour zones with error: {', '.join(wrong) or 'none'}", not wrong))
     elif level != "any":
-        total = sum(z.representation_error for z in zones)
+        total = sum(z.representation_rows for z in zones)
         checks.append(_check("representation error", level, f"{total} report row(s) over {len(zones)} zone(s)",
                              _meets(level, total)))
     return checks
@@ -204,7 +206,8 @@ def evaluate(result: RunResult, accept: tuple[str, ...] | None = None) -> Verdic
         "zones": [{"name": z.name, "whole_hour": z.whole_hour, "error": z.error, "pipeline_drift": z.pipeline_drift,
                    "pipeline_drift_tokens": z.pipeline_drift_tokens, "representation_error": z.representation_error,
                    "representation_error_tokens": z.representation_error_tokens,
-                   "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples}
+                   "representation_error_share": round(z.representation_error_share, 6), "examples": z.examples,
+                   **({"windows": [_window(w) for w in z.windows]} if z.windows else {})}
                   for z in zones],
     })
 
@@ -226,6 +229,13 @@ def not_applicable(sc, target: str, reason: str, accept: tuple[str, ...] | None 
                   "signature": list(sc.repro.signature)} if sc.repro else None,
         "drift_by_check": [], "bad_keys": [], "attribution": {}, "script": [], "zones": [],
     })
+
+
+def _window(w) -> dict:
+    """A zone's figures over one of the further report windows a check reads."""
+    return {"days": w.days, "pipeline_drift": w.pipeline_drift, "pipeline_drift_tokens": w.pipeline_drift_tokens,
+            "representation_error": w.representation_error,
+            "representation_error_tokens": w.representation_error_tokens, "examples": w.examples}
 
 
 def _latency(seconds: list[float]) -> dict:
