@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from bench.cli import signals
 from bench.cli.errors import fail
 from rollup.extensions import AUTO
 from rollup.servers import BACKENDS
@@ -91,10 +90,6 @@ def side_flag(read_side: str | None) -> str:
     return f" --read-side {read_side}" if read_side else ""
 
 
-def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so servers are stopped and data removed
-    sys.exit(128 + signum)
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     from bench.workload.scenario import ScenarioWarning
 
@@ -109,7 +104,7 @@ _python_warning = warnings.showwarning
 
 @app.callback()
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminate)
+    signals.install()  # SIGINT, SIGTERM, SIGHUP: everything started stopped, one line, exit 128 + n
     warnings.showwarning = _show_warning
 
 

@@ -33,6 +33,9 @@ class BenchPlugin(WorkerPlugin):
         self.name, self.dsn, self.pg_bin = name, dsn, pg_bin
 
     def setup(self, worker) -> None:
+        from rollup.lifetime import worker_process
+
+        worker_process()  # signals are the command's to handle; it dies with the command
         self._local, self._lock, self._workers = threading.local(), threading.Lock(), []
 
     def bench_worker(self) -> Worker:
@@ -120,9 +123,17 @@ def run_on_cluster(jobs: list[Job], address: str, workers: int, *, dsn: str | No
                 on_done(jobs[i], results[i])
                 stopped = stopped or bool(stop and stop(results[i]))
                 top_up()
-        finally:
-            try:
-                client.unregister_worker_plugin(name)  # teardown: every worker stops the servers it started
-            except Exception:  # noqa: BLE001, S110
-                pass  # a LocalCluster's workers stop theirs as they close; a remote worker's go with its process
+        except BaseException:
+            if address == "local":  # interrupted: closing the cluster ends its workers, their servers' guards
+                raise  # stop those (a teardown now would pull the servers from under the running jobs)
+            _teardown(client, name)
+            raise
+        _teardown(client, name)
     return results
+
+
+def _teardown(client: Client, name: str) -> None:
+    try:
+        client.unregister_worker_plugin(name)  # teardown: every worker stops the servers it started
+    except Exception:  # noqa: BLE001, S110
+        pass  # a LocalCluster's workers stop theirs as they close; a remote worker's go with its process
