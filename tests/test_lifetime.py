@@ -69,3 +69,87 @@ def test_a_server_stopped_by_its_owner_leaves_its_guard_nothing_to_do():
         guard, workdir = server._guard, server.workdir
         assert guard.poll() is None  # it waits while its owner lives
     assert guard.returncode == 0 and not workdir.exists()
+
+
+# ---------------------------------------------------------------- every wait has a deadline
+
+# A tick, then a backfill that needs the tick's advisory lock: on tests/targets/tick_leaks_lock it never gets it.
+LEAK_SCENARIO = """
+[scenario]
+name = "leaks-lock"
+description = "A tick, then a backfill that takes the tick's advisory lock."
+start = 2026-03-01T10:00:00Z
+duration = "2h"
+
+[[step]]
+do = "task"
+at = "10m"
+name = "t1"
+agent = "A.a1"
+issue = "A.i1"
+
+[[step]]
+do = "usage"
+at = "11m"
+task = "t1"
+input = 100
+
+[[step]]
+do = "ticks"
+at = "20m"
+until = "30m"
+
+[[step]]
+do = "backfill"
+at = "40m"
+
+[[step]]
+do = "check"
+at = "55m"
+"""
+
+LEAKS = "migrations/reference,migrations/hardened,tests/targets/tick_leaks_lock"
+
+
+def test_a_run_whose_target_never_releases_a_lock_fails_naming_the_wait_and_the_batch_goes_on(tmp_path, monkeypatch):
+    from bench.drive import watchdog
+    from bench.orchestrate.batch import Job, run_jobs
+
+    monkeypatch.setattr(watchdog, "DEADLINE", 2.0)  # the wait, not the deadline's size, is under test
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    scenario = tmp_path / "leak.toml"
+    scenario.write_text(LEAK_SCENARIO)
+    jobs = [Job(scenario, LEAKS, report_dir=tmp_path / "leak"), Job(scenario, "hardened", report_dir=tmp_path / "ok")]
+    stuck, healthy = run_jobs(jobs, workers=1)
+    assert stuck["code"] == 1, stuck
+    for named in ("backfill", "pg_advisory_lock", "advisory lock 4246", "held by pid", "deadline of 2 s"):
+        assert named in stuck["error"]
+    assert "error" not in healthy and healthy["ok"], healthy  # the same scenario on a target without the leak
+
+
+def test_a_statement_past_its_deadline_is_cancelled_and_described(db):
+    from bench.drive.watchdog import Stuck, Watchdog
+
+    dog = Watchdog(db, deadline=1.0, poll=0.1)
+    try:
+        with db.connect() as conn:
+            with pytest.raises(Exception) as cancelled:
+                conn.execute("SELECT pg_sleep(600)")  # never returns on its own
+        assert cancelled.value.sqlstate == "57014"
+        with pytest.raises(Stuck, match=r"a tick: `SELECT pg_sleep\(600\)` \(pid \d+\) ran \d+ s"):
+            dog.check("a tick")
+    finally:
+        dog.stop()
+
+
+def test_a_statement_within_its_deadline_is_left_alone(db):
+    from bench.drive.watchdog import Watchdog
+
+    dog = Watchdog(db, deadline=30.0, poll=0.1)
+    try:
+        with db.connect() as conn:
+            conn.execute("SELECT pg_sleep(0.5)")
+        dog.check("a tick")  # nothing past the deadline: no Stuck
+    finally:
+        dog.stop()
+    assert not dog.tripped
