@@ -77,6 +77,14 @@ class Server(ABC):
             setting, usable = conn.execute("SELECT current_setting('jit'), pg_jit_available()").fetchone()
         return "unavailable" if setting == "on" and not usable else setting
 
+    def alive(self) -> bool:
+        """Whether it still answers (within a few seconds)."""
+        try:
+            with psycopg.connect(self.admin_conninfo, autocommit=True, connect_timeout=5):
+                return True
+        except psycopg.Error:
+            return False
+
     def restart(self, mode: str = "fast") -> None:
         """Stop and start the server, data kept (a fault); only servers the bench runs itself can."""
         raise ProvisionError(self.backend, "this backend cannot be restarted by the bench")

@@ -153,3 +153,35 @@ def test_a_statement_within_its_deadline_is_left_alone(db):
     finally:
         dog.stop()
     assert not dog.tripped
+
+
+# ---------------------------------------------------------------- a worker whose server died
+
+def own_postmasters() -> list[int]:
+    """The postmasters of the servers this process started (their work folders name it as owner)."""
+    found = []
+    for workdir in Path("/tmp").glob("rollup-bench-*"):
+        try:
+            if int((workdir / "owner.pid").read_text()) == os.getpid():
+                found.append(int((workdir / "data" / "postmaster.pid").read_text().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_path, monkeypatch):
+    from bench.orchestrate.batch import Job, run_jobs
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    killed = []
+
+    def kill_the_server(job, verdict):
+        if not killed:  # after the first run: the worker's server dies under it
+            killed.extend(own_postmasters())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    jobs = [Job(Path("scenarios/smoke.toml"), "reference", seed=s, report_dir=tmp_path) for s in (1, 2, 3)]
+    results = run_jobs(jobs, workers=1, on_done=kill_the_server)
+    assert len(killed) == 1
+    assert [r.get("ok") for r in results] == [True, True, True], [r.get("error") for r in results]

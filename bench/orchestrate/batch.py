@@ -40,8 +40,12 @@ class JobError(RuntimeError):
         self.job, self.code = job, code
 
 
+REPLACEABLE = ("embedded", "local")  # servers a worker starts itself, and so can start again when one dies
+
+
 class Worker:
-    """Runs jobs one after another on servers it starts when first needed and stops at close()."""
+    """Runs jobs one after another on servers it starts when first needed and stops at close(); a server of its own
+    that died is replaced before the next job."""
 
     def __init__(self, dsn: str | None = None, pg_bin: str | None = None):
         self.dsn, self.pg_bin = dsn, pg_bin
@@ -51,6 +55,8 @@ class Worker:
         from rollup.migrations import Templates
         from rollup.servers import start_server
 
+        if pg in self.servers and self.servers[pg][0].backend in REPLACEABLE and not self.servers[pg][0].alive():
+            self._drop(pg)  # its server died between runs (killed, crashed): a new one, and the batch goes on
         if pg not in self.servers:
             server = start_server(pg, dsn=self.dsn, pg_bin=self.pg_bin)
             self.servers[pg] = (server, Templates(server))
@@ -58,7 +64,7 @@ class Worker:
 
     def run(self, job: Job) -> dict:
         """The job's verdict, or {"error", "code"}: what went wrong, as the CLI would say it."""
-        from bench.orchestrate.errors import failure
+        from bench.orchestrate.errors import ServerLost, failure
         from bench.orchestrate.execute import run_scenario
         from bench.workload.scenario import load
 
@@ -75,7 +81,18 @@ class Worker:
             return v
         except Exception as exc:
             error, code = failure(exc) or (traceback.format_exc(), 2)  # a bug: its traceback, to be reported
+            if isinstance(exc, ServerLost) and job.pg in self.servers:
+                self._drop(job.pg)  # the next run starts a new server; this one was interrupted, not judged
+                return {"error": f"run interrupted: {error}", "code": code, "interrupted": True}
             return {"error": error, "code": code}
+
+    def _drop(self, pg: str) -> None:
+        """Forget a server that died: what is left of it stopped and its folder removed."""
+        server, _ = self.servers.pop(pg)
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001, S110 (a dead server's stop may fail any way; its guard finishes it)
+            pass
 
     def close(self) -> None:
         for server, templates in self.servers.values():
