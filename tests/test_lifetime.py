@@ -185,3 +185,53 @@ def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_p
     results = run_jobs(jobs, workers=1, on_done=kill_the_server)
     assert len(killed) == 1
     assert [r.get("ok") for r in results] == [True, True, True], [r.get("error") for r in results]
+
+
+# ---------------------------------------------------------------- a command interrupted
+
+def owned_by(members: set[int]) -> list[Path]:
+    out = []
+    for workdir in Path("/tmp").glob("rollup-bench-*"):
+        try:
+            if int((workdir / "owner.pid").read_text()) in members:
+                out.append(workdir)
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def session_members(sid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[3]) == sid:
+                        found.add(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, "2"), (signal.SIGHUP, "1")], ids=["SIGINT-jobs2", "SIGHUP-jobs1"])
+def test_a_signalled_command_says_so_on_one_line_and_leaves_nothing(sig, jobs, tmp_path):
+    bench = str(Path(sys.executable).with_name("rollup-bench"))
+    proc = subprocess.Popen([bench, "run", "scenarios/smoke.toml", "--seeds", "1-8", "--jobs", jobs,
+                             "--report-dir", str(tmp_path)], cwd=Path(__file__).resolve().parent.parent,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    members, folders = {proc.pid}, []
+
+    def a_server_runs() -> bool:  # signalled mid-run: once a server of its own is up
+        members.update(session_members(proc.pid))
+        folders[:] = [f for f in owned_by(members) if (f / "data" / "postmaster.pid").exists()]
+        assert proc.poll() is None, "the command finished before a server of its own was seen"
+        return bool(folders)
+
+    poll(a_server_runs, "no server of its own after")
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=DEADLINE)
+    assert proc.returncode == 128 + sig
+    assert [line for line in err.splitlines() if line.strip()] == [
+        f"interrupted by {signal.Signals(sig).name}: stopping what this command started (exit {128 + sig})"]
+    poll(lambda: not any(f.exists() for f in folders), "a data folder is there")
+    poll(lambda: not session_members(proc.pid), "a process of the command runs")
