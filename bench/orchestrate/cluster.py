@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from bench.orchestrate.batch import Job, Worker
@@ -65,8 +67,12 @@ def connect(address: str, workers: int):
 
         service_account()  # created here once: workers creating it at the same time race on /etc/passwd
         # memory_limit=0: the nanny must not kill a worker mid-run (its servers would outlive it until the janitor)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        # Dask's scratch folders in one of this command's own, removed however the command ends but by SIGKILL
+        with tempfile.TemporaryDirectory(prefix="rollup-bench-dask-") as scratch, \
+                dask.config.set({"temporary-directory": scratch}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                             memory_limit=0, silence_logs=logging.ERROR, local_directory=scratch) as cluster, \
+                Client(cluster) as client:
             yield client
         return
     if not ADDRESS.fullmatch(address):
