@@ -213,7 +213,8 @@ def session_members(sid: int) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, "2"), (signal.SIGHUP, "1")], ids=["SIGINT-jobs2", "SIGHUP-jobs1"])
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, "2"), (signal.SIGHUP, "1")],
+                         ids=["SIGINT-jobs2", "SIGHUP-jobs1"])
 def test_a_signalled_command_says_so_on_one_line_and_leaves_nothing(sig, jobs, tmp_path):
     bench = str(Path(sys.executable).with_name("rollup-bench"))
     proc = subprocess.Popen([bench, "run", "scenarios/smoke.toml", "--seeds", "1-8", "--jobs", jobs,
