@@ -236,3 +236,37 @@ def test_a_signalled_command_says_so_on_one_line_and_leaves_nothing(sig, jobs, t
         f"interrupted by {signal.Signals(sig).name}: stopping what this command started (exit {128 + sig})"]
     poll(lambda: not any(f.exists() for f in folders), "a data folder is there")
     poll(lambda: not session_members(proc.pid), "a process of the command runs")
+
+
+def test_ctrl_c_ends_a_batch_whose_worker_waits_on_a_lock_that_is_never_released(tmp_path):
+    import psycopg
+
+    scenario = tmp_path / "leak.toml"
+    scenario.write_text(LEAK_SCENARIO)
+    env = {**os.environ, "ROLLUP_BENCH_DEADLINE": "3600"}  # only the interrupt can end the wait
+    bench = str(Path(sys.executable).with_name("rollup-bench"))
+    proc = subprocess.Popen([bench, "run", str(scenario), "--target", LEAKS, "--seeds", "1-2", "--jobs", "2",
+                             "--report-dir", str(tmp_path / "r")], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    members, folders = {proc.pid}, []
+
+    def a_backfill_waits() -> bool:
+        assert proc.poll() is None, "the command finished before its backfill waited"
+        members.update(session_members(proc.pid))
+        folders[:] = owned_by(members)
+        for folder in folders:
+            try:
+                with psycopg.connect(host=str(folder), user="postgres", dbname="postgres", connect_timeout=5) as c:
+                    if c.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                 " AND query LIKE '%pg_advisory_lock%'").fetchone()[0]:
+                        return True
+            except psycopg.Error:
+                pass
+        return False
+
+    poll(a_backfill_waits, "no backfill waiting on the leaked lock after")
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=DEADLINE)  # a bound against a hang: it exits within seconds
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    poll(lambda: not any(f.exists() for f in folders), "a data folder is there")
+    poll(lambda: not session_members(proc.pid), "a process of the command runs")
