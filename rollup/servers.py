@@ -2,7 +2,8 @@
 
 `embedded` (the PostgreSQL 18 wheel, the default), `local` (initdb/pg_ctl/postgres from PATH or a given
 directory), `dsn` (an existing server) and `docker` (testcontainers). Servers the bench starts itself listen on
-a private unix socket only and are stopped, their data removed, when the `with` block ends, Ctrl-C included.
+a private unix socket only and are stopped, their data removed, when the `with` block ends, Ctrl-C included — and
+by a guard process (rollup/guard.py) when the process that started them dies without stopping them, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import warnings
 from abc import ABC, abstractmethod
@@ -25,6 +27,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 BACKENDS = ("embedded", "local", "dsn", "docker")
 SERVICE_USER = "rollupbench"
 _WORKDIR_PREFIX = "rollup-bench-"
+GUARD = Path(__file__).with_name("guard.py")
 # Durability is worthless for a disposable bench server and costs most of its write time.
 FAST_SETTINGS = {
     "fsync": "off",
@@ -73,6 +76,14 @@ class Server(ABC):
         with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
             setting, usable = conn.execute("SELECT current_setting('jit'), pg_jit_available()").fetchone()
         return "unavailable" if setting == "on" and not usable else setting
+
+    def alive(self) -> bool:
+        """Whether it still answers (within a few seconds)."""
+        try:
+            with psycopg.connect(self.admin_conninfo, autocommit=True, connect_timeout=5):
+                return True
+        except psycopg.Error:
+            return False
 
     def restart(self, mode: str = "fast") -> None:
         """Stop and start the server, data kept (a fault); only servers the bench runs itself can."""
@@ -140,6 +151,7 @@ class ProcessServer(Server):
         self.account = service_account()
         self.workdir: Path | None = None
         self._started = False
+        self._guard: subprocess.Popen | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -178,6 +190,7 @@ class ProcessServer(Server):
         self.workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir="/tmp"))
         (self.workdir / "owner.pid").write_text(str(os.getpid()))
         _LIVE.add(self)
+        self._guard = guard(self.workdir)
         if self.account:
             os.chown(self.workdir, self.account.pw_uid, self.account.pw_gid)
         initdb = self._run(
@@ -219,6 +232,21 @@ class ProcessServer(Server):
         shutil.rmtree(self.workdir, ignore_errors=True)
         _LIVE.discard(self)
         self.workdir = None
+        if self._guard is not None:  # nothing left to guard: its pipe closes, it finds no directory and exits
+            self._guard.stdin.close()
+            try:
+                self._guard.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self._guard = None
+
+
+def guard(workdir: Path) -> subprocess.Popen:
+    """The guard of `workdir` (rollup/guard.py): it stops what runs there and removes it once this process has
+    exited, however it exits. Only this process holds the pipe's writing end (it is close-on-exec, and every
+    child the bench starts is exec'd), so the pipe closes exactly when this process is gone."""
+    return subprocess.Popen([sys.executable, "-I", str(GUARD), str(workdir)], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 _LIVE: set[ProcessServer] = set()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from bench.cli import signals
 from bench.cli.errors import fail
 from bench.orchestrate.request import ServerSpec
 from rollup.extensions import AUTO
@@ -115,10 +113,6 @@ def side_flag(read_side: str | None) -> str:
     return f" --read-side {read_side}" if read_side else ""
 
 
-def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so servers are stopped and data removed
-    sys.exit(128 + signum)
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     from bench.orchestrate.records import ScenarioWarning
 
@@ -136,7 +130,7 @@ def main() -> None:
     from bench.orchestrate import project
 
     project.forget()  # every command reads the project's configuration once, afresh
-    signal.signal(signal.SIGTERM, _terminate)
+    signals.install()  # SIGINT, SIGTERM, SIGHUP: everything started stopped, one line, exit 128 + n
     warnings.showwarning = _show_warning
 
 

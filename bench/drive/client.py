@@ -134,8 +134,9 @@ class Client:
         self.applied = 0
         self.failed = 0
 
-    def close(self) -> None:
-        self.flush()
+    def close(self, flush: bool = True) -> None:
+        if flush:
+            self.flush()
         self.loader.close()
         for c in self.conns:
             c.close()

@@ -102,16 +102,18 @@ class Nemesis:
         """Return once the named work's backend waits on a lock (its waitpoint), or fail after 10 s."""
         bg = self.background[name]
         deadline = time.monotonic() + BLOCKED_WITHIN
+        row = None
         with self.db.connect() as conn:
             while time.monotonic() < deadline:
-                row = conn.execute("SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = %s",
-                                   (bg.pid,)).fetchone()
+                row = conn.execute("SELECT wait_event_type, wait_event, state, left(query, 80) FROM pg_stat_activity"
+                                   " WHERE pid = %s", (bg.pid,)).fetchone()
                 if row and row[0] == "Lock":
                     return f"{row[0]}:{row[1]}"
                 if not bg.thread.is_alive():
                     raise RuntimeError(f"{name!r} finished before reaching a waitpoint")
                 time.sleep(0.005)
-        raise RuntimeError(f"{name!r} did not block within {BLOCKED_WITHIN:.0f}s")
+        seen = f" (last seen {row[2]}, waiting on {row[0] or 'nothing'}: {row[3]})" if row else ""
+        raise RuntimeError(f"{name!r} did not reach a lock wait within {BLOCKED_WITHIN:.0f} s{seen}")
 
     def signal(self, name: str, how: str) -> bool:
         """Cancel (pg_cancel_backend) or terminate (pg_terminate_backend) the named work's backend."""

@@ -23,6 +23,7 @@ from bench.drive import reads, snapshots
 from bench.drive.client import Client, describe
 from bench.drive.history import TICK_RETURNED_FAILURE, History, HistoryWriter, as_seen
 from bench.drive.nemesis import Nemesis
+from bench.drive.watchdog import Stuck, Watchdog
 from bench.workload import steps
 from bench.workload.faults import NEMESIS_CONN
 from bench.workload.ops import FAULTS, Op
@@ -158,6 +159,7 @@ class Run:
         self.declared_checked = False  # what rollups.toml declares, held to the schema (check_declared)
         self.on_progress = on_progress or (lambda at, run: None)
         self.pending: dict[str, Op] = {}  # background work awaiting its completion record
+        self.watchdog = Watchdog(db)  # no statement of the run waits past its deadline
 
     def pipeline(self, name: str | None) -> Pipeline:
         """The pooled connection a tick runs on, by name; reused, as a scheduler's pool reuses them."""
@@ -319,24 +321,38 @@ class Run:
         if not (self.sc.repro and self.sc.repro.migrate_to):  # migrated all the way: the schema is what it will be
             self.check_declared()
         for op in ops:
-            self.ticks_until(op.at)
-            self.ops[op.name] += 1
-            if self.scripted and op.name != "restart":  # sessions that do not choose their start time (a
-                # backfill's) see time pass; not before a restart, which another run may already have done
-                self.db.clock.set(from_us(op.at))
-            if op.name == "tick":
-                self.tick(op)
-            elif op.name == "check":
-                catch_up = not self.replaying and not self.scripted
-                if catch_up and (self.last_tick is None or self.last_tick < op.at):
-                    self.tick(Op("tick", op.at, 0, {"conn": "pool", "wait": True}))  # the quiet window's tick
-                self.check(op)
-            elif op.name in FAULTS:
-                self.fault(op)
-            else:
-                self.client.submit(op)
+            try:
+                self._step(op)
+            except (psycopg.Error, RuntimeError) as exc:  # a statement the watchdog cancelled, or what followed
+                if self.watchdog.tripped and not isinstance(exc, Stuck):
+                    self.watchdog.check(self._doing(op))
+                raise
+            self.watchdog.check(self._doing(op))
             self.on_progress(op.at, self)
         self.client.flush()
+        self.watchdog.check("the last writes")
+
+    @staticmethod
+    def _doing(op: Op) -> str:
+        return f"run stuck at operation {op.index} ({op.name}, {from_us(op.at):%Y-%m-%d %H:%M:%S})"
+
+    def _step(self, op: Op) -> None:
+        self.ticks_until(op.at)
+        self.ops[op.name] += 1
+        if self.scripted and op.name != "restart":  # sessions that do not choose their start time (a
+            # backfill's) see time pass; not before a restart, which another run may already have done
+            self.db.clock.set(from_us(op.at))
+        if op.name == "tick":
+            self.tick(op)
+        elif op.name == "check":
+            catch_up = not self.replaying and not self.scripted
+            if catch_up and (self.last_tick is None or self.last_tick < op.at):
+                self.tick(Op("tick", op.at, 0, {"conn": "pool", "wait": True}))  # the quiet window's tick
+            self.check(op)
+        elif op.name in FAULTS:
+            self.fault(op)
+        else:
+            self.client.submit(op)
 
     def check_declared(self) -> None:
         """Once: what rollups.toml declares (measures, optional raw columns) is there in the schema — before the
@@ -381,12 +397,13 @@ class Run:
         try:
             self.nemesis.close()
             self.client.abandon("never committed: the run ended first")
-            self.client.close()
+            self.client.close(flush=not self.watchdog.tripped)  # a stuck run's pending writes wait on nothing more
             for p in self.pipelines.values():
                 p.close()
             if self.scheduler:
                 self.scheduler.close()
         finally:
+            self.watchdog.stop()
             self.history.close()  # whatever failed, the history so far reaches the file (it is buffered)
 
     def result(self, script: list[Op] | None = None) -> RunResult:

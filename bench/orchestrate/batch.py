@@ -24,8 +24,12 @@ from bench.orchestrate.request import NoVerdict, RunRequest, ServerSpec
 Result = Verdict | NoVerdict
 
 
+REPLACEABLE = ("embedded", "local")  # servers a worker starts itself, and so can start again when one dies
+
+
 class Worker:
-    """Runs requests one after another on servers it starts when first needed and stops at close()."""
+    """Runs requests one after another on servers it starts when first needed and stops at close(); a server of
+    its own that died is replaced before the next request."""
 
     def __init__(self) -> None:
         self.servers: dict[ServerSpec, tuple] = {}  # spec -> (server, templates)
@@ -33,6 +37,8 @@ class Worker:
     def _server(self, spec: ServerSpec) -> tuple:
         from rollup.migrations import Templates
 
+        if spec in self.servers and self.servers[spec][0].backend in REPLACEABLE and not self.servers[spec][0].alive():
+            self._drop(spec)  # its server died between runs (killed, crashed): a new one, and the batch goes on
         if spec not in self.servers:
             server = spec.start()
             self.servers[spec] = (server, Templates(server))
@@ -41,7 +47,7 @@ class Worker:
     def run(self, req: RunRequest, on_progress: Callable | None = None) -> Result:
         """The request's verdict, or what went wrong as the CLI would say it."""
         from bench.orchestrate import content
-        from bench.orchestrate.errors import failure
+        from bench.orchestrate.errors import ServerLost, failure
         from bench.orchestrate.execute import run_scenario
 
         try:
@@ -55,7 +61,26 @@ class Worker:
             return content.returned(req, ran, v)
         except Exception as exc:
             error, code = failure(exc) or (traceback.format_exc(), 2)  # a bug: its traceback, to be reported
+            if isinstance(exc, ServerLost) and req.server in self.servers:
+                self._drop(req.server)  # the next run starts a new server; this one was interrupted, not judged
+                return NoVerdict(req, f"run interrupted: {error}", code, interrupted=True)
             return NoVerdict(req, error, code)
+
+    def _drop(self, spec: ServerSpec) -> None:
+        """Forget a server that died: what is left of it stopped and its folder removed."""
+        server, _ = self.servers.pop(spec)
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001, S110 (a dead server's stop may fail any way; its guard finishes it)
+            pass
+
+    def _drop(self, pg: str) -> None:
+        """Forget a server that died: what is left of it stopped and its folder removed."""
+        server, _ = self.servers.pop(pg)
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001, S110 (a dead server's stop may fail any way; its guard finishes it)
+            pass
 
     def close(self) -> None:
         for server, templates in self.servers.values():
@@ -112,6 +137,9 @@ _said = None  # its queue of (run, simulated instant) for the client's progress 
 
 def _start(said) -> None:
     global _worker, _said
+    from rollup.lifetime import worker_process
+
+    worker_process()  # signals are the command's to handle; it dies with the command
     _worker, _said = Worker(), said
     util.Finalize(_worker, _worker.close, exitpriority=10)  # servers stopped when the pool shuts the worker down
 
@@ -157,6 +185,12 @@ class Pool:
         for future in finished:
             yield future, future.result()
 
+    def abort(self) -> None:
+        """Interrupted: the workers are stopped, not waited for (one may wait on a call only its deadline ends)."""
+        from rollup.lifetime import stop_pool
+
+        stop_pool(self.pool)
+
     def close(self) -> None:
         self.pool.shutdown()
         if self.manager:
@@ -198,6 +232,9 @@ def run_requests(requests: list[RunRequest], workers: int = 1, on_done: Callable
         executor = Pool(min(workers, len(requests)), moved)
     try:
         return Batch(requests).run(executor, on_done, stop)
+    except BaseException:
+        getattr(executor, "abort", lambda: None)()
+        raise
     finally:
         executor.close()
 

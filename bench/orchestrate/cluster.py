@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from bench.orchestrate import content
@@ -37,6 +39,9 @@ class BenchPlugin(WorkerPlugin):
         self.name, self.blobs = name, blobs
 
     def setup(self, worker) -> None:
+        from rollup.lifetime import worker_process
+
+        worker_process()  # signals are the command's to handle; it dies with the command
         self._local, self._lock, self._workers = threading.local(), threading.Lock(), []
         content.keep(self.blobs)
 
@@ -67,8 +72,12 @@ def connect(address: str, workers: int):
 
         service_account()  # created here once: workers creating it at the same time race on /etc/passwd
         # memory_limit=0: the nanny must not kill a worker mid-run (its servers would outlive it until the janitor)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        # Dask's scratch folders in one of this command's own, removed however the command ends but by SIGKILL
+        with tempfile.TemporaryDirectory(prefix="rollup-bench-dask-") as scratch, \
+                dask.config.set({"temporary-directory": scratch}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                             memory_limit=0, silence_logs=logging.ERROR, local_directory=scratch) as cluster, \
+                Client(cluster) as client:
             yield client
         return
     if not ADDRESS.fullmatch(address):
@@ -134,9 +143,18 @@ def run_on_cluster(requests: list[RunRequest], address: str, workers: int, on_do
             raise ClusterError(f"--cluster {address}: the Dask workers cannot load the bench ({exc}); install "
                                "rollup-bench in their environment")
         try:
-            return Batch(shipped).run(Dask(client, name), on_done, stop)
-        finally:
-            try:
-                client.unregister_worker_plugin(name)  # teardown: every worker stops the servers it started
-            except Exception:  # noqa: BLE001, S110
-                pass  # a LocalCluster's workers stop theirs as they close; a remote worker's go with its process
+            results = Batch(shipped).run(Dask(client, name), on_done, stop)
+        except BaseException:
+            if address == "local":  # interrupted: closing the cluster ends its workers, their servers' guards
+                raise  # stop those (a teardown now would pull the servers from under the running requests)
+            _teardown(client, name)
+            raise
+        _teardown(client, name)
+        return results
+
+
+def _teardown(client: Client, name: str) -> None:
+    try:
+        client.unregister_worker_plugin(name)  # teardown: every worker stops the servers it started
+    except Exception:  # noqa: BLE001, S110
+        pass  # a LocalCluster's workers stop theirs as they close; a remote worker's go with its process

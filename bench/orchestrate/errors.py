@@ -22,6 +22,7 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
     that cannot start, or went away mid-run) is 2. None for anything else: a bug, to be reported whole."""
     # Imported here, not at the top: they pull in polars and the workload, and every command's start-up
     # (even --help) imports this module.
+    from bench.drive.watchdog import Stuck
     from bench.workload.schema import ScenarioError
     from rollup.migrations import MigrationError, TargetError
     from rollup.readside import ReadSideError
@@ -29,6 +30,8 @@ def failure(exc: BaseException) -> tuple[str, int] | None:
 
     if isinstance(exc, MigrationError):
         return f"migration failed: {exc}", 1
+    if isinstance(exc, Stuck):  # the target never let a statement finish: its failure, named (bench/drive/watchdog)
+        return str(exc), 1
     if isinstance(exc, (ScenarioError, TargetError, ReadSideError, ProvisionError, ServerLost, ClusterError, BadInput,
                         FileNotFoundError)):
         return str(exc), 2
