@@ -16,6 +16,7 @@ from bench.cli.errors import fail
 from bench.cli.matrix import write_ci
 from bench.cli.show import summary
 from bench.judge.baseline import settle
+from bench.workload.bounds import SEEDS_MAX, SHARDS_MAX
 
 
 def _read(path: Path) -> dict:
@@ -27,7 +28,42 @@ def _read(path: Path) -> dict:
         raise fail(f"{path}: not JSON ({exc})")
     if not (isinstance(doc, dict) and isinstance(doc.get("runs"), list) and "target" in doc):
         raise fail(f"{path}: not a batch's JSON (written by gate or run --seeds with --json)")
+    if (problem := _malformed(doc)) is not None:
+        raise fail(f"{path}: not a batch's JSON: {problem}")
     return doc
+
+
+# What merge reads of each run, each error and a shard's record (a hand-made file may lack any of it).
+_RUN = {"scenario": str, "seed": int, "ok": bool}
+_SHOWN = {"server": str, "report": str, "replay": str, "checks": list}  # what the summary shows of a run
+_ERROR = {"scenario": str, "seed": (int, type(None)), "server": str, "code": int, "error": str}
+_SHARD = {"k": int, "n": int, "title": str, "jobs": int, "runs": list, "errors": list}
+
+
+def _wrong(entry: object, shape: dict) -> str | None:
+    if not isinstance(entry, dict):
+        return f"expected a table, got {type(entry).__name__}"
+    bad = [k for k, t in shape.items() if not isinstance(v := entry.get(k), t) or isinstance(v, bool) and t is int]
+    return f"{', '.join(bad)} missing or of the wrong type" if bad else None
+
+
+def _malformed(doc: dict) -> str | None:
+    """What a hand-made (or truncated) batch JSON lacks that merge needs; None if nothing. Bounds as --shard's."""
+    for key, shape in (("runs", _RUN), ("errors", _ERROR)):
+        for n, entry in enumerate(doc.get(key, []) if isinstance(doc.get(key, []), list) else [None]):
+            if (wrong := _wrong(entry, shape)) is not None:
+                return f"{key}[{n}]: {wrong}"
+    if "shard" not in doc:
+        return None
+    s = doc["shard"]
+    if (wrong := _wrong(s, _SHARD)) is not None:
+        return f"shard: {wrong}"
+    if not 1 <= s["k"] <= s["n"] <= SHARDS_MAX or not 0 <= s["jobs"] <= SEEDS_MAX * 100:
+        return f"shard: {s['k']}/{s['n']} of {s['jobs']} runs is out of range (1 ≤ K ≤ N ≤ {SHARDS_MAX})"
+    positions = s["runs"] + s["errors"]
+    if not all(type(i) is int and 0 <= i < s["jobs"] for i in positions) or len(s["runs"]) != len(doc["runs"]):
+        return "shard: its runs and errors must be the positions of the file's runs among the batch's jobs"
+    return None
 
 
 def _run_id(v: dict) -> tuple:
@@ -117,6 +153,10 @@ def merge(
     whole batch would have: 0 every run met its expectations, 1 one did not, 2 a run gave no verdict."""
     merged, title = join(files)
     runs, errors = merged["runs"], merged.get("errors", [])
+    for v in runs:
+        if (wrong := _wrong(v, _SHOWN)) or not all(isinstance(c, dict) and {"expected", "observed", "ok"} <= set(c)
+                                                   for c in v["checks"]) or not v["checks"]:
+            raise fail(f"{v['scenario']} seed {v['seed']}: not a run's verdict: {wrong or 'checks malformed'}")
     heading = f"{title} on {merged['target']}"
     if runs:
         summary(runs if len(runs) <= 40 else [v for v in runs if not v["ok"]], heading)
