@@ -112,11 +112,15 @@ class Target:
         files = [(d / ROLLUPS_FILE) for d in self.dirs if (d / ROLLUPS_FILE).is_file()]
         parsed = []
         for path in files:
-            text = path.read_text()
             try:
+                text = path.read_text(encoding="utf-8")
                 parsed.append((path, text, tomllib.loads(text)))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TargetError(f"{path}: cannot read it ({' '.join(str(exc).split())[:160]})") from None
             except tomllib.TOMLDecodeError as exc:
                 raise TargetError(f"{path}: not valid TOML ({exc})") from None
+            if not isinstance(parsed[-1][2].get("rollup", []), list):
+                raise TargetError(f"{path}: rollup: expected [[rollup]] tables, got {parsed[-1][2]['rollup']!r:.40}")
         try:
             columns: dict[str, Column] = {}
             for path, text, data in parsed:
