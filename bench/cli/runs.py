@@ -113,6 +113,7 @@ def replay(
     import polars as pl
 
     from bench.orchestrate.execute import run_scenario
+    from bench.drive.chain import HistoryError
     from bench.drive.history import History
     from bench.workload.scenario import ScenarioError, loads
 
@@ -123,10 +124,12 @@ def replay(
     try:
         h = History.load(history)
         sc = dataclasses.replace(loads(h.header["toml"], source=str(history)), seed=h.header["seed"])
-    except ScenarioError as exc:
+    except (ScenarioError, HistoryError) as exc:
         raise fail(str(exc))
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise fail(f"{history}: cannot replay: {' '.join(str(exc).split())[:200]}")
+    if h.note:
+        err.print(f"note: {h.note}", highlight=False, soft_wrap=True)
     with guarded():
         from bench.drive.snapshots import recorded
 
@@ -141,7 +144,7 @@ def replay(
     if keep is None:
         console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 "
                       f"{h.sha256[:16]}…)", highlight=False)
-    raise typer.Exit(0 if v["ok"] else 1)
+    raise typer.Exit(0 if v["ok"] and (same or keep is not None) else 1)  # a replay that differs is no replay
 
 
 @app.command()
@@ -153,12 +156,23 @@ def check(
     (<history>.checks/). A checker fixed since the run gives its new verdict on the same evidence."""
     import polars as pl
 
-    from bench.orchestrate.execute import rejudge
+    from bench.drive import snapshots
+    from bench.drive.chain import HistoryError
+    from bench.drive.history import History
+    from bench.judge.interrupted import interruption
     from bench.judge.verdict import evaluate, markdown
+    from bench.orchestrate.execute import rejudge
 
     with guarded():
         try:
+            h = History.load(history)  # its chain checked first: an altered line is named, not judged
+            if h.note:
+                err.print(f"note: {h.note}", highlight=False, soft_wrap=True)
+            if snapshots.folder(history).is_dir() and (why := interruption(h.ops)) is not None:  # not the target's
+                raise fail(f"{history}: run interrupted: {why}")
             v = evaluate(rejudge(history))
+        except HistoryError as exc:
+            raise fail(str(exc))
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
             raise fail(f"{history}: cannot check: {' '.join(str(exc).split())[:200]}")
     v["replay"] = f"rollup-bench replay {history} --target {v['target']}"
