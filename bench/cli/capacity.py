@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err, pick
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from rollup.extensions import AUTO
 from rollup.migrations import Target
@@ -61,6 +62,7 @@ def capacity(
     run = CapacityRun(spec, targets, pgs, baseline, dsn=dsn, pg_bin=pg_bin)
     units = run.units()
     with guarded():
+        out = claim(out, "capacity")
         with Progress(TextColumn("[bold]capacity"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TextColumn("{task.fields[what]}"), TimeElapsedColumn(), TextColumn("ETA"),
                       TimeRemainingColumn(), console=err, transient=True) as progress:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console, pick
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from bench.cli.show import progress_bar
 from rollup.clock import from_us
@@ -41,6 +42,7 @@ def diff(
     with guarded():
         sc = load(scenario)
         ta, tb = Target.resolve(a), Target.resolve(b)
+        report_dir = claim(report_dir, "diff")
         with start_server(pick(pg, (a, b), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
                 progress_bar(sc, f"{a} vs {b}") as on_progress:
             result = run_diff(server, sc, scenario.read_text(), ta, tb, ops_for(sc), report_dir, every, on_progress)

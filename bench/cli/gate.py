@@ -28,6 +28,7 @@ from bench.cli.common import (
     pg_list,
     pick,
 )
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from bench.cli.matrix import run_batch
 from bench.cli.show import show_script, show_verdict, summary
@@ -56,6 +57,7 @@ def repro(
         names = sorted(p.stem for p in (SCENARIOS / "repro").glob("*.toml")) if ids == ["all"] else ids
         paths = [find_repro(n) for n in names]
         Target.resolve(target, read_side)
+        report_dir = claim(report_dir, "repro")
         verdicts = []
         with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server:
             for path in paths:
@@ -137,8 +139,9 @@ def gate(
             accepted = parse_ids([accept]) if accept is not None else proj.accept
         except ValueError as e:
             raise fail(f"--accept: {e}") from None
+        folder = claim(report_dir or proj.report_dir or Path("reports/gate"), "gate")  # its own (bench/cli/claim.py)
         run_batch(list(dict.fromkeys(runs)), target, pgs, jobs or proj.jobs, dsn or proj.dsn,
-              pg_bin or proj.pg_bin, read_side, report_dir or proj.report_dir or Path("reports/gate"), "gate",
+              pg_bin or proj.pg_bin, read_side, folder, "gate",
               json_file, junit, summary_file, expect=proj.expect, accept=accepted,
               strict_accept=strict_accept or proj.strict_accept, write_baseline=write_baseline,
               cluster=cluster, shard=shard)

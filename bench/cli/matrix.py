@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from bench.cli import campaign, ci
 from bench.orchestrate.batch import Job, failed_jobs, run_jobs, stem_dir
 from bench.cli.common import console, err, side_flag
+from bench.cli.claim import writable_file
 from bench.cli.errors import fail
 from bench.orchestrate.shards import parse_shard, record
 from bench.cli.show import summary
@@ -44,6 +45,9 @@ def run_batch(runs: list[tuple[Path, int | None]], target: str, pgs: list[str], 
     workers = default_jobs() if jobs is None else jobs
     if workers < 1:
         raise fail("--jobs must be at least 1")
+    for option, path in (("--json", json_file), ("--junit", junit), ("--summary", summary_file),
+                         ("--write-baseline", write_baseline)):
+        writable_file(path, option)  # before the batch runs, not after
     try:
         part = parse_shard(shard) if shard else None
     except ValueError as exc:

@@ -31,6 +31,7 @@ from bench.cli.common import (
     pick,
     side_flag,
 )
+from bench.cli.claim import claim, writable_file
 from bench.cli.errors import fail, guarded
 from bench.cli.matrix import REPLAY, run_batch, write_ci
 from bench.cli.show import progress_bar, show_verdict
@@ -74,6 +75,8 @@ def run_cmd(
         sc = load(scenario)
         Target.resolve(target, read_side)
         pgs = pg_list(pg, (target,), pg_bin)
+        writable_file(json_file, "--json")
+        report_dir = claim(report_dir, "run")  # a folder of its own (bench/cli/claim.py)
         if seeds is not None or len(pgs) > 1 or cluster or shard:
             try:
                 sweep = parse_seeds(seeds) if seeds is not None else [seed if seed is not None else sc.seed]
@@ -135,6 +138,7 @@ def replay(
 
         if said := changed(recorded(history), Target.resolve(target, read_side).reads):
             err.print(f"warning: read side: {said}", highlight=False, soft_wrap=True)
+        report_dir = claim(report_dir, "replay")
         with start_server(pick(pg, (target,), pg_bin), dsn=dsn, pg_bin=pg_bin) as server, \
                 progress_bar(sc, target) as on_progress:
             v = run_scenario(server, None, target, report_dir, sc=sc, text=h.header["toml"], ops=h.replay(keep),
