@@ -82,6 +82,8 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
+        if any((d / ROLLUPS_FILE).is_file() for d in dirs):
+            target.rollups()  # and its declarations (rollups.toml), for the same reason
         return target
 
     @cached_property
