@@ -9,11 +9,9 @@ value beyond one is a one-line error naming the key, before anything runs.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from bench.workload.scenario import Scenario
-    from bench.workload.schema import Table
+from bench.workload.schema import Table
 
 RATE_MAX = 10_000  # tasks_per_hour, operations.per_hour: per workspace; steady has 12 and 2
 BURST_FACTOR_MAX = 100
@@ -40,7 +38,7 @@ def entities(t: Table, counts: dict[str, int], workspaces: int) -> int:
     return workspaces
 
 
-def estimated_ops(sc: Scenario) -> int:
+def estimated_ops(sc: Any) -> int:
     """About how many operations the generator emits for `sc` (steady: 90.9k estimated, 87.0k emitted): per
     workspace and hour, its tasks (bursts included) each with its usage reports, and its mutations; then the
     entities made up front, the ticks and the checks."""
@@ -54,8 +52,8 @@ def estimated_ops(sc: Scenario) -> int:
     return int(per_hour * hours + made + sc.duration / sc.pipeline.tick_every + sc.duration / sc.pipeline.check_every)
 
 
-def workload(root: Table, sc: Scenario) -> Scenario:
-    """`sc`, if its generated workload fits MEMORY_BUDGET; else a one-line error saying what it would take."""
+def workload(root: Table, sc: Any) -> Any:
+    """`sc` (a Scenario: scenario.py imports this module), if its generated workload fits MEMORY_BUDGET; else a one-line error saying what it would take."""
     if sc.steps:  # a script holds what it says, no more
         return sc
     ops = estimated_ops(sc)
