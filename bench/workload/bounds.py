@@ -29,8 +29,9 @@ MEMORY_BUDGET = 2 << 30  # bytes the generated workload may take: a tenth of thi
 HOUR = timedelta(hours=1)
 
 
-def entities(t: Table, counts: dict[str, int], workspaces: int) -> int:
-    """`workspaces`, unless the world's up-front inserts alone are past ENTITIES_MAX."""
+def workspaces(t: Table, counts: dict[str, int], default: int) -> int:
+    """`[tenants] workspaces` (at most 1000), unless the world's up-front inserts alone are past ENTITIES_MAX."""
+    workspaces = t.number("workspaces", default, int, lo=1, hi=1000)
     total = workspaces * sum(counts.values())
     if total > ENTITIES_MAX:
         t.fail("workspaces", f"{workspaces} workspaces × {sum(counts.values())} users, runtimes, agents, projects "

@@ -346,8 +346,7 @@ def read_tenants(t: Table) -> Tenants:
     if not (zones := t.strings("zones", d.zones, zones=True)):
         t.fail("zones", "needs at least one zone")
     return Tenants(
-        workspaces=B.entities(t, counts, t.number("workspaces", d.workspaces, int, lo=1, hi=1000)), **counts,
-        zones=zones,
+        workspaces=B.workspaces(t, counts, d.workspaces), **counts, zones=zones,
         cross_workspace_issues=t.number("cross_workspace_issues", d.cross_workspace_issues, float, lo=0, hi=1),
     )  # fmt: skip
 
@@ -418,8 +417,7 @@ def _operations(t: Table) -> Operations:
     for op in BREAKERS:
         if weights[op] > 0 and not breakers:
             w.fail(said.get(op, op), "a breaker (no application path) needs operations.breakers = true")
-    per_hour = t.number("per_hour", 1.0, float, lo=0, hi=B.RATE_MAX)
-    return Operations(per_hour=per_hour, breakers=breakers, weights=weights)
+    return Operations(t.number("per_hour", 1.0, float, lo=0, hi=B.RATE_MAX), breakers, weights)
 
 
 def _pipeline(t: Table) -> Pipeline:
