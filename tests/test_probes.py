@@ -312,11 +312,13 @@ def test_a_cluster_address_that_is_no_dask_scheduler_is_one_line(tmp_path, servi
 # ------------------------------------------------------------------ opt-in: neighbours for real (37.2)
 
 @pytest.mark.probe
-@pytest.mark.parametrize("command", [["run", PEER, "--seeds", "1-3", "--jobs", "1"], ["gate", "--jobs", "2"]],
-                         ids=["run-seeds", "gate"])
-def test_two_commands_at_once_in_one_folder_both_pass_with_files_of_their_own(tmp_path, command):
-    folder = tmp_path / "reports"
-    args = [sys.executable, "-m", "bench.cli.main", *command, "--report-dir", str(folder)]
+@pytest.mark.parametrize("command, folder", [(["run", PEER, "--seeds", "1-3", "--jobs", "1"], "reports"),
+                                             (["gate", "--jobs", "2"], "reports/gate")], ids=["run-seeds", "gate"])
+def test_two_commands_at_once_with_default_options_both_pass_with_files_of_their_own(tmp_path, command, folder):
+    """As issue 37 found it: two of them at once on one runner, default report folder (relative to where they
+    run) — before, both exited 2 reading a history the other was writing."""
+    folder = tmp_path / folder
+    args = [sys.executable, "-m", "bench.cli.main", *command]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
              for _ in range(2)]
     outs = [p.communicate(timeout=1800) for p in procs]
