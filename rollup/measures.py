@@ -146,16 +146,19 @@ def parse_measures(where: Lines, key: str, table: object, columns: dict[str, Col
 
 
 def _check_condition(where: Lines, key: str, name: str, cond: object, known: tuple[str, ...]) -> None:
-    """Parsed by polars (as the oracle will) and naming raw usage columns only; no statement separators or comments,
-    since the SQL side uses it verbatim."""
+    """A condition by PostgreSQL's parse tree (rollup/conditions.py: only what a condition is, naming raw usage
+    columns only), then parsed by polars, as the oracle will."""
     import polars as pl  # only when a condition is declared: the CLI's start-up stays light
 
-    if not isinstance(cond, str) or not cond.strip() or any(s in cond for s in (";", "--", "/*")):
+    from rollup.conditions import ConditionError, check
+
+    if not isinstance(cond, str) or not cond.strip():
         where.fail(f"{key}.where", "expected a condition over raw usage columns, e.g. 'cost_usd IS NULL'", name)
     try:
-        names = set(pl.sql_expr(cond).meta.root_names())
+        check(cond, known)
+    except ConditionError as exc:
+        where.fail(f"{key}.where", f"{' '.join(cond.split())[:80]!r} is no condition: {exc}", name)
+    try:
+        pl.sql_expr(cond)
     except (pl.exceptions.PolarsError, ValueError) as exc:
         where.fail(f"{key}.where", f"polars cannot parse {cond!r}: {' '.join(str(exc).split())[:120]}", name)
-    if names - set(known):
-        where.fail(f"{key}.where", f"{cond!r} names {', '.join(sorted(names - set(known)))}: a condition may name"
-                   f" only {', '.join(known)}", name)

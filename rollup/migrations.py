@@ -83,6 +83,8 @@ class Target:
         if not target.migrations():
             raise TargetError(f"target {spec!r}: no *.up.sql files in {', '.join(map(str, dirs))}")
         target.reads  # noqa: B018  (loaded now: a bad read side is bad input, said before any work)
+        if any((d / ROLLUPS_FILE).is_file() for d in dirs):
+            target.rollups()  # and its declarations (rollups.toml), for the same reason
         if any(r.measures for _, r in target.reads.reports):  # measures its mapping names: declared, additive
             hourly = next((r for r in target.rollups() if r.table == HOURLY.table), HOURLY)
             judged_measures(target.reads, {m.name: m.agg for m in hourly.measures})
@@ -116,11 +118,15 @@ class Target:
         files = [(d / ROLLUPS_FILE) for d in self.dirs if (d / ROLLUPS_FILE).is_file()]
         parsed = []
         for path in files:
-            text = path.read_text()
             try:
+                text = path.read_text(encoding="utf-8")
                 parsed.append((path, text, tomllib.loads(text)))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TargetError(f"{path}: cannot read it ({' '.join(str(exc).split())[:160]})") from None
             except tomllib.TOMLDecodeError as exc:
                 raise TargetError(f"{path}: not valid TOML ({exc})") from None
+            if not isinstance(parsed[-1][2].get("rollup", []), list):
+                raise TargetError(f"{path}: rollup: expected [[rollup]] tables, got {parsed[-1][2]['rollup']!r:.40}")
         try:
             columns: dict[str, Column] = {}
             for path, text, data in parsed:

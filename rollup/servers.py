@@ -356,10 +356,14 @@ class DsnServer(Server):
             raise ProvisionError("dsn", f"not a valid connection string: {exc}") from exc
         self.dsn = dsn
         try:
-            with psycopg.connect(dsn, autocommit=True, connect_timeout=10):
-                pass
-        except psycopg.OperationalError as exc:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+                role, may = conn.execute("SELECT current_user, rolcreatedb OR rolsuper FROM pg_roles "
+                                         "WHERE rolname = current_user").fetchone()
+        except psycopg.Error as exc:
             raise ProvisionError("dsn", "cannot connect: " + " ".join(str(exc).split())) from exc
+        if not may:  # checked now, not at the first CREATE DATABASE (an InsufficientPrivilege mid-command)
+            raise ProvisionError("dsn", f"the role {role} cannot create databases (it needs CREATEDB): the bench "
+                                        "makes a fresh database for every run")
 
     @property
     def admin_conninfo(self) -> str:

@@ -26,9 +26,11 @@ def pytest_collection_modifyitems(config, items):
     the target's behaviour under them is covered on both servers elsewhere, so the default run takes them on the
     embedded server only."""
     keep, drop = [], []
+    probes = "probe" in (config.getoption("markexpr") or "")  # opt-in: `-m probe` (docs/testing.md)
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        (drop if item.get_closest_marker("one_server") and params.get("server") == "local" else keep).append(item)
+        one = item.get_closest_marker("one_server") and params.get("server") == "local"
+        (drop if one or item.get_closest_marker("probe") and not probes else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

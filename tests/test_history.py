@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from bench.drive.chain import Chain
 from bench.drive.history import History, HistoryWriter, _line
 from bench.workload.ops import Op
 
@@ -27,11 +28,12 @@ def test_fast_paths_write_the_canonical_lines(tmp_path):
     w.complete(ops[2], "ok", result=1)
     w.close()
     lines = (tmp_path / "h.jsonl").read_bytes().splitlines(keepends=True)
-    assert lines[0] == _line({"t": "header", "format": 1, "scenario": "x"})
-    for op, line in zip(ops, lines[1:4]):
-        fields = {"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": op.value}
-        assert line == _line(fields)
-    assert lines[4:] == [_line({"t": "ok", "i": 0}), _line({"t": "ok", "i": 1}), _line({"t": "ok", "i": 2, "r": 1})]
+    want = [_line({"t": "header", "format": 1, "scenario": "x"})]
+    want += [_line({"t": "invoke", "i": op.index, "f": op.name, "at": op.at, "p": op.session, "v": op.value})
+             for op in ops]
+    want += [_line({"t": "ok", "i": 0}), _line({"t": "ok", "i": 1}), _line({"t": "ok", "i": 2, "r": 1})]
+    chain = Chain()  # each canonical line with its link, in the order written
+    assert lines == [chain.link(line) for line in want]
     assert w.sha256 == hashlib.sha256(b"".join(lines)).hexdigest()
 
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, app, console, err, server
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from bench.orchestrate.targets import validate
 from rollup.extensions import AUTO
@@ -60,6 +61,7 @@ def capacity(
     run = CapacityRun(spec, targets, pgs, baseline, Reach(dsn, pg_bin))
     units = run.units()
     with guarded(), Lines(sys.stdout) as lines:
+        out = claim(out, "capacity")
         if not sys.stdout.isatty():  # a log: a plain line at least every 15 s (its heartbeat), besides each step's
             lines.started(f"capacity {spec.name} on {', '.join(targets)}")
         else:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from bench.cli.common import DsnOpt, JsonOpt, PgBinOpt, PgOpt, ReportDirOpt, app, console, server
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from bench.cli.show import progress_bar, span_of
 from rollup.clock import from_us
@@ -35,6 +36,7 @@ def diff(
     if every < 1:
         raise fail("--every must be at least 1")
     with guarded():
+        report_dir = claim(report_dir, "diff")
         step = lockstep(scenario, a, b, report_dir, every)
         sc = step.sc
         with server(pg, dsn, pg_bin, (a, b)).start() as db_server, \

@@ -29,6 +29,7 @@ from bench.cli.common import (
     server,
     servers,
 )
+from bench.cli.claim import claim
 from bench.cli.errors import fail, guarded
 from bench.cli.show import show_script, show_verdict, summary
 from bench.orchestrate.records import parse_ids, write
@@ -58,6 +59,7 @@ def repro(
         paths = [find_repro(n) for n in names]
         validate(target, read_side)
         spec = server(pg, dsn, pg_bin, (target,))
+        report_dir = claim(report_dir, "repro")
         verdicts = []
         with spec.start() as db_server:
             for path in paths:
@@ -145,7 +147,7 @@ def gate(
             raise fail(f"--accept: {e}" if "--shard" not in str(e) else str(e)) from None
         texts = {p: ScenarioText.read(p) for p, _ in runs}
         spec = BatchSpec([(texts[p], s) for p, s in dict.fromkeys(runs)], target, specs, read_side,
-                         report_dir or proj.report_dir or Path("reports/gate"), "gate",
+                         claim(report_dir or proj.report_dir or Path("reports/gate"), "gate"), "gate",
                          judging=Judging(proj.expect, accepted, strict_accept or proj.strict_accept,
                                          write_baseline is not None), shard=part)
         matrix.execute(spec, jobs or proj.jobs or default_jobs(), cluster, out, write_baseline)

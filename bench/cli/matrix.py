@@ -11,6 +11,7 @@ import typer
 
 from bench.cli import campaign, ci
 from bench.cli.common import Outputs, console, err
+from bench.cli.claim import writable_file
 from bench.cli.errors import fail
 from bench.cli.show import batch_progress, summary
 from bench.orchestrate.matrix import BatchSpec, Outcome, run_batch
@@ -30,6 +31,9 @@ def execute(spec: BatchSpec, jobs: int, cluster: str | None, out: Outputs,
             write_baseline: Path | None = None) -> None:
     """Run the batch and say how it went; exit 0 if every run met its expectations, 1 if not, 2 if a run gave
     no verdict."""
+    for option, path in (("--json", out.json), ("--junit", out.junit), ("--summary", out.summary),
+                         ("--write-baseline", write_baseline)):
+        writable_file(path, option)  # before the batch runs, not after
     with batch_progress(f"{spec.title} on {spec.target} · "
                         f"{f'cluster {cluster}' if cluster else f'{jobs} job(s)'}") as reporter:
         outcome = run_batch(spec, jobs, cluster, reporter)

@@ -32,6 +32,7 @@ from bench.cli.common import (
     servers,
     side_flag,
 )
+from bench.cli.claim import claim, writable_file
 from bench.cli.errors import fail, guarded
 from bench.cli.show import progress_bar, show_verdict, span_of
 from bench.orchestrate.records import write
@@ -85,7 +86,8 @@ def run_cmd(
         proj = project.current(config)
         target = target or proj.target or "reference"
         read_side = read_side or proj.read_side
-        report_dir = report_dir or proj.report_dir or Path("reports")
+        report_dir = claim(report_dir or proj.report_dir or Path("reports"), "run")  # its own (bench/cli/claim.py)
+        writable_file(json_file, "--json")
         text = ScenarioText.read(scenario)
         sc = text.load()
         validate(target, read_side)
@@ -140,6 +142,9 @@ def replay(
         raise fail(f"--only {only!r}: expected operation indexes, comma-separated")
     with guarded():
         rec = recorded_run(history, target, read_side)
+        if rec.history.note:
+            err.print(f"note: {rec.history.note}", highlight=False, soft_wrap=True)
+        report_dir = claim(report_dir, "replay")
         if rec.changed:
             err.print(f"warning: read side: {rec.changed}", highlight=False, soft_wrap=True)
         req = RunRequest(rec.text, target, rec.seed, server(pg, dsn, pg_bin, (target,)), read_side, report_dir)
@@ -152,7 +157,7 @@ def replay(
     if keep is None:
         console.print(f"replayed history {'matches' if same else 'DIFFERS from'} the original (sha256 "
                       f"{rec.sha256[:16]}…)", highlight=False)
-    raise typer.Exit(0 if v.ok else 1)
+    raise typer.Exit(0 if v.ok and (same or keep is not None) else 1)  # a replay that differs is no replay
 
 
 @app.command()
@@ -166,6 +171,8 @@ def check(
 
     with guarded():
         v = check_again(history)
+    if note := v.extra.pop("note", None):  # a history from before the hash chain: read, but not verifiable
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if json_file:
         write(json_file, v)
     show_verdict(v)

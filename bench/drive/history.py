@@ -3,6 +3,10 @@
 Lines are canonical JSON (sorted keys, no spaces), so one seed gives byte-identical files and the sha256 names a
 run. The first line is a header naming the scenario. Reading is columnar (polars) so the oracle never loops over
 rows in Python.
+
+Each line ends with a link of a hash chain, `"~"` (sorted last): blake2b-64 of the previous line's link and this
+line without its own. Reading checks it, so a line altered, dropped or inserted is named (`HistoryError`,
+bench/drive/chain.py); a history from before the chain reads with a note.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Iterator
 import orjson
 import polars as pl
 
+from bench.drive.chain import Chain, verify
 from bench.workload.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
 from rollup.measures import Column
 
@@ -56,6 +61,7 @@ class HistoryWriter:
         self._file = self.path.open("wb")
         self._hash = hashlib.sha256()
         self._buf = bytearray()
+        self._chain = Chain()
         self._next = 0
         self.fields = fields_with(columns_of(header))  # per kind, the fields its invokes record
         self.failures: dict[str, dict] = {}  # per operation kind: how many failed, and the first of them
@@ -65,7 +71,7 @@ class HistoryWriter:
         self._append(_line(obj))
 
     def _append(self, data: bytes) -> None:
-        self._buf += data
+        self._buf += self._chain.link(data)
         if len(self._buf) >= BLOCK:
             self._drain()
 
@@ -82,8 +88,8 @@ class HistoryWriter:
         value, fields = op.value, self.fields[op.name]
         if len(value) != len(fields):
             value = {k: value.get(k) for k in fields}
-        data = orjson.dumps({"t": "invoke", "i": i, "f": op.name, "at": op.at, "p": op.session, "v": value},
-                            option=_OPTIONS)
+        data = self._chain.link(orjson.dumps({"t": "invoke", "i": i, "f": op.name, "at": op.at, "p": op.session,
+                                              "v": value}, option=_OPTIONS))
         buf = self._buf
         buf += data
         if len(buf) >= BLOCK:
@@ -114,7 +120,10 @@ class HistoryWriter:
 
     def all_ok(self, ops: list[Op]) -> None:
         """`complete(op, "ok")` for each of `ops`, in order."""
-        self._append(b"".join([_ok_line(op.index) for op in ops]))
+        link = self._chain.link
+        self._buf += b"".join([link(_ok_line(op.index)) for op in ops])
+        if len(self._buf) >= BLOCK:
+            self._drain()
 
     def flush(self) -> None:
         self._drain()
@@ -168,18 +177,25 @@ class History:
     header: dict
     ops: pl.DataFrame  # one row per invoked operation: i, f, at, p, every value field, outcome, r, err
     sha256: str
+    note: str | None = None  # what a reader should know: a history from before the chain cannot be verified
 
     @classmethod
-    def load(cls, path: Path) -> History:
+    def load(cls, path: Path, check: bool = True) -> History:
+        """`check=False`: the chain unchecked (the runner reading its own file mid-run)."""
         data = Path(path).read_bytes()
         first, _, rest = data.partition(b"\n")
-        header = json.loads(first)
-        if header.get("t") != "header" or header.get("format") != FORMAT:
+        try:
+            header = json.loads(first)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("t") != "header" or header.get("format") != FORMAT:
             raise ValueError(f"{path}: not a rollup-bench history (format {FORMAT})")
+        note = verify(data, path) if check else None
+        header.pop("~", None)
         events_schema = schema(columns_of(header))
         events = (pl.read_ndjson(io.BytesIO(rest), schema=events_schema) if rest.strip()
                   else pl.DataFrame(schema=events_schema))
-        return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest())
+        return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest(), note)
 
     @property
     def columns(self) -> tuple[Column, ...]:

@@ -376,7 +376,7 @@ class Run:
         self.client.flush()
         self.history.invoke(op)
         self.history.flush()
-        seen = as_seen(History.load(self.history_path).ops, op.index)
+        seen = as_seen(History.load(self.history_path, check=False).ops, op.index)  # its own file, mid-run
         scopes = {"workspace_id": seen.filter(pl.col("f") == "workspace").get_column("id").to_list(),
                   "runtime_id": seen.filter(pl.col("f") == "runtime").get_column("id").to_list()}
         self.check_declared()

@@ -23,6 +23,8 @@ from bench.orchestrate.request import NoVerdict, RunRequest, ServerSpec
 
 Result = Verdict | NoVerdict
 
+from bench.workload.bounds import SEEDS_MAX
+
 
 REPLACEABLE = ("embedded", "local")  # servers a worker starts itself, and so can start again when one dies
 
@@ -259,6 +261,8 @@ def parse_seeds(text: str) -> list[int]:
         span = range(int(m[1]), int(m[2] or m[1]) + 1)
         if not span:
             raise ValueError(f"--seeds {text!r}: the range {part} is empty")
+        if span[-1] >= 2**63 or len(seeds) + len(span) > SEEDS_MAX:  # counted before any list is built
+            raise ValueError(f"--seeds {text!r}: at most {SEEDS_MAX} seeds, each below 2^63 (docs/scenarios.md#bounds)")
         seeds.update(dict.fromkeys(span))
     return list(seeds)
 

@@ -24,6 +24,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_wo
 from bench.orchestrate import content
 from bench.orchestrate.batch import Batch, Result, Worker
 from bench.orchestrate.errors import ClusterError
+from bench.orchestrate.handshake import probe
 from bench.orchestrate.request import NoVerdict, RunRequest
 
 CONNECT_TIMEOUT = 10  # seconds for a scheduler to answer
@@ -82,6 +83,7 @@ def connect(address: str, workers: int):
         return
     if not ADDRESS.fullmatch(address):
         raise ClusterError(f"--cluster {address!r}: expected 'local' or a scheduler's address like tcp://HOST:8786")
+    probe(address)  # a deadline and a handshake first: the Client trusts whatever answers (handshake.py)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:

@@ -14,6 +14,7 @@ import psycopg
 from bench.orchestrate.errors import BadInput, ServerLost
 from bench.orchestrate.request import RunRequest, ScenarioText
 from bench.drive import snapshots
+from bench.drive.chain import HistoryError
 from bench.drive.history import TICK_RETURNED_FAILURE, History, as_seen, count_failure
 from bench.drive.runner import NotApplicable, RunHooks, RunResult, RunSpec, run, scripted_ops
 from bench.judge import catalogue, checker, record
@@ -156,6 +157,8 @@ def recorded_run(path: Path, target: str, read_side: str | None) -> Recorded:
         text.load(h.header["seed"])
     except ScenarioError:
         raise
+    except HistoryError as exc:  # an altered, dropped or inserted line, named
+        raise BadInput(str(exc)) from None
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise BadInput(f"{path}: cannot replay: {' '.join(str(exc).split())[:200]}") from None
     said = changed(snapshots.recorded(path), Target.resolve(target, read_side).reads)
@@ -163,9 +166,20 @@ def recorded_run(path: Path, target: str, read_side: str | None) -> Recorded:
 
 
 def check_again(path: Path) -> Verdict:
-    """`rollup-bench check`: a recorded run judged again, its Markdown report written beside the history."""
+    """`rollup-bench check`: a recorded run judged again, its Markdown report written beside the history. Its hash
+    chain is checked first (an altered line is named, not judged); a run that lost its server is 'run interrupted'
+    (bad environment), not the target's failure."""
+    from bench.judge.interrupted import interruption
+
     try:
+        h = History.load(path)
+        if snapshots.folder(path).is_dir() and (why := interruption(h.ops)) is not None:
+            raise BadInput(f"{path}: run interrupted: {why}")
         v = evaluate(rejudge(path))
+        if h.note:
+            v.extra["note"] = h.note
+    except HistoryError as exc:
+        raise BadInput(str(exc)) from None
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise BadInput(f"{path}: cannot check: {' '.join(str(exc).split())[:200]}") from None
     v.replay = f"rollup-bench replay {path} --target {v.target}"

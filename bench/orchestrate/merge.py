@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.judge.baseline import settle
 from bench.judge.record import Verdict
+from bench.orchestrate.shapes import malformed
 
 
 class MergeError(ValueError):
@@ -25,6 +26,8 @@ def _read(path: Path) -> dict:
         raise MergeError(f"{path}: not JSON ({exc})")
     if not (isinstance(doc, dict) and isinstance(doc.get("runs"), list) and "target" in doc):
         raise MergeError(f"{path}: not a batch's JSON (written by gate or run --seeds with --json)")
+    if (problem := malformed(doc)) is not None:
+        raise MergeError(f"{path}: not a batch's JSON: {problem}")
     return doc
 
 

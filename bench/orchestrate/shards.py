@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bench.workload.bounds import SHARDS_MAX
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -28,8 +30,8 @@ class Shard:
 def parse_shard(text: str) -> Shard:
     """'2/3' → Shard(2, 3); anything else, or K outside 1…N, is a ValueError naming the option."""
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not m or not 1 <= int(m[1]) <= int(m[2]):
-        raise ValueError(f"--shard {text!r}: expected K/N with 1 ≤ K ≤ N, e.g. 2/3")
+    if not m or not 1 <= int(m[1]) <= int(m[2]) <= SHARDS_MAX:
+        raise ValueError(f"--shard {text!r}: expected K/N with 1 ≤ K ≤ N ≤ {SHARDS_MAX}, e.g. 2/3")
     return Shard(int(m[1]), int(m[2]))
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.workload import bounds as B
 from bench.workload import zones as tz
 from bench.workload.faults import ASKS, REGISTRY
 from bench.workload.kinds import OLD_NAMES, WEIGHTED
@@ -326,7 +327,7 @@ def _scenario(root: Table) -> Scenario:
     name = s.get("name", "", str)
     if not name.strip():
         s.fail("name", "must not be empty")
-    return Scenario(
+    return B.workload(root, Scenario(
         name=name, description=s.get("description", "", str), seed=s.number("seed", 1, int, lo=0),
         start=s.instant("start", Scenario.start), duration=s.duration("duration", "1d", hi=timedelta(days=400)),
         tenants=read_tenants(root.table("tenants", _fields(Tenants))),
@@ -339,18 +340,17 @@ def _scenario(root: Table) -> Scenario:
         expect=_expect(root.table("expect", TARGETS, what="target")),
         repro=_repro(root.table("repro", _fields(Repro))) if "repro" in root.data else None,
         steps=read_steps(root), source=root.ctx.source,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def read_tenants(t: Table) -> Tenants:
     d = Tenants()
-    counts = {k: t.number(k, getattr(d, k), int, lo=lo) for k, lo in
-              [("users", 1), ("runtimes", 1), ("agents", 1), ("projects", 0), ("issues", 0)]}  # fmt: skip
-    zones = t.strings("zones", d.zones, zones=True)
-    if not zones:
+    counts = {k: t.number(k, getattr(d, k), int, lo=lo, hi=B.ISSUES_MAX if k == "issues" else B.PER_TENANT_MAX)
+              for k, lo in [("users", 1), ("runtimes", 1), ("agents", 1), ("projects", 0), ("issues", 0)]}
+    if not (zones := t.strings("zones", d.zones, zones=True)):
         t.fail("zones", "needs at least one zone")
     return Tenants(
-        workspaces=t.number("workspaces", d.workspaces, int, lo=1, hi=1000), **counts, zones=zones,
+        workspaces=B.workspaces(t, counts, d.workspaces), **counts, zones=zones,
         cross_workspace_issues=t.number("cross_workspace_issues", d.cross_workspace_issues, float, lo=0, hi=1),
     )  # fmt: skip
 
@@ -379,23 +379,23 @@ def read_rates(t: Table) -> Rates:
             (m if k in m.data else p).fail(k, f"provider {k!r} has weight {weight} but no models in rates.models")
     k, dk = t.table("tokens", _fields(Tokens)), Tokens()
     tokens = Tokens(
-        input_median=k.number("input_median", dk.input_median, int, lo=1),
-        input_sigma=k.number("input_sigma", dk.input_sigma, float, lo=0),
-        output_median=k.number("output_median", dk.output_median, int, lo=1),
-        output_sigma=k.number("output_sigma", dk.output_sigma, float, lo=0),
+        input_median=k.number("input_median", dk.input_median, int, lo=1, hi=B.TOKENS_MAX),
+        input_sigma=k.number("input_sigma", dk.input_sigma, float, lo=0, hi=B.SIGMA_MAX),
+        output_median=k.number("output_median", dk.output_median, int, lo=1, hi=B.TOKENS_MAX),
+        output_sigma=k.number("output_sigma", dk.output_sigma, float, lo=0, hi=B.SIGMA_MAX),
         cache_share=k.number("cache_share", dk.cache_share, float, lo=0, hi=1),
-        cache_read_ratio=k.number("cache_read_ratio", dk.cache_read_ratio, float, lo=0),
+        cache_read_ratio=k.number("cache_read_ratio", dk.cache_read_ratio, float, lo=0, hi=B.CACHE_RATIO_MAX),
     )
     return Rates(
-        tasks_per_hour=t.number("tasks_per_hour", d.tasks_per_hour, float, above=0), diurnal=diurnal,
+        tasks_per_hour=t.number("tasks_per_hour", d.tasks_per_hour, float, above=0, hi=B.RATE_MAX), diurnal=diurnal,
         usage_rows_per_task=t.pair("usage_rows_per_task", d.usage_rows_per_task, 20),
         reports_per_row=t.pair("reports_per_row", d.reports_per_row, 20),
         chat_share=t.number("chat_share", d.chat_share, float, lo=0, hi=1),
         backdated_share=t.number("backdated_share", d.backdated_share, float, lo=0, hi=1),
         backdated_max=t.duration("backdated_max", "3d"),
         boundary_share=t.number("boundary_share", d.boundary_share, float, lo=0, hi=1),
-        bursts_per_day=t.number("bursts_per_day", d.bursts_per_day, float, lo=0),
-        burst_factor=t.number("burst_factor", d.burst_factor, float, lo=1),
+        bursts_per_day=t.number("bursts_per_day", d.bursts_per_day, float, lo=0, hi=B.BURSTS_PER_DAY_MAX),
+        burst_factor=t.number("burst_factor", d.burst_factor, float, lo=1, hi=B.BURST_FACTOR_MAX),
         burst_length=t.duration("burst_length", "20m"),
         providers=providers, models=models, tokens=tokens,
     )  # fmt: skip
@@ -421,7 +421,7 @@ def _operations(t: Table) -> Operations:
     for op in BREAKERS:
         if weights[op] > 0 and not breakers:
             w.fail(said.get(op, op), "a breaker (no application path) needs operations.breakers = true")
-    return Operations(per_hour=t.number("per_hour", 1.0, float, lo=0), breakers=breakers, weights=weights)
+    return Operations(t.number("per_hour", 1.0, float, lo=0, hi=B.RATE_MAX), breakers, weights)
 
 
 def _pipeline(t: Table) -> PipelineSettings:
