@@ -87,7 +87,7 @@ def _factory(run, c, rows: int, mix: dict):
     """A maker of fresh lanes for configuration c, labelled with it."""
 
     def make() -> Lane:
-        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix)
+        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix, run.cost_of(c.label))
 
     make.label = c.label
     return make

@@ -55,6 +55,10 @@ def rotate(items: list, n: int) -> list:
 
 
 class CapacityRun:
+    # cost(label, tick record) -> ms: a known duration model injected in place of every measured tick (tests of
+    # the machinery's decisions, which must not depend on the machine's speed). None: the ticks are timed.
+    cost: Callable[[str, dict], float] | None = None
+
     def __init__(self, spec: CapacitySpec, targets: list[str], pgs: list[str], baseline: str | None = None,
                  dsn: str | None = None, pg_bin: str | None = None,
                  on_progress: Callable[[str, float], None] | None = None, servers: dict | None = None):
@@ -188,8 +192,11 @@ class CapacityRun:
         out = {}
         for c in self.configs:
             name, world = self.template(c, rows)
-            out[c.label] = Lane(c.server, name, world, self.spec.seed, mix)
+            out[c.label] = Lane(c.server, name, world, self.spec.seed, mix, self.cost_of(c.label))
         return out
+
+    def cost_of(self, label: str):
+        return None if self.cost is None else (lambda record: self.cost(label, record))
 
     def _keep(self, sweep: str, label: str, point, rep: int, records: list[dict]) -> None:
         for r in records:
