@@ -189,10 +189,17 @@ def test_gate_exits_1_on_an_injected_slowdown_and_names_the_point(tmp_path, monk
     monkeypatch.setattr(CapacityRun, "cost", staticmethod(per_bucket(1.0, 5.0, 0.2, "same")))
     path = spec_file(tmp_path, GATE)
     out = CliRunner().invoke(app, ["capacity", str(path), "--target", overlay("reference", "same"),
-                                   "--baseline", "reference", "--report-dir", str(tmp_path / "report")])
+                                   "--baseline", "reference", "--report-dir", str(tmp_path / "report"),
+                                   "--json", str(tmp_path / "result.json")])
     assert out.exit_code == 1, out.output
-    assert "over budget" in out.output and "keys k=10" in out.output, out.output
+    assert "OVER BUDGET" in out.output and "keys k=10" in out.output, out.output
     assert (tmp_path / "report" / "index.html").exists()
+    # Sequential: past its budget with confidence after the first point's pairs, the target measured no more.
+    result = json.loads((tmp_path / "result.json").read_text())
+    (label, stop), = result["stopped"].items()
+    assert stop["point"] == "10" and stop["low"] > 1.5 and stop["n"] == 3, stop
+    assert [p["k"] for p in result["keys"][label]["points"]] == [10], result["keys"][label]
+    assert [p["k"] for p in result["keys"]["reference@pg18"]["points"]] == [10, 100]
 
 
 def test_gate_exits_0_on_the_baseline_against_itself(tmp_path, monkeypatch):
@@ -203,14 +210,16 @@ def test_gate_exits_0_on_the_baseline_against_itself(tmp_path, monkeypatch):
                                    "--json", str(tmp_path / "result.json")])
     assert out.exit_code == 0, out.output
     verdict = json.loads((tmp_path / "result.json").read_text())["budget"]
-    checks = [c for c in verdict["checks"] if c["figure"] == "tick p95"]
+    checks = [c for c in verdict["checks"] if c["figure"] == "tick"]
     assert verdict["ok"] and len(checks) == 2, verdict  # both points were compared, not skipped
+    assert all(c["paired"] and c["n"] >= 3 and c["ratio"] == pytest.approx(1.0) for c in checks), checks
 
 
 @pytest.mark.parametrize("args, message", [
     (["--pg", "nowhere"], "--pg 'nowhere'"),
     (["--target", "/no/such/dir"], "is not a directory"),
     (["--target", "reference", "--target", "hardened"], "name the --baseline"),
+    (["--target", "hardened"], "name the --baseline"),  # one target too: a budget is never silently unjudged
 ])
 def test_capacity_bad_input_exits_2_with_one_line(tmp_path, args, message):
     path = spec_file(tmp_path, GATE)

@@ -30,7 +30,12 @@ def _combine(verdicts: list[dict], w: int, period: float) -> dict:
             "max_lag_s": max(v["max_lag_s"] for v in verdicts), "p95_ms": stats.spread([v["p95_ms"] for v in verdicts])["median"],
             "sustainable": sum(v["sustainable"] for v in verdicts) * 2 > len(verdicts),
             "planning_ok": sum(_planning(v) for v in verdicts) * 2 > len(verdicts), "reps": len(verdicts),
-            "writer_p99_ms": None}  # fmt: skip
+            "writer_p99_ms": None, "rep_p95_ms": [v["p95_ms"] for v in verdicts]}  # fmt: skip
+
+
+def rep_p95(records: list[dict]) -> float:
+    """A rate run's figure for the budget: the p95 of its steady ticks (all it ran, when it stopped early)."""
+    return stats.p95([x["d_ms"] for x in records if not x["warmup"]] or [x["d_ms"] for x in records])
 
 
 def _narrow(lo: float, hi: float, known: dict[int, bool]) -> tuple[float, float]:
@@ -102,7 +107,7 @@ def rate_sweep(run) -> dict:
         # Every run starts from a fresh clone of the template: a run's writes, bloat and backlog would otherwise
         # weigh on the next point's ticks (the first runs slower than T leave a spiral behind them).
         rows = spec.history.rows[0]
-        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs if c.label not in run.stopped}
         points: dict[str, list[dict]] = {label: [] for label in fresh}
         records: dict[str, list[dict]] = {label: [] for label in fresh}
         shown: dict[str, list[dict]] = {label: [] for label in fresh}  # the first repetition: the plotted series
@@ -113,7 +118,7 @@ def rate_sweep(run) -> dict:
 
         def measure(w: int, only: set[str] | None = None) -> None:
             sub = {k: v for k, v in fresh.items() if only is None or k in only}
-            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup)
+            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup, figure=rep_p95)
             for label, reps in runs.items():
                 points[label].append(_combine([judge(x, T) for x in reps], w, T))
                 records[label].extend(x for rep in reps for x in rep)
@@ -126,13 +131,16 @@ def rate_sweep(run) -> dict:
             measure(w)
         w = ladder[-1]
         while w * GROWTH <= r.max_writes_per_tick:  # extend while some configuration still keeps up
-            keeping_up = {label for label, p in points.items() if p[-1]["sustainable"]}
+            keeping_up = {label for label, p in points.items()
+                          if p and p[-1]["sustainable"] and label not in run.stopped}
             if not keeping_up:
                 break
             w *= GROWTH
             measure(w, keeping_up)
-        for c in run.configs:
+        for c in [c for c in run.configs if c.label in fresh]:
             label = c.label
+            if label in run.stopped or not points[label]:
+                continue
             judged: dict[int, dict] = {}  # writes a tick → the verdict of the probe run there
 
             def probe(w: float, key: str) -> bool:
@@ -154,7 +162,7 @@ def rate_sweep(run) -> dict:
                                         "series": _series(shown[label])}
     if "live" in r.modes:
         P, rows = r.live_period, spec.history.rows[0]
-        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs if c.label not in run.stopped}
         figures: dict[str, list[dict]] = {label: [] for label in fresh}  # the writers' figures, per repetition
         pts: dict[str, list[dict]] = {label: [] for label in fresh}
         recs_all: dict[str, list[dict]] = {label: [] for label in fresh}
@@ -179,7 +187,7 @@ def rate_sweep(run) -> dict:
                 pts[label].append(p)
                 recs_all[label].extend(x for rep in reps for x in rep)
                 shown[label].extend(reps[0])
-        for label in fresh:
+        for label in [x for x in fresh if pts[x]]:
             out[label]["live"] = {
                 "points": pts[label], "period_s": P,
                 "limits": {"hard": _limit(pts[label], "sustainable", None, P, r.max_writes_per_tick, 1.0, recs_all[label]),

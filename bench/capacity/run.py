@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench.capacity import stats
+from bench.capacity import model as cost
+from bench.capacity import paired, stats
 from bench.capacity.lane import FLUSHED, Lane
 from bench.capacity.noise import Meter
 from bench.capacity.parallel import run_split, splittable
@@ -44,6 +46,18 @@ class Config:
         self.tgt = Target.resolve(self.target)
         name = self.target if "/" not in self.target else os.path.basename(self.target.rstrip("/").split(",")[-1])
         self.label = f"{name}@pg{self.server.version().split('.')[0]}"
+
+
+def WORK(records: list[dict]) -> float:  # noqa: N802 — a repetition's figure: its working tick
+    return records[0]["d_ms"]
+
+
+def CHANGE(records: list[dict]) -> float:  # noqa: N802
+    return next(r["d_ms"] for r in records if r.get("role") == "work")
+
+
+def IDLE(records: list[dict]) -> float:  # noqa: N802
+    return statistics.median(r["d_ms"] for r in records if r.get("role") == "idle")
 
 
 MORE_REPETITIONS = 5  # a cheap point's repetitions go up to this many times the spec's
@@ -74,6 +88,7 @@ class CapacityRun:
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
         self.meter = Meter()  # the machine's own speed, sampled before every repetition
+        self.stopped: dict[str, dict] = {}  # configurations past a budget with confidence: measured no further
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
         # Called before each sweep with its name; a split run waits there for the other servers' processes.
@@ -122,8 +137,11 @@ class CapacityRun:
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
                       "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
             failed, flushed = {}, {}
+            skipped: dict[str, str] = {}
             for name, (declared, sweep) in sweeps.items():
-                if declared:
+                if declared and self._all_stopped():
+                    skipped[name] = "not measured: every target already failed its budget with confidence"
+                elif declared:
                     self.sync(name)
                     t, f = time.perf_counter(), FLUSHED[0]
                     try:
@@ -134,6 +152,8 @@ class CapacityRun:
                     timings[name] = round(time.perf_counter() - t, 1)
                     flushed[name] = round(FLUSHED[0] - f, 3)
             results["sweep_seconds"], results["failed_sweeps"] = timings, failed
+            results["stopped"], results["skipped_sweeps"] = self.stopped, skipped
+            results["world"] = self._world()
             results["flush_seconds"] = flushed  # of sweep_seconds: the lanes' page-cache flushes
             results["fixed_work"] = {pg: self.meter.summary() for pg in self.pgs}  # one core for them all
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
@@ -142,6 +162,19 @@ class CapacityRun:
                             "settings": SETTINGS},
                 "baseline": self.baseline, "preload": {f"{k[0]}/{k[1]}": v for k, v in self.loads.items()},
                 **results}
+
+    def _world(self) -> dict:
+        """What a plan needs of the measured world: its span, tenants, write mix and bytes a history row."""
+        s = self.spec
+        sized = [(h["rows"], h["sizes"].get("task_usage")) for hs in (self.results.get("history") or {}).values()
+                 for h in hs if h.get("sizes")]
+        return {"rows": s.history.rows[0], "days": s.history.days, "workspaces": s.tenants.workspaces,
+                "mix": dict((s.rate or RateSweep()).mix),
+                "bytes_per_row": max((b / r for r, b in sized if b), default=None)}
+
+    def _all_stopped(self) -> bool:
+        others = [c for c in self.configs if c.target != self.baseline]
+        return bool(self.stopped) and bool(others) and all(c.label in self.stopped for c in others)
 
     def _drop_templates(self) -> None:
         for db in self.templates.values():
@@ -191,6 +224,8 @@ class CapacityRun:
         self.prepare_all(rows)
         out = {}
         for c in self.configs:
+            if c.label in self.stopped:
+                continue
             name, world = self.template(c, rows)
             out[c.label] = Lane(c.server, name, world, self.spec.seed, mix, self.cost_of(c.label))
         return out
@@ -204,16 +239,20 @@ class CapacityRun:
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
 
     def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
-                units: float, timed: bool = False) -> dict[str, list[list[dict]]]:
+                units: float, timed: bool = False, figure: Callable[[list[dict]], float] | None = None,
+                budget_key: str = "tick_p95") -> dict[str, list[list[dict]]]:
         """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
         of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
-        records' d_ms) add up to the spec's point_time."""
-        out: dict[str, list[list[dict]]] = {label: [] for label in lanes}
-        spent = dict.fromkeys(lanes, 0.0)
-        configs = [c for c in self.configs if c.label in lanes]
+        records' d_ms) add up to the spec's point_time. `figure` (a repetition's records → ms): what the budget
+        compares; after each repetition a configuration whose paired ratio to the baseline is past its budget
+        with confidence stops (sequential testing), here and for the rest of the run."""
+        configs = [c for c in self.configs if c.label in lanes and c.label not in self.stopped]
+        out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
+        spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
         rep = 0
-        while rep < R or (timed and rep < R * MORE_REPETITIONS and min(spent.values()) < self.spec.point_time * 1000):
+        while configs and (rep < R or (timed and rep < R * MORE_REPETITIONS
+                                       and min(spent[c.label] for c in configs) < self.spec.point_time * 1000)):
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
@@ -223,7 +262,26 @@ class CapacityRun:
                 self._keep(sweep, c.label, point, rep, records)
                 self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
             rep += 1
+            if figure is not None:
+                configs = [c for c in configs if not self._stop(c, out, figure, budget_key, sweep, point)]
         return out
+
+    def _stop(self, c: Config, out: dict, figure, key: str, sweep: str, point) -> bool:
+        """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
+        budget = self.spec.budget
+        limit = budget and getattr(budget, key)
+        base = next((b for b in self.configs if b.target == self.baseline and b.pg == c.pg), None)
+        if not limit or base is None or base is c or base.label not in out:
+            return False
+        pairs = [(figure(m), figure(b)) for m, b in zip(out[c.label], out[base.label])]
+        r = paired.ratio(pairs)
+        if not paired.over_with_confidence(r, limit, budget.floor_ms):
+            return False
+        self.stopped[c.label] = {"sweep": sweep, "point": str(point), "limit": limit, "budget": key,
+                                 "baseline": base.label, **r.as_dict()}
+        self.progress(f"{c.label} stopped: {sweep} {point} at {r.ratio:.2f}× its baseline "
+                      f"(95 % interval {r.low:.2f}–{r.high:.2f}, budget {limit:g}×)", 0)
+        return True
 
     # ------------------------------------------------------------ sweeps
 
@@ -234,8 +292,9 @@ class CapacityRun:
         rows = self.spec.history.rows[0]
         lanes = self.lanes(rows)
         try:
-            result = {label: {"history_rows": rows, "points": [], "phases": [], "skipped": []} for label in lanes}
             available = min(lane.work.keys for lane in lanes.values())
+            result = {label: {"history_rows": rows, "points": [], "phases": [], "skipped": [], "validation": [],
+                              "keys_total": available} for label in lanes}
             points = [k for k in self.spec.keys.points if k <= available]
             for k in points:
                 # A point a configuration would take longer than max_tick on is skipped for it, with the
@@ -253,20 +312,31 @@ class CapacityRun:
                         run[label] = lane
                 if not run:
                     break
-                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True)
+                # Held out: once two points are in, each next one is predicted by the cost model before it is
+                # measured, and the report states prediction, measurement and their ratio.
+                predicted = {label: self._predict(result[label], k, rows) for label in run}
+                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True,
+                                    figure=WORK)
                 for label, reps in runs.items():
                     d = [r[0]["d_ms"] for r in reps]
+                    if predicted[label] is not None:
+                        measured = statistics.median(d)
+                        result[label]["validation"].append({"k": k, "rows": rows, "predicted_ms": predicted[label],
+                                                            "measured_ms": measured,
+                                                            "ratio": measured / predicted[label]})
                     sp = stats.spread(d)
                     result[label]["points"].append({
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
+                        "samples_ms": d,
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
             for label, res in result.items():
                 pts = res["points"]
-                if len(pts) >= 2:
-                    line = stats.fit([p["k"] for p in pts], [p["median_ms"] for p in pts])
-                    res["fit"] = {"a_ms": line.a, "b_ms": line.b, "r2": line.r2}
+                if len(pts) >= 2:  # D = a + b·k with a, b ≥ 0, on every measured tick (not the medians)
+                    m = cost.fit([(p["k"], rows, ms) for p in pts for ms in p["samples_ms"]])
+                    res["fit"] = {"a_ms": m.term("fixed"), "b_ms": m.term("per_key"), "r2": m.r2,
+                                  "residual_ms": m.residual_ms}
                 res["skipped"] += [{"k": k, "why": f"more than the {available:,} keys the history has"}
                                    for k in self.spec.keys.points if k > available]
             if self.spec.keys.explain:  # the phase split of each one's largest point, on extra ticks kept out
@@ -280,6 +350,14 @@ class CapacityRun:
             for lane in lanes.values():
                 lane.close()
 
+    @staticmethod
+    def _predict(res: dict, k: int, rows: int) -> float | None:
+        pts = res["points"]
+        if len(pts) < 2:
+            return None
+        m = cost.fit([(p["k"], rows, ms) for p in pts for ms in p["samples_ms"]])
+        return m.at(k, rows) if m.at(k, rows) > 0 else None
+
     def _history(self) -> dict:
         result: dict[str, list] = {c.label: [] for c in self.configs}
         k = self.spec.sizes.change_keys
@@ -290,7 +368,7 @@ class CapacityRun:
                 def point(lane: Lane, rep: int) -> list[dict]:
                     return [*idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
 
-                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True)
+                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True, figure=CHANGE)
                 for label, reps in runs.items():
                     last = reps[-1][0]
                     idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
@@ -299,6 +377,7 @@ class CapacityRun:
                         "rows": rows, "prepare_s": self.loads[(label, rows)]["prepare_s"],
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
                         "change_ms": stats.spread(change), "idle_ms": stats.spread(idle),
+                        "change_samples_ms": [CHANGE(r) for r in reps], "idle_samples_ms": [IDLE(r) for r in reps],
                         "sizes": {key[5:]: v for key, v in last.items() if key.startswith("size_")}})
             finally:
                 for lane in lanes.values():
@@ -345,11 +424,12 @@ class CapacityRun:
                     if not run:
                         break
                     runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "crossover",
-                                        f"{rows}:{f}", 2 * rows / big, timed=True)
+                                        f"{rows}:{f}", 2 * rows / big, timed=True, figure=WORK)
                     for label, reps in runs.items():
                         res = result[label][str(rows)]
                         inc = stats.spread([r[0]["d_ms"] for r in reps])
                         res["points"].append({"fraction": f, "keys": k, "incremental_ms": inc, "full_ms": res["full_ms"],
+                                              "samples_ms": [r[0]["d_ms"] for r in reps],
                                               "speedup": res["full_ms"]["median"] / inc["median"] if inc["median"] else None})
                 for label in lanes:
                     res = result[label][str(rows)]
@@ -381,7 +461,7 @@ class CapacityRun:
         from bench.capacity.writers import measure_writers
 
         out = {}
-        for c in self.configs:
+        for c in [c for c in self.configs if c.label not in self.stopped]:
             self.progress(f"writers · {c.label}", 0)
             out[c.label] = measure_writers(c.server, c.target, self.spec.writers, seed=self.spec.seed,
                                            on_step=lambda d, c=c: self.progress(f"writers · {c.label} · {d}", 0))
@@ -395,7 +475,7 @@ class CapacityRun:
         for fault in f.faults:
             lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix)
             try:
-                for c in self.configs:
+                for c in [c for c in self.configs if c.label in lanes]:
                     self.progress(f"fault {fault} · {c.label}", 0)
                     r = fault_run(lanes[c.label], fault, f.writes_per_tick, 3, durations[fault], self.spec.period)
                     out[c.label][fault] = r

@@ -77,6 +77,15 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class PlanSpec:
+    """`[plan]`: the production question the report answers first (bench/capacity/plan.py)."""
+    writes_per_second: float = 100.0
+    history: timedelta = timedelta(days=90)
+    period: float = 300.0  # the production period T: the absolute bound (ρ) is judged here, on the model
+    workspaces: int | None = None  # None: the spec's [tenants]
+
+
+@dataclass(frozen=True)
 class CapacitySpec:
     name: str
     description: str = ""
@@ -98,6 +107,7 @@ class CapacitySpec:
     writers: WriterSweep | None = None
     faults: FaultSweep | None = None
     budget: Budget | None = None
+    plan: PlanSpec = field(default_factory=PlanSpec)
     source: str = "<string>"
 
     def quick(self) -> CapacitySpec:
@@ -117,7 +127,7 @@ class CapacitySpec:
         )  # fmt: skip
 
 
-_SECTIONS = ("capacity", "history", "tenants", "rates", "sweep", "budget")
+_SECTIONS = ("capacity", "history", "tenants", "rates", "sweep", "budget", "plan")
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m)")
 
 
@@ -152,6 +162,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         keys=_keys(sweep), sizes=_sizes(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
         writers=_writers(sweep), faults=_faults(sweep),
         budget=_budget(root.table("budget", [f.name for f in fields(Budget)])) if "budget" in data else None,
+        plan=_plan(root.table("plan", [f.name for f in fields(PlanSpec)]), data.get("budget") or {}),
         source=source,
     )  # fmt: skip
     if spec.budget and spec.budget.planning_rate and not spec.rate:
@@ -272,4 +283,15 @@ def _budget(t: Table) -> Budget:
         idle_tick=ratio("idle_tick", Budget.idle_tick), writer_p99=ratio("writer_p99", Budget.writer_p99),
         rho_max=ratio("rho_max", Budget.rho_max),
         planning_rate=t.number("planning_rate", 0.0, float, above=0) if "planning_rate" in t.data else None,
+    )  # fmt: skip
+
+
+def _plan(t: Table, budget: dict) -> PlanSpec:
+    rate = budget.get("planning_rate", PlanSpec.writes_per_second)
+    return PlanSpec(
+        writes_per_second=t.number("writes_per_second", float(rate) if isinstance(rate, (int, float)) else 100.0,
+                                   float, above=0),
+        history=t.duration("history", "90d", lo=timedelta(days=1), hi=timedelta(days=36500)),
+        period=_seconds(t, "period", "5m"),
+        workspaces=t.number("workspaces", 0, int, lo=1) if "workspaces" in t.data else None,
     )  # fmt: skip
