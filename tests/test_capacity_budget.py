@@ -65,7 +65,8 @@ def test_evaluate_judges_the_paired_ratio_and_names_a_stopped_run():
     assert ok["ok"] and [c["paired"] for c in ok["checks"]] == [True], ok
     stop = {"sweep": "keys", "point": "10", "limit": 1.5, "budget": "tick_p95", "ratio": 10.0, "low": 8.0,
             "high": 12.0, "n": 3, "diff_ms": 180.0, "baseline": "ref@pg18"}
-    bad = budget.evaluate(_results([200, 340, 240], [20, 34, 24], {"new@pg18": stop}), Budget(floor_ms=2.0), "reference", 0.1)
+    recorded = _results([200, 340, 240], [20, 34, 24], {"new@pg18": stop})
+    bad = budget.evaluate(recorded, Budget(floor_ms=2.0), "reference", 0.1)
     assert not bad["ok"]
     assert any("stopped there" in (c.get("why") or "") for c in bad["checks"]), bad
 

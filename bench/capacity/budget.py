@@ -16,14 +16,19 @@ def _points(results: dict, label: str) -> dict[tuple[str, str], tuple[str, list[
     out = {}
     for p in results.get("keys", {}).get(label, {}).get("points", []):
         out[("tick", f"keys k={p['k']}")] = ("tick_p95", p.get("samples_ms") or [])
+        out[("writes", f"keys k={p['k']}")] = ("write_cost", p.get("write_samples_ms") or [])
     for h in results.get("history", {}).get(label, []):
-        out[("tick", f"history {h['rows']:,} rows, {h['change_keys']} keys")] = ("tick_p95", h.get("change_samples_ms") or [])
+        change = h.get("change_samples_ms") or []
+        out[("tick", f"history {h['rows']:,} rows, {h['change_keys']} keys")] = ("tick_p95", change)
         out[("idle tick", f"history {h['rows']:,} rows")] = ("idle_tick", h.get("idle_samples_ms") or [])
     for rows, c in results.get("crossover", {}).get(label, {}).items():
         for p in c["points"]:
-            out[("tick", f"crossover {int(rows):,} rows, {p['fraction']:.2%}")] = ("tick_p95", p.get("samples_ms") or [])
+            point = f"crossover {int(rows):,} rows, {p['fraction']:.2%}"
+            out[("tick", point)] = ("tick_p95", p.get("samples_ms") or [])
     for p in results.get("rate", {}).get(label, {}).get("compressed", {}).get("points", []):
         out[("tick p95", f"rate {p['writes_per_tick']} writes/tick")] = ("tick_p95", p.get("rep_p95_ms") or [])
+        out[("writes", f"rate {p['writes_per_tick']} writes/tick")] = ("write_cost", [x or 0.0 for x in
+                                                                                   p.get("rep_write_ms") or []])
     for p in results.get("writers", {}).get(label, {}).get("concurrency", []):
         out[("writer p99", f"{p['state']}, {p['writers']} writers")] = ("writer_p99", [p["p99_ms"]])
     return out
@@ -49,7 +54,7 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
         if base and base is not c:
             if c["label"] in stopped:
                 s = stopped[c["label"]]
-                checks.append(_check(c, "tick" if s["budget"] != "idle_tick" else "idle tick",
+                checks.append(_check(c, {"idle_tick": "idle tick", "write_cost": "writes"}.get(s["budget"], "tick"),
                                      f"{s['sweep']} {s['point']}", s["limit"], observed=s["diff_ms"], baseline=None,
                                      ratio=s["ratio"], low=s["low"], high=s["high"], n=s["n"], ok=False,
                                      why=f"stopped there: paired ratio {s['ratio']:.2f}× (95 % interval "
@@ -73,7 +78,8 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
             point = f"{budget.planning_rate:g} writes/s at T = {plan['period_s'] / 60:g} min" if plan else "—"
             if not plan or plan.get("rho_high") is None:
                 checks.append(_check(c, "ρ at planning rate", point, budget.rho_max, observed=None, baseline=None,
-                                     ratio=None, ok=False, why=(plan or {}).get("why") or "no cost model to predict it"))
+                                     ratio=None, ok=False,
+                                     why=(plan or {}).get("why") or "no cost model to predict it"))
             else:
                 checks.append(_check(c, "ρ at planning rate", point, budget.rho_max, observed=plan["rho_high"],
                                      baseline=None, ratio=None, ok=plan["rho_high"] < budget.rho_max,

@@ -30,12 +30,18 @@ def _combine(verdicts: list[dict], w: int, period: float) -> dict:
             "max_lag_s": max(v["max_lag_s"] for v in verdicts), "p95_ms": stats.spread([v["p95_ms"] for v in verdicts])["median"],
             "sustainable": sum(v["sustainable"] for v in verdicts) * 2 > len(verdicts),
             "planning_ok": sum(_planning(v) for v in verdicts) * 2 > len(verdicts), "reps": len(verdicts),
-            "writer_p99_ms": None, "rep_p95_ms": [v["p95_ms"] for v in verdicts]}  # fmt: skip
+            "writer_p99_ms": None, "rep_p95_ms": [v["p95_ms"] for v in verdicts],
+            "rep_write_ms": [v.get("write_ms") for v in verdicts]}  # fmt: skip
 
 
 def rep_p95(records: list[dict]) -> float:
     """A rate run's figure for the budget: the p95 of its steady ticks (all it ran, when it stopped early)."""
     return stats.p95([x["d_ms"] for x in records if not x["warmup"]] or [x["d_ms"] for x in records])
+
+
+def rep_write(records: list[dict]) -> float:
+    """A rate run's writer figure: the median duration of one period's writes."""
+    return stats.spread([x.get("write_ms") or 0.0 for x in records])["median"]
 
 
 def _narrow(lo: float, hi: float, known: dict[int, bool]) -> tuple[float, float]:
@@ -118,7 +124,8 @@ def rate_sweep(run) -> dict:
 
         def measure(w: int, only: set[str] | None = None) -> None:
             sub = {k: v for k, v in fresh.items() if only is None or k in only}
-            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup, figure=rep_p95)
+            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup,
+                               figures={"tick_p95": rep_p95, "write_cost": rep_write})
             for label, reps in runs.items():
                 points[label].append(_combine([judge(x, T) for x in reps], w, T))
                 records[label].extend(x for rep in reps for x in rep)

@@ -52,6 +52,10 @@ def WORK(records: list[dict]) -> float:  # noqa: N802 — a repetition's figure:
     return records[0]["d_ms"]
 
 
+def WRITE(records: list[dict]) -> float:  # noqa: N802 — the writes before its working tick
+    return records[0].get("write_ms") or 0.0
+
+
 def CHANGE(records: list[dict]) -> float:  # noqa: N802
     return next(r["d_ms"] for r in records if r.get("role") == "work")
 
@@ -239,12 +243,12 @@ class CapacityRun:
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
 
     def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
-                units: float, timed: bool = False, figure: Callable[[list[dict]], float] | None = None,
-                budget_key: str = "tick_p95") -> dict[str, list[list[dict]]]:
+                units: float, timed: bool = False,
+                figures: dict[str, Callable[[list[dict]], float]] | None = None) -> dict[str, list[list[dict]]]:
         """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
         of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
-        records' d_ms) add up to the spec's point_time. `figure` (a repetition's records → ms): what the budget
-        compares; after each repetition a configuration whose paired ratio to the baseline is past its budget
+        records' d_ms) add up to the spec's point_time. `figures` (budget key → a repetition's records → ms):
+        what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is past its budget
         with confidence stops (sequential testing), here and for the rest of the run."""
         configs = [c for c in self.configs if c.label in lanes and c.label not in self.stopped]
         out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
@@ -262,8 +266,8 @@ class CapacityRun:
                 self._keep(sweep, c.label, point, rep, records)
                 self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
             rep += 1
-            if figure is not None:
-                configs = [c for c in configs if not self._stop(c, out, figure, budget_key, sweep, point)]
+            for key, figure in (figures or {}).items():
+                configs = [c for c in configs if not self._stop(c, out, figure, key, sweep, point)]
         return out
 
     def _stop(self, c: Config, out: dict, figure, key: str, sweep: str, point) -> bool:
@@ -316,7 +320,7 @@ class CapacityRun:
                 # measured, and the report states prediction, measurement and their ratio.
                 predicted = {label: self._predict(result[label], k, rows) for label in run}
                 runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True,
-                                    figure=WORK)
+                                    figures={"tick_p95": WORK, "write_cost": WRITE})
                 for label, reps in runs.items():
                     d = [r[0]["d_ms"] for r in reps]
                     if predicted[label] is not None:
@@ -327,7 +331,7 @@ class CapacityRun:
                     sp = stats.spread(d)
                     result[label]["points"].append({
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
-                        "samples_ms": d,
+                        "samples_ms": d, "write_samples_ms": [WRITE(r) for r in reps],
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
@@ -368,7 +372,8 @@ class CapacityRun:
                 def point(lane: Lane, rep: int) -> list[dict]:
                     return [*idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
 
-                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True, figure=CHANGE)
+                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True,
+                                    figures={"tick_p95": CHANGE})
                 for label, reps in runs.items():
                     last = reps[-1][0]
                     idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
@@ -424,7 +429,7 @@ class CapacityRun:
                     if not run:
                         break
                     runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "crossover",
-                                        f"{rows}:{f}", 2 * rows / big, timed=True, figure=WORK)
+                                        f"{rows}:{f}", 2 * rows / big, timed=True, figures={"tick_p95": WORK})
                     for label, reps in runs.items():
                         res = result[label][str(rows)]
                         inc = stats.spread([r[0]["d_ms"] for r in reps])

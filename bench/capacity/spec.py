@@ -72,6 +72,7 @@ class Budget:
     tick_p95: float | None = 1.5  # × baseline, at every sweep point
     idle_tick: float | None = 2.0
     writer_p99: float | None = 1.2
+    write_cost: float | None = 1.5  # × baseline: the sweeps' own writes (a period's, a keys point's), paired
     rho_max: float | None = 1.0  # absolute: ρ at the planning rate must stay below this
     planning_rate: float | None = None  # writes/s
 
@@ -281,6 +282,7 @@ def _budget(t: Table) -> Budget:
     return Budget(
         floor_ms=t.number("floor_ms", Budget.floor_ms, float, lo=0), tick_p95=ratio("tick_p95", Budget.tick_p95),
         idle_tick=ratio("idle_tick", Budget.idle_tick), writer_p99=ratio("writer_p99", Budget.writer_p99),
+        write_cost=ratio("write_cost", Budget.write_cost),
         rho_max=ratio("rho_max", Budget.rho_max),
         planning_rate=t.number("planning_rate", 0.0, float, above=0) if "planning_rate" in t.data else None,
     )  # fmt: skip
