@@ -67,7 +67,8 @@ def test_one_history_size_fits_no_history_term_and_says_so():
 
 
 def test_the_plan_answers_at_the_production_period():
-    p = plan(_recorded(), "ref@pg18", Ask(writes_per_second=5, history_days=90, period_s=300))
+    r = _recorded() | {"machine": {"ram_gb": 8.0}}
+    p = plan(r, "ref@pg18", Ask(writes_per_second=5, history_days=90, period_s=300))
     at = p["at"]
     assert at["writes_per_tick"] == 1500
     assert at["rows"] == pytest.approx(5 * 0.8 * 86400 * 90)
@@ -83,6 +84,7 @@ def test_the_plan_answers_at_the_production_period():
     assert passes["rows"] > at["rows"] and passes["days"] > 90
     assert [s["factor"] for s in p["scaled"]] == [1, 10, 100]
     assert p["scaled"][2]["dominant"] == "per_row" and p["scaled"][2]["history_gb"] > p["scaled"][0]["history_gb"]
+    assert p["scaled"][0]["binds"].startswith("CPU") and p["scaled"][2]["binds"].startswith("I/O"), p["scaled"]
     text = sentences(p)
     assert "5 writes/s" in text and "extrapolated beyond what was validated" in text
 

@@ -34,11 +34,6 @@ def _points(results: dict, label: str) -> dict[tuple[str, str], tuple[str, list[
     return out
 
 
-def planning_writes(budget: Budget, period: float) -> int:
-    """The ladder point that measures the planning rate: its writes per tick at period T."""
-    return max(1, round(budget.planning_rate * period))
-
-
 def _check(c: dict, figure: str, point: str, limit: float, **more) -> dict:
     return {"target": c["target"], "pg": c["pg"], "figure": figure, "point": point, "limit": limit, **more}
 

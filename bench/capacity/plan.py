@@ -100,16 +100,28 @@ def plan(results: dict, label: str, ask: Ask) -> dict:
             "" if "per_row" in m.terms else " (measured at one history size: its growth is not known)")}
     scaled = [{"factor": f, **_at(m, wd, ask.writes_per_second * f, ask.history_days * f, T, scale)}
               for f in (1, 10, 100)]
+    ram = (results.get("machine") or {}).get("ram_gb")
     for s in scaled:
         s["rho"] = s["p50_ms"] / 1000 / T
-        gb = wd["bytes_per_row"] and wd["bytes_per_row"] * s["rows"] / 1e9
-        s["history_gb"] = gb
+        s["history_gb"] = gb = wd["bytes_per_row"] and wd["bytes_per_row"] * s["rows"] / 1e9
+        s["binds"] = _binds(s, gb, ram)
     validated = (results.get("keys", {}).get(label) or {}).get("validation") or []
     return {"label": label, "ask": vars(ask), "model": m.as_dict(), "at": now, "rho": rho, "rho_high": rho_high,
             "period_s": T, "queue": queue, "lag": lag, "history_passes_T": passes, "scaled": scaled,
             "limits": {"hard": _limit(m, wd, ask.history_days, T, scale, 1.0),
                        "planning": _limit(m, wd, ask.history_days, T, scale, 0.5)},
             "validation": validated, "extrapolated": now["extrapolated"]}
+
+
+def _binds(s: dict, gb: float | None, ram: float | None) -> str:
+    """Where the prediction stops holding: a history past the machine's memory turns a history-bound tick into
+    disk reads; otherwise the dominant term's CPU."""
+    if gb and ram and gb > ram:
+        return (f"I/O: the history ({gb:,.0f} GB) exceeds memory ({ram:,.0f} GB)"
+                + ("; the tick reads it, so disk reads bind" if s["dominant"] == "per_row" else
+                   "; the tick reads only the keys it touches (index pages, which must stay cached)"))
+    return {"fixed": "CPU: the tick's fixed work", "per_key": "CPU: per dirty key",
+            "per_row": "CPU: per history row (within memory)"}[s["dominant"]]
 
 
 def _fmt_rate(r: float | None) -> str:
@@ -147,10 +159,10 @@ def table_rows(p: dict) -> list[list[str]]:
                      f"{s['rows']:,.3g}", f"{s['keys']:,.4g}", f"{s['p50_ms']:,.4g}", f"{s['p99_ms']:,.4g}",
                      f"{s['interval_ms'][0]:,.4g}–{s['interval_ms'][1]:,.4g}", f"{s['rho']:.3g}",
                      s["dominant"].replace("_", " "),
-                     f"{s['history_gb']:,.3g}" if s.get("history_gb") else "not measured",
+                     f"{s['history_gb']:,.3g}" if s.get("history_gb") else "not measured", s.get("binds", ""),
                      "extrapolated" if s["extrapolated"] else "within the measured span"])
     return rows
 
 
 HEADERS = ["scale", "writes/s", "history rows", "dirty keys/tick", "p50 (ms)", "p99 (ms)", "95 % interval (ms)",
-           "ρ", "dominant term", "history (GB)", ""]
+           "ρ", "dominant term", "history (GB)", "binds first", ""]

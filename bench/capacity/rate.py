@@ -10,7 +10,6 @@ measured; its limits come from the same rule."""
 from __future__ import annotations
 
 from bench.capacity import stats
-from bench.capacity.budget import planning_writes
 from bench.capacity.lane import Lane
 from bench.capacity.live import live_point
 from bench.capacity.sweeps import judge, steady
@@ -131,9 +130,7 @@ def rate_sweep(run) -> dict:
                 records[label].extend(x for rep in reps for x in rep)
                 shown[label].extend(reps[0])
 
-        ladder = list(r.writes_per_tick)
-        if spec.budget and spec.budget.planning_rate:  # the budget's planning rate is always a measured point
-            ladder = sorted({*ladder, planning_writes(spec.budget, T)})
+        ladder = list(r.writes_per_tick)  # ρ at the planning rate is judged on the model at the production period
         for w in ladder:
             measure(w)
         w = ladder[-1]

@@ -163,6 +163,7 @@ class CapacityRun:
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,
+                            "ram_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
                             "settings": SETTINGS},
                 "baseline": self.baseline, "preload": {f"{k[0]}/{k[1]}": v for k, v in self.loads.items()},
                 **results}
