@@ -67,7 +67,7 @@ def test_one_history_size_fits_no_history_term_and_says_so():
 
 
 def test_the_plan_answers_at_the_production_period():
-    r = _recorded() | {"machine": {"ram_gb": 8.0}}
+    r = _recorded() | {"machine": {"ram_gb": 64.0}}
     p = plan(r, "ref@pg18", Ask(writes_per_second=5, history_days=90, period_s=300))
     at = p["at"]
     assert at["writes_per_tick"] == 1500
