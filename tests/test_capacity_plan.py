@@ -3,7 +3,6 @@ database, no clock)."""
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -77,7 +76,7 @@ def test_the_plan_answers_at_the_production_period():
     assert "settles_at" in p["queue"] and p["lag"]["settles_at_s"] >= 300
     # The limits are where the predicted p99 tick meets T (hard) and T/2 (planning), the history growing with it.
     hard, planning = p["limits"]["hard"], p["limits"]["planning"]
-    assert 0 < planning < hard < math.inf
+    assert 0 < planning < hard < 1e9
     top = plan(_recorded(), "ref@pg18", Ask(writes_per_second=hard, history_days=90))["at"]["p99_ms"]
     assert top == pytest.approx(300_000, rel=0.01)
     passes = p["history_passes_T"]
@@ -124,3 +123,25 @@ def test_the_first_screen_holds_the_verdict_and_the_plan_before_any_plot_and_no_
     assert body.find("Held-out points") < first_plot and "measured ÷ predicted" in body
     assert not re.search(r"\bnan\b", page, re.IGNORECASE), re.findall(r".{40}\bnan\b.{20}", page, re.I)[:3]
     assert "not measured" in page
+
+
+def test_capacity_plan_answers_from_a_result_and_refuses_bad_input(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli.main import app
+
+    result = tmp_path / "results.json"
+    result.write_text(json.dumps(_recorded()))
+    out = CliRunner().invoke(app, ["capacity-plan", str(result), "--writes-per-second", "50", "--history", "90d",
+                                   "--json", str(tmp_path / "plan.json")])
+    assert out.exit_code == 0, out.output
+    assert "ref@pg18 at 50 writes/s with 90 days of history (T = 5 min)" in " ".join(out.output.split())
+    assert json.loads((tmp_path / "plan.json").read_text())["ref@pg18"]["ask"]["writes_per_second"] == 50
+    for args, message in ((["--history", "ninety"], "--history 'ninety'"), (["--tenants", "0"], "--tenants 0"),
+                          (["--target", "nope"], "--target nope")):
+        out = CliRunner().invoke(app, ["capacity-plan", str(result), "--writes-per-second", "5", *args])
+        assert out.exit_code == 2 and out.output.startswith("error:") and message in out.output, out.output
+    out = CliRunner().invoke(app, ["capacity-plan", str(tmp_path / "none.json"), "--writes-per-second", "5"])
+    assert out.exit_code == 2 and "not a capacity result" in out.output, out.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from bench.capacity.plan import HEADERS, sentences, table_rows
-from bench.capacity.report import _f, _html_table, _md_table
+from bench.capacity.cells import _f, _html_table, _md_table
 from bench.capacity.verdict import headline
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bench.capacity import model as cost
 
 DAY = 86_400.0
+UNBOUNDED = 1e9  # writes/s: a limit past this is "unbounded by the model"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,11 @@ def _at(m: cost.Model, wd: dict, rate: float, days: float, period: float, scale:
 def _limit(m, wd, days, period, scale, rho: float) -> float | None:
     """The largest rate whose predicted p99 tick stays within rho·T (the history grows with the rate)."""
     ok = lambda r: _at(m, wd, r, days, period, scale)["p99_ms"] <= rho * period * 1000  # noqa: E731
-    lo, hi = 1e-3, 1e9
+    lo, hi = 1e-3, UNBOUNDED
     if not ok(lo):
         return None
     if ok(hi):
-        return math.inf
+        return hi  # "unbounded by the model": nothing the model holds grows fast enough (kept finite for JSON)
     for _ in range(200):
         mid = math.sqrt(lo * hi)
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
@@ -125,7 +126,7 @@ def _binds(s: dict, gb: float | None, ram: float | None) -> str:
 
 
 def _fmt_rate(r: float | None) -> str:
-    return "none" if r is None else "unbounded by the model" if math.isinf(r) else f"{r:,.3g} writes/s"
+    return "none" if r is None else "unbounded by the model" if r >= UNBOUNDED else f"{r:,.3g} writes/s"
 
 
 def sentences(p: dict) -> str:

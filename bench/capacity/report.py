@@ -17,10 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.capacity.cells import DASH, NOT_MEASURED, _f, _html_table, _md_table  # noqa: E402
 from bench.capacity.noise import SLOW  # noqa: E402
 
-DASH = "—"
-NOT_MEASURED = "not measured"
 MODES = ("live", "compressed")  # headline limits: a measured one first, live before compressed
 LINE = {"compressed": "-", "live": ":"}
 STATE_LINE = {"absent": "-", "installed": "--", "active": ":"}
@@ -30,20 +29,6 @@ NO_METADATA = {"Date": None, "Creator": None, "Type": None, "Format": None}
 HEAD = ["config", "idle tick (ms)", "a (ms)", "b (µs/key)", "R²", "hard limit (writes/s)",
         "planning limit (writes/s)", "crossover (%)", "writer installed/absent", "writer active/absent",
         "recovery (ticks)"]
-
-
-def _f(x, suffix: str = "") -> str:
-    """A number short enough for a table cell."""
-    if x is None:
-        return DASH
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return f"{x:,}{suffix}"
-    if not math.isfinite(x):  # a figure that could not be computed (a slope over too few ticks): say so
-        return NOT_MEASURED
-    a = abs(x)
-    return (f"{x:,.0f}" if a >= 100 else f"{x:.2f}" if a >= 1 else f"{x:.3g}") + suffix
 
 
 def _spread(d: dict | None, key: str = "") -> str:
@@ -151,12 +136,6 @@ def summary_table(results: dict) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
-
-
-def _md_table(headers, rows) -> str:
-    cell = lambda c: str(c).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
-    return "\n".join(lines + ["| " + " | ".join(map(cell, r)) + " |" for r in rows])
 
 
 def headline_markdown(results: dict) -> str:
@@ -422,14 +401,6 @@ def _intro(r: dict) -> list[str]:
             *(f"FAILED sweep {name}: {why}" for name, why in (r.get("failed_sweeps") or {}).items())]
 
 
-def _html_table(caption, headers, rows) -> str:
-    e = lambda c: html.escape(str(c))  # noqa: E731
-    body = "".join(("<tr class=bad>" if r and r[0] == "FAIL" else "<tr>") + "".join(f"<td>{e(c)}</td>" for c in r)
-                   + "</tr>" for r in rows)
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<tr>{''.join(f'<th>{e(h)}</th>' for h in headers)}</tr>{body}</table>"
-
-
 def write_report(results: dict, out_dir: pathlib.Path) -> pathlib.Path:
     """Write index.html, report.md (+ plots/*.svg) and results.json into out_dir; return the HTML's path."""
     out_dir = pathlib.Path(out_dir)
@@ -440,7 +411,7 @@ def write_report(results: dict, out_dir: pathlib.Path) -> pathlib.Path:
     title = f"Capacity report: {results.get('spec', '?')}"
     h = [f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
          f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
-    from bench.capacity.front import first_screen
+    from bench.capacity.front import first_screen  # the first screen uses the plan, which the plots do not
 
     first, first_md = first_screen(results)
     h += first
