@@ -333,6 +333,7 @@ class CapacityRun:
                     result[label]["points"].append({
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
                         "samples_ms": d, "write_samples_ms": [WRITE(r) for r in reps],
+                        "p99_ms": cost.quantile(d, 99),  # HDR histogram, 3 significant digits
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
