@@ -3,8 +3,6 @@ no database, no clock."""
 
 from __future__ import annotations
 
-import pytest
-
 from bench.capacity import budget, paired
 from bench.capacity.spec import Budget
 
@@ -83,10 +81,10 @@ def test_the_absolute_bound_is_judged_on_the_plan_and_needs_one():
     assert not missing["ok"] and all(not c["ok"] for c in missing["checks"] if c["figure"].startswith("ρ"))
 
 
-@pytest.mark.parametrize("limit, ok", [(1.2, False), (2.0, True)])
-def test_a_writer_figure_without_pairs_is_judged_on_its_ratio(limit, ok):
+def test_a_writer_figure_without_pairs_is_shown_but_never_fails_the_gate():
     res = {"configs": [{"label": "a", "target": "reference", "pg": "e"}, {"label": "b", "target": "new", "pg": "e"}],
            "writers": {"a": {"concurrency": [{"state": "active", "writers": 1, "p99_ms": 10.0}]},
-                       "b": {"concurrency": [{"state": "active", "writers": 1, "p99_ms": 15.0}]}}}
-    out = budget.evaluate(res, Budget(floor_ms=1.0, writer_p99=limit, rho_max=None), "reference", 0.1)
-    assert out["ok"] is ok
+                       "b": {"concurrency": [{"state": "active", "writers": 1, "p99_ms": 150.0}]}}}
+    out = budget.evaluate(res, Budget(floor_ms=1.0, writer_p99=1.2, rho_max=None), "reference", 0.1)
+    (check,) = out["checks"]
+    assert out["ok"] and check["ratio"] == 15.0 and not check["paired"] and "not judged" in check["why"]

@@ -64,10 +64,12 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
                 r = paired.ratio(list(zip(values, ref)))
                 if r is None:
                     continue
-                ok = not (paired.over_budget(r, limit, budget.floor_ms) if r.n > 1
-                          else r.ratio > limit and r.diff_ms > budget.floor_ms)  # unpaired: the estimate alone
+                # A single unpaired figure (the concurrent writers, measured one configuration after the other) is
+                # shown beside the budget but never fails it: on a busy machine it follows the machine.
+                ok = not paired.over_budget(r, limit, budget.floor_ms) if r.n > 1 else True
                 checks.append(_check(c, figure, point, limit, observed=sorted(values)[len(values) // 2],
-                                     baseline=sorted(ref)[len(ref) // 2], ok=ok, paired=r.n > 1, **r.as_dict()))
+                                     baseline=sorted(ref)[len(ref) // 2], ok=ok, paired=r.n > 1, **r.as_dict(),
+                                     **({} if r.n > 1 else {"why": "unpaired: shown, not judged"})))
         if budget.rho_max is not None and budget.planning_rate:
             plan = (plans or {}).get(c["label"])
             point = f"{budget.planning_rate:g} writes/s at T = {plan['period_s'] / 60:g} min" if plan else "—"
