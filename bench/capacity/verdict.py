@@ -15,9 +15,10 @@ def check_line(c: dict) -> str:
     where = f"{c['target']} on {c['pg']}: {c['figure']} at {c['point']}"
     if c.get("baseline") is None:
         return f"{where}: {c.get('why') or _n(c.get('observed'), '.3g')} (limit {c['limit']:g})"
+    kind = "paired ratio" if c.get("paired") else "ratio (unpaired: shown, not judged)"
     interval = (f", 95 % interval {_n(c.get('low'), '.2f')}–{_n(c.get('high'), '.2f')} over {c.get('n')} pairs"
-                if c.get("paired") else ", unpaired")
-    return (f"{where}: {_n(c['observed'])} ms against {_n(c['baseline'])} ms, paired ratio "
+                if c.get("paired") else "")
+    return (f"{where}: {_n(c['observed'])} ms against {_n(c['baseline'])} ms, {kind} "
             f"{_n(c.get('ratio'), '.2f')}×{interval} (budget {c['limit']:g}×)")
 
 
