@@ -246,3 +246,24 @@ def test_live_mode_keeps_the_open_loop_rate_and_judges_ticks_on_the_wall_clock(s
     assert low["writes_done"] > 0 and low["writer_p99_ms"] > 0
     assert low["sustainable"] and not high["sustainable"], (low, high)
     assert live["limits"]["hard"]["bracket"] == [1, 40]  # live limits come from the ladder, not bisection
+
+
+@pytest.mark.one_server
+def test_a_target_whose_tick_passes_its_cap_is_cancelled_and_stops_the_run(server, tmp_path, monkeypatch):
+    # The cap is TICK_CAP × the baseline's slowest tick (at least 100 ms); made 1 ms here, and known_capacity's
+    # every tick over a usage row sleeps 2 ms, so its first such tick is cancelled wherever it falls (its preload's
+    # settling ticks, its lane's warm-up, or the first keys point): a lower bound, whatever the machine's load.
+    from bench.capacity import stops
+
+    monkeypatch.setattr(stops, "TICK_CAP", 0.001)
+    path = spec_file(tmp_path, GATE)
+    slow = overlay("reference", "known_capacity")
+    results, r = run(server, path, ["reference", slow], baseline="reference")
+    (label, stop), = results["stopped"].items()
+    assert label.startswith("known_capacity") and "cancelled" in stop["why"] and stop["cap_ms"] <= 1, stop
+    assert not (results["keys"].get(label) or {}).get("points")
+    assert [p["k"] for p in results["keys"]["reference@pg18"]["points"]] == [10, 100]
+    from bench.capacity.budget import evaluate
+
+    verdict = evaluate(results, r.spec.budget, "reference", r.spec.period)
+    assert not verdict["ok"] and any("cancelled" in (c.get("why") or "") for c in verdict["checks"]), verdict

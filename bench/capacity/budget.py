@@ -49,12 +49,13 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
         if base and base is not c:
             if c["label"] in stopped:
                 s = stopped[c["label"]]
+                why = s.get("why") or (f"paired ratio {s['ratio']:.2f}× (95 % interval {s['low']:.2f}–{s['high']:.2f}"
+                                       f" over {s['n']} pairs) past the budget {s['limit']:g}×")
                 checks.append(_check(c, {"idle_tick": "idle tick", "write_cost": "writes"}.get(s["budget"], "tick"),
-                                     f"{s['sweep']} {s['point']}", s["limit"], observed=s["diff_ms"], baseline=None,
-                                     ratio=s["ratio"], low=s["low"], high=s["high"], n=s["n"], ok=False,
-                                     why=f"stopped there: paired ratio {s['ratio']:.2f}× (95 % interval "
-                                         f"{s['low']:.2f}–{s['high']:.2f} over {s['n']} pairs) past the budget "
-                                         f"{s['limit']:g}×, so the rest of the run was not measured"))
+                                     f"{s['sweep']} {s['point']}", s["limit"], observed=s.get("diff_ms"),
+                                     baseline=None, ratio=s.get("ratio"), low=s.get("low"), high=s.get("high"),
+                                     n=s.get("n"), ok=False,
+                                     why=f"stopped there: {why}, so the rest of the run was not measured"))
             mine, theirs = _points(results, c["label"]), _points(results, base["label"])
             for (figure, point), (key, values) in mine.items():
                 limit = getattr(budget, key)

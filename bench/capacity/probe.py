@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import time
+
+import psycopg
 from datetime import datetime
 
 from rollup.clock import start_at
@@ -29,6 +31,15 @@ _EXPLAIN_ON = ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", "
                "SET auto_explain.log_format = json", "SET auto_explain.log_level = notice")
 
 
+class TickCapped(Exception):
+    """A tick cancelled at its cap: the run's cap for a target is a multiple of its baseline's slowest tick, so a
+    regression whose every tick costs minutes fails in seconds (bench/capacity/run.py)."""
+
+    def __init__(self, cap_ms: float):
+        super().__init__(f"a tick ran past its cap of {cap_ms:,.0f} ms and was cancelled")
+        self.cap_ms = cap_ms
+
+
 class Probe:
     """Measures ticks run on one reused connection (as a pooled scheduler's are)."""
 
@@ -37,6 +48,7 @@ class Probe:
         judge the machinery on a known cost model of the tick's exact counts, never on the machine's speed."""
         self.db = db
         self.cost = cost
+        self.cap_ms: float | None = None  # statement_timeout of every tick (None: none)
         self.conn = db.connect()
         self.rollups = [r for (r,) in self.conn.execute(
             "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relname IN"
@@ -69,8 +81,15 @@ class Probe:
         try:
             with conn.transaction():
                 start_at(conn, at)
+                if self.cap_ms:
+                    conn.execute(f"SET LOCAL statement_timeout = {max(1, round(self.cap_ms))}")
                 t0 = time.perf_counter()
-                rows = conn.execute("SELECT rollup_task_usage_hourly()").fetchone()[0]
+                try:
+                    rows = conn.execute("SELECT rollup_task_usage_hourly()").fetchone()[0]
+                except psycopg.errors.QueryCanceled as exc:
+                    if not self.cap_ms:
+                        raise
+                    raise TickCapped(self.cap_ms) from exc
                 t1 = time.perf_counter()
                 stats = {r[0]: r[1:] for r in conn.execute(_STATS, (self.tables,))}
                 t2 = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bench.capacity import stats
 from bench.capacity.lane import Lane
+from bench.capacity.probe import TickCapped
 from bench.capacity.live import live_point
 from bench.capacity.sweeps import judge, steady
 
@@ -97,7 +98,7 @@ def _factory(run, c, rows: int, mix: dict):
     """A maker of fresh lanes for configuration c, labelled with it."""
 
     def make() -> Lane:
-        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix, run.cost_of(c.label))
+        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix, run.cost_of(c.label), run.cap_ms(c))
 
     make.label = c.label
     return make
@@ -149,9 +150,15 @@ def rate_sweep(run) -> dict:
 
             def probe(w: float, key: str) -> bool:
                 w = int(w)
+                if label in run.stopped:  # capped meanwhile: nothing more is measured for it
+                    return False
                 if w not in judged:
                     run.progress(f"rate bisection {key} {w} · {label}", 0)
-                    recs = once(fresh[label], w)
+                    try:
+                        recs = once(fresh[label], w)
+                    except TickCapped as exc:
+                        run._capped(c, "rate bisection", w, exc)
+                        return False
                     run._keep(f"rate-bisection-{key}", label, w, 0, recs)
                     run.progress("", r.ticks + r.warmup)
                     judged[w] = judge(recs, T)

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bench.capacity import model as cost
-from bench.capacity import paired, stats
+from bench.capacity import stats
 from bench.capacity.lane import FLUSHED, Lane
+from bench.capacity.probe import TickCapped
+from bench.capacity.stops import Stops
 from bench.capacity.noise import Meter
 from bench.capacity.parallel import run_split, splittable
 from bench.capacity.spec import CapacitySpec, RateSweep
-from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
+from bench.capacity.sweeps import CHANGE, IDLE, WORK, WRITE, fault_run, full_rebuild_ms, idle_point, keys_point
 from bench.capacity.world import TICK, World, draw, extends, prepare, upgrade
 from rollup.database import Database
 from rollup.migrations import Target
@@ -48,22 +50,6 @@ class Config:
         self.label = f"{name}@pg{self.server.version().split('.')[0]}"
 
 
-def WORK(records: list[dict]) -> float:  # noqa: N802 — a repetition's figure: its working tick
-    return records[0]["d_ms"]
-
-
-def WRITE(records: list[dict]) -> float:  # noqa: N802 — the writes before its working tick
-    return records[0].get("write_ms") or 0.0
-
-
-def CHANGE(records: list[dict]) -> float:  # noqa: N802
-    return next(r["d_ms"] for r in records if r.get("role") == "work")
-
-
-def IDLE(records: list[dict]) -> float:  # noqa: N802
-    return statistics.median(r["d_ms"] for r in records if r.get("role") == "idle")
-
-
 MORE_REPETITIONS = 5  # a cheap point's repetitions go up to this many times the spec's
 
 
@@ -72,7 +58,7 @@ def rotate(items: list, n: int) -> list:
     return items[n:] + items[:n]
 
 
-class CapacityRun:
+class CapacityRun(Stops):
     # cost(label, tick record) -> ms: a known duration model injected in place of every measured tick (tests of
     # the machinery's decisions, which must not depend on the machine's speed). None: the ticks are timed.
     cost: Callable[[str, dict], float] | None = None
@@ -92,6 +78,7 @@ class CapacityRun:
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
         self.meter = Meter()  # the machine's own speed, sampled before every repetition
+        self.slowest: dict[str, float] = {}  # server → the baseline's slowest tick so far (ms): the targets' cap
         self.stopped: dict[str, dict] = {}  # configurations past a budget with confidence: measured no further
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
@@ -177,10 +164,6 @@ class CapacityRun:
                 "mix": dict((s.rate or RateSweep()).mix),
                 "bytes_per_row": max((b / r for r, b in sized if b), default=None)}
 
-    def _all_stopped(self) -> bool:
-        others = [c for c in self.configs if c.target != self.baseline]
-        return bool(self.stopped) and bool(others) and all(c.label in self.stopped for c in others)
-
     def _drop_templates(self) -> None:
         for db in self.templates.values():
             try:
@@ -200,12 +183,19 @@ class CapacityRun:
                          and extends(b.tgt, c.tgt)), None)  # fmt: skip
             self.progress(f"preload {rows:,} rows on {c.label}" + (f" (from {base.label})" if base else ""), 0)
             t0 = time.perf_counter()
-            if base:
-                db, world = upgrade(c.server, self.templates[(base.label, rows)].name,
-                                    self.prepared[(base.label, rows)], c.tgt)
-            else:
-                db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows])
+            try:
+                if base:
+                    db, world = upgrade(c.server, self.templates[(base.label, rows)].name,
+                                        self.prepared[(base.label, rows)], c.tgt, self.cap_ms(c))
+                else:
+                    db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows], self.cap_ms(c))
+            except TickCapped as exc:
+                self._capped(c, "preload", rows, exc)
+                return None
             self.templates[key], self.prepared[key] = db, world
+            if c.target == self.baseline:  # its settling ticks bound its targets' cap from the start
+                ticks_ms = (world.stages or {}).get("ticks", 0.0) * 1000
+                self.slowest[c.pg] = max(self.slowest.get(c.pg, 0.0), ticks_ms)
             self.loads[key] = {"rows": rows, "prepare_s": round(time.perf_counter() - t0, 2), "stages": world.stages,
                                "from": base.label if base else None, "verified": world.verified}
             self.progress("", 20 * rows / self.spec.history.rows[0])
@@ -225,20 +215,28 @@ class CapacityRun:
             for done in [pool.submit(lambda cs: [self.template(c, rows) for c in cs], cs) for cs in chains.values()]:
                 done.result()
 
-    def lanes(self, rows: int, mix: dict | None = None) -> dict[str, Lane]:
+    def lanes(self, rows: int, mix: dict | None = None, capped: bool = True) -> dict[str, Lane]:
         self.prepare_all(rows)
         out = {}
         for c in self.configs:
             if c.label in self.stopped:
                 continue
             name, world = self.template(c, rows)
-            out[c.label] = Lane(c.server, name, world, self.spec.seed, mix, self.cost_of(c.label))
+            try:
+                out[c.label] = Lane(c.server, name, world, self.spec.seed, mix, self.cost_of(c.label),
+                                    self.cap_ms(c) if capped else None)
+            except TickCapped as exc:
+                self._capped(c, "lane", rows, exc)
         return out
 
     def cost_of(self, label: str):
         return None if self.cost is None else (lambda record: self.cost(label, record))
 
     def _keep(self, sweep: str, label: str, point, rep: int, records: list[dict]) -> None:
+        base = next((c for c in self.configs if c.label == label and c.target == self.baseline), None)
+        if base is not None and records:
+            slowest = max((r.get("measured_ms", r.get("d_ms")) or 0.0) for r in records)
+            self.slowest[base.pg] = max(self.slowest.get(base.pg, 0.0), slowest)
         for r in records:
             r.pop("phases", None)
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
@@ -261,32 +259,20 @@ class CapacityRun:
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
-                records = fn(lanes[c.label], rep)
+                try:
+                    records = fn(lanes[c.label], rep)
+                except TickCapped as exc:  # past its cap: stopped, as a budget failed with confidence
+                    self._capped(c, sweep, point, exc)
+                    continue
                 out[c.label].append(records)
                 spent[c.label] += sum(r.get("d_ms") or 0.0 for r in records)
                 self._keep(sweep, c.label, point, rep, records)
                 self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
             rep += 1
+            configs = [c for c in configs if c.label not in self.stopped]
             for key, figure in (figures or {}).items():
                 configs = [c for c in configs if not self._stop(c, out, figure, key, sweep, point)]
         return out
-
-    def _stop(self, c: Config, out: dict, figure, key: str, sweep: str, point) -> bool:
-        """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
-        budget = self.spec.budget
-        limit = budget and getattr(budget, key)
-        base = next((b for b in self.configs if b.target == self.baseline and b.pg == c.pg), None)
-        if not limit or base is None or base is c or base.label not in out:
-            return False
-        pairs = [(figure(m), figure(b)) for m, b in zip(out[c.label], out[base.label])]
-        r = paired.ratio(pairs)
-        if not paired.over_with_confidence(r, limit, budget.floor_ms):
-            return False
-        self.stopped[c.label] = {"sweep": sweep, "point": str(point), "limit": limit, "budget": key,
-                                 "baseline": base.label, **r.as_dict()}
-        self.progress(f"{c.label} stopped: {sweep} {point} at {r.ratio:.2f}× its baseline "
-                      f"(95 % interval {r.low:.2f}–{r.high:.2f}, budget {limit:g}×)", 0)
-        return True
 
     # ------------------------------------------------------------ sweeps
 
@@ -347,7 +333,7 @@ class CapacityRun:
                                    for k in self.spec.keys.points if k > available]
             if self.spec.keys.explain:  # the phase split of each one's largest point, on extra ticks kept out
                 for label, lane in lanes.items():
-                    if result[label]["points"]:
+                    if result[label]["points"] and label not in self.stopped:
                         k = result[label]["points"][-1]["k"]
                         work, _ = keys_point(lane, k, self.spec.repetitions, explain=True)
                         result[label]["phases"].append({"k": k, "statements": work.get("phases", [])})
@@ -480,7 +466,7 @@ class CapacityRun:
         out: dict[str, dict] = {c.label: {} for c in self.configs}
         durations = {"pause": round(f.pause / TICK), "leak": round(f.leak / TICK), "slow": f.slow_periods}
         for fault in f.faults:
-            lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix)
+            lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix, capped=False)
             try:
                 for c in [c for c in self.configs if c.label in lanes]:
                     self.progress(f"fault {fault} · {c.label}", 0)

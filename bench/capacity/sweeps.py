@@ -4,6 +4,7 @@ bench/capacity/run.py; these functions measure one point once and return per-tic
 from __future__ import annotations
 
 import math
+import statistics
 import threading
 import time
 
@@ -33,6 +34,25 @@ def timed_write(lane: Lane, fn, periods_ago: int = 0) -> float:
     t0 = time.perf_counter()
     lane.write(fn, periods_ago=periods_ago)
     return 0.0 if lane.probe.cost is not None else (time.perf_counter() - t0) * 1000
+
+
+# What a budget compares of one repetition's records (bench/capacity/run.py pairs them).
+
+
+def WORK(records: list[dict]) -> float:  # noqa: N802 — a repetition's figure: its working tick
+    return records[0]["d_ms"]
+
+
+def WRITE(records: list[dict]) -> float:  # noqa: N802 — the writes before its working tick
+    return records[0].get("write_ms") or 0.0
+
+
+def CHANGE(records: list[dict]) -> float:  # noqa: N802
+    return next(r["d_ms"] for r in records if r.get("role") == "work")
+
+
+def IDLE(records: list[dict]) -> float:  # noqa: N802
+    return statistics.median(r["d_ms"] for r in records if r.get("role") == "idle")
 
 
 IDLE_TICKS = 5  # an idle tick takes milliseconds: one a repetition would leave its median to 3 hiccup-prone samples
