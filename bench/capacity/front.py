@@ -45,7 +45,7 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
                     f"R² {m['r2']:.3f}; residuals median {m['residual_ms']['median']:.3g} ms, largest "
                     f"{m['residual_ms']['max']:.3g} ms; measured ÷ predicted p50 {m['spread']['p50']:.2f}, p99 "
                     f"{m['spread']['p99']:.2f} (HDR histogram)."
-                    + ("" if m["per_row"] else " The history was measured at one size: no per-history-row term."))
+                    + " Terms: fixed ms a tick, ms a dirty key, ms a raw row re-read (PostgreSQL's exact count).")
             h.append(f"<p>{e(line)}</p>")
             md += [line, ""]
     return h, md

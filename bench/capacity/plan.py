@@ -5,7 +5,9 @@ the cost model (bench/capacity/model.py) from the sweeps, and marked extrapolate
 
 Assumptions, stated in every plan: a tick's writes are the spec's mix; inserts land in the current hour, whose
 distinct keys saturate at the keys an hour of the history holds; other writes (re-reports, deletes, reassigns)
-touch older rows, a key each, and are what the triggers enqueue; the history grows by the inserts."""
+touch older rows, a key each, and are what the triggers enqueue; the history grows by the inserts; a tick reads
+the window's rows and every row of each bucket it recomputes (an hour's rows of one key, which the rate sets);
+no term grows with the history's length (the sweeps vary density over a fixed span: see model.py)."""
 
 from __future__ import annotations
 
@@ -47,16 +49,19 @@ def keys_per_tick(writes: float, per_hour: float, insert: float) -> float:
 
 def _at(m: cost.Model, wd: dict, rate: float, days: float, period: float, scale: float) -> dict:
     writes = rate * period
-    keys = keys_per_tick(writes, wd["keys_per_hour"] * scale, wd["insert"])
+    per_hour = wd["keys_per_hour"] * scale
+    keys = keys_per_tick(writes, per_hour, wd["insert"])
+    per_bucket = max(1.0, rate * wd["insert"] * 3600 / per_hour) if per_hour > 0 else 1.0
+    reads = writes + keys * per_bucket  # the window's rows, then each recomputed bucket's
     rows = rate * wd["insert"] * DAY * days
-    median = m.at(keys, rows)
-    lo, hi = m.interval(keys, rows)
-    parts = {"fixed": m.term("fixed"), "per_key": m.term("per_key") * keys, "per_row": m.term("per_row") * rows}
-    return {"writes_per_tick": writes, "keys": keys, "rows": rows, "p50_ms": median * m.spread["p50"],
+    median = m.at(keys, reads)
+    lo, hi = m.interval(keys, reads)
+    parts = {"fixed": m.term("fixed"), "per_key": m.term("per_key") * keys, "per_read": m.term("per_read") * reads}
+    return {"writes_per_tick": writes, "keys": keys, "reads": reads, "rows": rows, "p50_ms": median * m.spread["p50"],
             "p99_ms": median * m.spread["p99"], "interval_ms": [lo * m.spread["p50"], hi * m.spread["p99"]],
             "dominant": max(parts, key=parts.get), "parts_ms": parts,
             "extrapolated": [what for what, x, span in (("dirty keys", keys, m.span["keys"]),
-                                                         ("history rows", rows, m.span["rows"])) if x > span * 1.0001]}
+                                                         ("rows read", reads, m.span["reads"])) if x > span * 1.0001]}
 
 
 def _limit(m, wd, days, period, scale, rho: float) -> float | None:
@@ -91,14 +96,8 @@ def plan(results: dict, label: str, ask: Ask) -> dict:
     queue = ({"settles_at": enqueued} if settles else {"growth_per_hour": enqueued * per_hour * (1 - 1 / rho_high)})
     lag = ({"settles_at_s": T + now["p50_ms"] / 1000} if settles
            else {"growth_s_per_hour": 3600 * (1 - 1 / rho_high)})
-    per_row, fixed_key = m.term("per_row"), m.term("fixed") + m.term("per_key") * now["keys"]
-    budget_ms = T * 1000 / m.spread["p99"]
-    if per_row > 0 and budget_ms > fixed_key:
-        rows = (budget_ms - fixed_key) / per_row
-        passes = {"rows": rows, "days": rows / (ask.writes_per_second * wd["insert"] * DAY)}
-    else:
-        passes = {"rows": None, "why": "no term of the model grows with the history" + (
-            "" if "per_row" in m.terms else " (measured at one history size: its growth is not known)")}
+    passes = {"rows": None, "why": "no term of the model grows with the history's length (a tick reads an hour's "
+                                   "rows of each key it recomputes: the rate, not the days kept, sets its cost)"}
     scaled = [{"factor": f, **_at(m, wd, ask.writes_per_second * f, ask.history_days * f, T, scale)}
               for f in (1, 10, 100)]
     ram = (results.get("machine") or {}).get("ram_gb")
@@ -118,11 +117,10 @@ def _binds(s: dict, gb: float | None, ram: float | None) -> str:
     """Where the prediction stops holding: a history past the machine's memory turns a history-bound tick into
     disk reads; otherwise the dominant term's CPU."""
     if gb and ram and gb > ram:
-        return (f"I/O: the history ({gb:,.0f} GB) exceeds memory ({ram:,.0f} GB)"
-                + ("; the tick reads it, so disk reads bind" if s["dominant"] == "per_row" else
-                   "; the tick reads only the keys it touches (index pages, which must stay cached)"))
-    return {"fixed": "CPU: the tick's fixed work", "per_key": "CPU: per dirty key",
-            "per_row": "CPU: per history row (within memory)"}[s["dominant"]]
+        return f"I/O: history {gb:,.0f} GB > RAM {ram:,.0f} GB" + (" (re-reads go to disk)"
+                                                                    if s["dominant"] == "per_read" else "")
+    return {"fixed": "CPU: fixed work", "per_key": "CPU: per dirty key",
+            "per_read": "CPU: rows re-read"}[s["dominant"]]
 
 
 def _fmt_rate(r: float | None) -> str:
@@ -153,17 +151,16 @@ def sentences(p: dict) -> str:
 
 
 def table_rows(p: dict) -> list[list[str]]:
-    """The plan's one table: ×1, ×10, ×100 the rate and the history."""
+    """The plan's one table: ×1, ×10, ×100 the rate and the history (* extrapolated past what was measured)."""
     rows = []
     for s in p.get("scaled") or []:
-        rows.append([f"×{s['factor']}", f"{p['ask']['writes_per_second'] * s['factor']:,.4g}",
-                     f"{s['rows']:,.3g}", f"{s['keys']:,.4g}", f"{s['p50_ms']:,.4g}", f"{s['p99_ms']:,.4g}",
-                     f"{s['interval_ms'][0]:,.4g}–{s['interval_ms'][1]:,.4g}", f"{s['rho']:.3g}",
-                     s["dominant"].replace("_", " "),
-                     f"{s['history_gb']:,.3g}" if s.get("history_gb") else "not measured", s.get("binds", ""),
-                     "extrapolated" if s["extrapolated"] else "within the measured span"])
+        rows.append([f"×{s['factor']}" + ("*" if s["extrapolated"] else ""),
+                     f"{p['ask']['writes_per_second'] * s['factor']:,.4g}", f"{s['rows']:,.3g}",
+                     f"{s['keys']:,.4g}", f"{s['reads']:,.3g}", f"{s['p50_ms']:,.4g}", f"{s['p99_ms']:,.4g}",
+                     f"{s['interval_ms'][1]:,.4g}", f"{s['rho']:.3g}", s["dominant"].replace("_", " "),
+                     s.get("binds", "")])
     return rows
 
 
-HEADERS = ["scale", "writes/s", "history rows", "dirty keys/tick", "p50 (ms)", "p99 (ms)", "95 % interval (ms)",
-           "ρ", "dominant term", "history (GB)", "binds first", ""]
+HEADERS = ["scale", "writes/s", "history rows", "keys/tick", "rows read/tick", "p50 ms", "p99 ms", "p99 95% hi",
+           "ρ", "dominant", "binds first"]

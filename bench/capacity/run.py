@@ -305,7 +305,7 @@ class CapacityRun(Stops):
                     break
                 # Held out: once two points are in, each next one is predicted by the cost model before it is
                 # measured, and the report states prediction, measurement and their ratio.
-                predicted = {label: self._predict(result[label], k, rows) for label in run}
+                predicted = {label: self._predict(result[label], k) for label in run}
                 runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True,
                                     figures={"tick_p95": WORK, "write_cost": WRITE})
                 for label, reps in runs.items():
@@ -320,13 +320,14 @@ class CapacityRun(Stops):
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
                         "samples_ms": d, "write_samples_ms": [WRITE(r) for r in reps],
                         "p99_ms": cost.quantile(d, 99),  # HDR histogram, 3 significant digits
+                        "read_samples": [r[0]["raw_rows_read"] for r in reps],
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
             for label, res in result.items():
                 pts = res["points"]
                 if len(pts) >= 2:  # D = a + b·k with a, b ≥ 0, on every measured tick (not the medians)
-                    m = cost.fit([(p["k"], rows, ms) for p in pts for ms in p["samples_ms"]])
+                    m = cost.fit([(p["k"], 0.0, ms) for p in pts for ms in p["samples_ms"]])
                     res["fit"] = {"a_ms": m.term("fixed"), "b_ms": m.term("per_key"), "r2": m.r2,
                                   "residual_ms": m.residual_ms}
                 res["skipped"] += [{"k": k, "why": f"more than the {available:,} keys the history has"}
@@ -343,12 +344,15 @@ class CapacityRun(Stops):
                 lane.close()
 
     @staticmethod
-    def _predict(res: dict, k: int, rows: int) -> float | None:
+    def _predict(res: dict, k: int) -> float | None:
+        """The next keys point's median tick, by the model fitted on the points before it (rows read a key as at
+        the last point)."""
         pts = res["points"]
         if len(pts) < 2:
             return None
-        m = cost.fit([(p["k"], rows, ms) for p in pts for ms in p["samples_ms"]])
-        return m.at(k, rows) if m.at(k, rows) > 0 else None
+        m = cost.fit([(p["k"], r, ms) for p in pts for r, ms in zip(p["read_samples"], p["samples_ms"])])
+        per_key = statistics.median(pts[-1]["read_samples"]) / pts[-1]["k"]
+        return m.at(k, per_key * k) if m.at(k, per_key * k) > 0 else None
 
     def _history(self) -> dict:
         result: dict[str, list] = {c.label: [] for c in self.configs}
@@ -371,6 +375,8 @@ class CapacityRun(Stops):
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
                         "change_ms": stats.spread(change), "idle_ms": stats.spread(idle),
                         "change_samples_ms": [CHANGE(r) for r in reps], "idle_samples_ms": [IDLE(r) for r in reps],
+                        "change_reads": [CHANGE(r, "raw_rows_read") for r in reps],
+                        "idle_reads": [IDLE(r, "raw_rows_read") for r in reps],
                         "sizes": {key[5:]: v for key, v in last.items() if key.startswith("size_")}})
             finally:
                 for lane in lanes.values():
@@ -423,6 +429,7 @@ class CapacityRun(Stops):
                         inc = stats.spread([r[0]["d_ms"] for r in reps])
                         res["points"].append({"fraction": f, "keys": k, "incremental_ms": inc, "full_ms": res["full_ms"],
                                               "samples_ms": [r[0]["d_ms"] for r in reps],
+                                              "read_samples": [r[0]["raw_rows_read"] for r in reps],
                                               "speedup": res["full_ms"]["median"] / inc["median"] if inc["median"] else None})
                 for label in lanes:
                     res = result[label][str(rows)]

@@ -47,12 +47,12 @@ def WRITE(records: list[dict]) -> float:  # noqa: N802 — the writes before its
     return records[0].get("write_ms") or 0.0
 
 
-def CHANGE(records: list[dict]) -> float:  # noqa: N802
-    return next(r["d_ms"] for r in records if r.get("role") == "work")
+def CHANGE(records: list[dict], key: str = "d_ms") -> float:  # noqa: N802
+    return next(r[key] for r in records if r.get("role") == "work")
 
 
-def IDLE(records: list[dict]) -> float:  # noqa: N802
-    return statistics.median(r["d_ms"] for r in records if r.get("role") == "idle")
+def IDLE(records: list[dict], key: str = "d_ms") -> float:  # noqa: N802
+    return statistics.median(r[key] for r in records if r.get("role") == "idle")
 
 
 IDLE_TICKS = 5  # an idle tick takes milliseconds: one a repetition would leave its median to 3 hiccup-prone samples
