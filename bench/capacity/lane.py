@@ -22,7 +22,8 @@ FLUSHED = [0.0]  # seconds this process has spent flushing the page cache for it
 
 
 class Lane:
-    def __init__(self, server, template: str, world: World, seed: int, mix: dict[str, float] | None = None):
+    def __init__(self, server, template: str, world: World, seed: int, mix: dict[str, float] | None = None,
+                 cost=None, cap_ms: float | None = None):
         self.db = Database(server, world.end, template=template, file_copy=True)
         # The servers run with fsync off, so the clone's files (gigabytes at 10M rows) and a preload's writes sit
         # dirty in the page cache; flushed now, the kernel does not write them back during the measurements.
@@ -30,7 +31,8 @@ class Lane:
         os.sync()
         FLUSHED[0] += time.perf_counter() - t
         try:
-            self.probe = Probe(self.db)
+            self.probe = Probe(self.db, cost)  # cost: an injected duration model (tests)
+            self.probe.cap_ms = cap_ms  # every tick's cap, the warm-up's too (a TickCapped drops the lane)
             self.work = Workload(world, seed, mix)
             self.conn = self.db.connect()
             self.now = world.end

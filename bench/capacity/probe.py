@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import time
+
+import psycopg
 from datetime import datetime
 
 from rollup.clock import start_at
@@ -29,11 +31,24 @@ _EXPLAIN_ON = ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", "
                "SET auto_explain.log_format = json", "SET auto_explain.log_level = notice")
 
 
+class TickCapped(Exception):
+    """A tick cancelled at its cap: the run's cap for a target is a multiple of its baseline's slowest tick, so a
+    regression whose every tick costs minutes fails in seconds (bench/capacity/run.py)."""
+
+    def __init__(self, cap_ms: float):
+        super().__init__(f"a tick ran past its cap of {cap_ms:,.0f} ms and was cancelled")
+        self.cap_ms = cap_ms
+
+
 class Probe:
     """Measures ticks run on one reused connection (as a pooled scheduler's are)."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, cost=None):
+        """`cost(record) -> ms`, when given, stands in for the measured duration (kept as `measured_ms`): tests
+        judge the machinery on a known cost model of the tick's exact counts, never on the machine's speed."""
         self.db = db
+        self.cost = cost
+        self.cap_ms: float | None = None  # statement_timeout of every tick (None: none)
         self.conn = db.connect()
         self.rollups = [r for (r,) in self.conn.execute(
             "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relname IN"
@@ -66,8 +81,15 @@ class Probe:
         try:
             with conn.transaction():
                 start_at(conn, at)
+                if self.cap_ms:
+                    conn.execute(f"SET LOCAL statement_timeout = {max(1, round(self.cap_ms))}")
                 t0 = time.perf_counter()
-                rows = conn.execute("SELECT rollup_task_usage_hourly()").fetchone()[0]
+                try:
+                    rows = conn.execute("SELECT rollup_task_usage_hourly()").fetchone()[0]
+                except psycopg.errors.QueryCanceled as exc:
+                    if not self.cap_ms:
+                        raise
+                    raise TickCapped(self.cap_ms) from exc
                 t1 = time.perf_counter()
                 stats = {r[0]: r[1:] for r in conn.execute(_STATS, (self.tables,))}
                 t2 = time.perf_counter()
@@ -94,6 +116,8 @@ class Probe:
             **{f"size_{k}": v for k, v in sizes.items()},
         }  # fmt: skip
         self._temp = temp
+        if self.cost is not None:
+            record["measured_ms"], record["d_ms"] = record["d_ms"], float(self.cost(record))
         if explain:
             record["phases"] = self._phases()
         return record

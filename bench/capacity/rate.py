@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.capacity import stats
-from bench.capacity.budget import planning_writes
 from bench.capacity.lane import Lane
+from bench.capacity.probe import TickCapped
 from bench.capacity.live import live_point
 from bench.capacity.sweeps import judge, steady
 
@@ -32,7 +32,18 @@ def _combine(verdicts: list[dict], w: int, period: float) -> dict:
             "max_lag_s": max(v["max_lag_s"] for v in verdicts), "p95_ms": stats.spread([v["p95_ms"] for v in verdicts])["median"],
             "sustainable": sum(v["sustainable"] for v in verdicts) * 2 > len(verdicts),
             "planning_ok": sum(_planning(v) for v in verdicts) * 2 > len(verdicts), "reps": len(verdicts),
-            "writer_p99_ms": None}  # fmt: skip
+            "writer_p99_ms": None, "rep_p95_ms": [v["p95_ms"] for v in verdicts],
+            "rep_write_ms": [v.get("write_ms") for v in verdicts]}  # fmt: skip
+
+
+def rep_p95(records: list[dict]) -> float:
+    """A rate run's figure for the budget: the p95 of its steady ticks (all it ran, when it stopped early)."""
+    return stats.p95([x["d_ms"] for x in records if not x["warmup"]] or [x["d_ms"] for x in records])
+
+
+def rep_write(records: list[dict]) -> float:
+    """A rate run's writer figure: the median duration of one period's writes."""
+    return stats.spread([x.get("write_ms") or 0.0 for x in records])["median"]
 
 
 def _narrow(lo: float, hi: float, known: dict[int, bool]) -> tuple[float, float]:
@@ -99,7 +110,7 @@ def _factory(run, c, rows: int, mix: dict):
     """A maker of fresh lanes for configuration c, labelled with it."""
 
     def make() -> Lane:
-        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix)
+        return Lane(c.server, *run.template(c, rows), run.spec.seed, mix, run.cost_of(c.label), run.cap_ms(c))
 
     make.label = c.label
     return make
@@ -114,7 +125,7 @@ def rate_sweep(run) -> dict:
         # Every run starts from a fresh clone of the template: a run's writes, bloat and backlog would otherwise
         # weigh on the next point's ticks (the first runs slower than T leave a spiral behind them).
         rows = spec.history.rows[0]
-        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs if c.label not in run.stopped}
         points: dict[str, list[dict]] = {label: [] for label in fresh}
         records: dict[str, list[dict]] = {label: [] for label in fresh}
         shown: dict[str, list[dict]] = {label: [] for label in fresh}  # the first repetition: the plotted series
@@ -125,33 +136,41 @@ def rate_sweep(run) -> dict:
 
         def measure(w: int, only: set[str] | None = None) -> None:
             sub = {k: v for k, v in fresh.items() if only is None or k in only}
-            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup)
+            runs = run._paired(sub, lambda make, rep: once(make, w), "rate", w, r.ticks + r.warmup,
+                               figures={"tick_p95": rep_p95, "write_cost": rep_write})
             for label, reps in runs.items():
                 points[label].append(_combine([judge(x, T) for x in reps], w, T))
                 records[label].extend(x for rep in reps for x in rep)
                 shown[label].extend(reps[0])
 
-        ladder = list(r.writes_per_tick)
-        if spec.budget and spec.budget.planning_rate:  # the budget's planning rate is always a measured point
-            ladder = sorted({*ladder, planning_writes(spec.budget, T)})
+        ladder = list(r.writes_per_tick)  # ρ at the planning rate is judged on the model at the production period
         for w in ladder:
             measure(w)
         w = ladder[-1]
         while w * GROWTH <= r.max_writes_per_tick:  # extend while some configuration still keeps up
-            keeping_up = {label for label, p in points.items() if p[-1]["sustainable"]}
+            keeping_up = {label for label, p in points.items()
+                          if p and p[-1]["sustainable"] and label not in run.stopped}
             if not keeping_up:
                 break
             w *= GROWTH
             measure(w, keeping_up)
-        for c in run.configs:
+        for c in [c for c in run.configs if c.label in fresh]:
             label = c.label
+            if label in run.stopped or not points[label]:
+                continue
             judged: dict[int, dict] = {}  # writes a tick → the verdict of the probe run there
 
             def probe(w: float, key: str) -> bool:
                 w = int(w)
+                if label in run.stopped:  # capped meanwhile: nothing more is measured for it
+                    return False
                 if w not in judged:
                     run.progress(f"rate bisection {key} {w} · {label}", 0)
-                    recs = once(fresh[label], w)
+                    try:
+                        recs = once(fresh[label], w)
+                    except TickCapped as exc:
+                        run._capped(c, "rate bisection", w, exc)
+                        return False
                     run._keep(f"rate-bisection-{key}", label, w, 0, recs)
                     run.progress("", r.ticks + r.warmup)
                     judged[w] = judge(recs, T)
@@ -166,7 +185,7 @@ def rate_sweep(run) -> dict:
                                         "series": _series(shown[label])}
     if "live" in r.modes:
         P, rows = r.live_period, spec.history.rows[0]
-        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs}
+        fresh = {c.label: _factory(run, c, rows, r.mix) for c in run.configs if c.label not in run.stopped}
         figures: dict[str, list[dict]] = {label: [] for label in fresh}  # the writers' figures, per repetition
         pts: dict[str, list[dict]] = {label: [] for label in fresh}
         recs_all: dict[str, list[dict]] = {label: [] for label in fresh}
@@ -191,7 +210,7 @@ def rate_sweep(run) -> dict:
                 pts[label].append(p)
                 recs_all[label].extend(x for rep in reps for x in rep)
                 shown[label].extend(reps[0])
-        for label in fresh:
+        for label in [x for x in fresh if pts[x]]:
             out[label]["live"] = {
                 "points": pts[label], "period_s": P,
                 "limits": {"hard": _limit(pts[label], "sustainable", None, Scale(P, r.max_writes_per_tick, 1.0), recs_all[label]),

@@ -5,6 +5,7 @@ It only presents figures the measurement side already computed; any section may 
 from __future__ import annotations
 
 import html
+import math
 import io
 import json
 import pathlib
@@ -16,9 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.capacity.cells import DASH, NOT_MEASURED, _f, _html_table, _md_table  # noqa: E402
 from bench.capacity.noise import SLOW  # noqa: E402
 
-DASH = "—"
 MODES = ("live", "compressed")  # headline limits: a measured one first, live before compressed
 LINE = {"compressed": "-", "live": ":"}
 STATE_LINE = {"absent": "-", "installed": "--", "active": ":"}
@@ -30,23 +31,18 @@ HEAD = ["config", "idle tick (ms)", "a (ms)", "b (µs/key)", "R²", "hard limit 
         "recovery (ticks)"]
 
 
-def _f(x, suffix: str = "") -> str:
-    """A number short enough for a table cell."""
-    if x is None:
-        return DASH
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return f"{x:,}{suffix}"
-    a = abs(x)
-    return (f"{x:,.0f}" if a >= 100 else f"{x:.2f}" if a >= 1 else f"{x:.3g}") + suffix
-
-
 def _spread(d: dict | None, key: str = "") -> str:
     """Median with its min–max range: the report shows the spread, not just a centre."""
     if not d:
         return DASH
     return f"{_f(d['median' + key])} ({_f(d['min' + key])}–{_f(d['max' + key])})"
+
+
+def _slope(p: dict) -> str:
+    ci = p.get("slope_ci") or []
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in [p.get("queue_slope"), *ci]):
+        return f"{NOT_MEASURED} (a run stopped before 3 steady ticks)"
+    return f"{_f(p['queue_slope'])} [{', '.join(map(_f, ci))}]"
 
 
 def _sec(results: dict, name: str) -> dict:
@@ -142,12 +138,6 @@ def summary_table(results: dict) -> Table:
     return table
 
 
-def _md_table(headers, rows) -> str:
-    cell = lambda c: str(c).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
-    return "\n".join(lines + ["| " + " | ".join(map(cell, r)) + " |" for r in rows])
-
-
 def headline_markdown(results: dict) -> str:
     """The same headline table in Markdown (for the README)."""
     return _md_table(*_transposed(results))
@@ -171,7 +161,7 @@ def _plot_keys(results, st):
         ax.axhline(t_ms, color="grey", lw=1)
         ax.annotate("T", (0.01, t_ms), xycoords=("axes fraction", "data"), va="bottom", color="grey")
     ax.set(xscale="log", yscale="log", xlabel="dirty keys k", ylabel="tick duration D (ms)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -197,7 +187,7 @@ def _plot_rate(results, st):
     for y in (1.0, 0.5):
         ax.axhline(y, color="grey", lw=1, ls="-" if y == 1 else "--")
     ax.set(xscale="log", xlabel="write rate (writes/s)", ylabel="ρ = D / T")
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
@@ -221,7 +211,7 @@ def _plot_queue(results, st):
                 pts = [s for s in series if s["writes_per_tick"] == w]
                 ax.plot([s["tick"] for s in pts], [s["queue"] for s in pts], lw=1,
                         color=plt.cm.viridis(i / max(1, len(steps) - 1)), label=f"{w} writes/tick")
-            ax.legend(fontsize=6, ncol=2)
+            ax.legend(fontsize=9, ncol=2)
             continue
         ticks = [s["tick"] for s in series]
         ax.plot(ticks, [s["queue"] for s in series], color=st[lb][0], label="queue")
@@ -230,7 +220,7 @@ def _plot_queue(results, st):
         lag.set_ylabel("watermark lag (s)")
         if span:
             ax.axvspan(span[0], span[1], color="red", alpha=0.12, label="fault")
-        ax.legend(handles=ax.get_lines() + lag.get_lines() + ax.patches, fontsize=6)
+        ax.legend(handles=ax.get_lines() + lag.get_lines() + ax.patches, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -249,7 +239,7 @@ def _plot_crossover(results, st):
                 ax.plot(s["crossover_fraction"], 1.0, "X", ms=10, color=st[lb][0])
     ax.axhline(1.0, color="grey", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="dirty fraction of keys", ylabel="speedup (full ÷ incremental)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -272,7 +262,7 @@ def _plot_writers(results, st):
             ax.plot([c["writers"] for c in pts], [c["p99_ms"] for c in pts], STATE_LINE.get(state, "-."),
                     marker=st[lb][1], color=st[lb][0], label=f"{lb} {state}")
     ax.set(xlabel="concurrent writers", ylabel="writer p99 (ms)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -328,7 +318,7 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
     rate = [("", ["config", "mode", "writes/tick", "writes/s", "ρ median", "ρ max", "queue slope [95% CI]",
                   "max lag (s)", "sustainable", "writer p99 (ms)"],
              [[lb, mode, _f(p["writes_per_tick"]), _f(p["rate_per_s"]), _f(p["rho_median"]), _f(p["rho_max"]),
-               f"{_f(p['queue_slope'])} [{', '.join(map(_f, p.get('slope_ci') or []))}]", _f(p["max_lag_s"]),
+               _slope(p), _f(p["max_lag_s"]),
                _f(p["sustainable"]), _f(p.get("writer_p99_ms"))]
               for lb, modes in _sec(r, "rate").items() for mode, s in modes.items() for p in s.get("points") or []]),
             ("limits", ["config", "mode", "limit", "writes/tick", "writes/s", "source", "largest measured"],
@@ -411,14 +401,6 @@ def _intro(r: dict) -> list[str]:
             *(f"FAILED sweep {name}: {why}" for name, why in (r.get("failed_sweeps") or {}).items())]
 
 
-def _html_table(caption, headers, rows) -> str:
-    e = lambda c: html.escape(str(c))  # noqa: E731
-    body = "".join(("<tr class=bad>" if r and r[0] == "FAIL" else "<tr>") + "".join(f"<td>{e(c)}</td>" for c in r)
-                   + "</tr>" for r in rows)
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<tr>{''.join(f'<th>{e(h)}</th>' for h in headers)}</tr>{body}</table>"
-
-
 def write_report(results: dict, out_dir: pathlib.Path) -> pathlib.Path:
     """Write index.html, report.md (+ plots/*.svg) and results.json into out_dir; return the HTML's path."""
     out_dir = pathlib.Path(out_dir)
@@ -429,9 +411,13 @@ def write_report(results: dict, out_dir: pathlib.Path) -> pathlib.Path:
     title = f"Capacity report: {results.get('spec', '?')}"
     h = [f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
          f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
+    from bench.capacity.front import first_screen  # the first screen uses the plan, which the plots do not
+
+    first, first_md = first_screen(results)
+    h += first
     h += [f"<p>{html.escape(line)}</p>" for line in _intro(results) if line]
     h += ["<h2>Headline</h2>", _html_table("", HEAD, _headline_rows(results))]
-    md = [f"# {title}", ""] + [line + "\n" for line in _intro(results) if line]
+    md = [f"# {title}", "", *first_md] + [line + "\n" for line in _intro(results) if line]
     md += ["## Headline", "", headline_markdown(results), ""]
     for sec_title, plot, notes, tables in _sections(results):
         h.append(f"<h2>{html.escape(sec_title)}</h2>")

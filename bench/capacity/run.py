@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -17,12 +18,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bench.capacity import model as cost
 from bench.capacity import stats
 from bench.capacity.lane import FLUSHED, Lane
+from bench.capacity.probe import TickCapped
+from bench.capacity.stops import Stops
 from bench.capacity.noise import Meter
 from bench.capacity.parallel import run_split, splittable
 from bench.capacity.spec import CapacitySpec, RateSweep, Reach
-from bench.capacity.sweeps import fault_run, full_rebuild_ms, idle_point, keys_point
+from bench.capacity.sweeps import CHANGE, IDLE, WORK, WRITE, fault_run, full_rebuild_ms, idle_point, keys_point
 from bench.capacity.world import TICK, World, draw, extends, prepare, upgrade
 from rollup.database import Database
 from rollup.migrations import Target
@@ -54,7 +58,11 @@ def rotate(items: list, n: int) -> list:
     return items[n:] + items[:n]
 
 
-class CapacityRun:
+class CapacityRun(Stops):
+    # cost(label, tick record) -> ms: a known duration model injected in place of every measured tick (tests of
+    # the machinery's decisions, which must not depend on the machine's speed). None: the ticks are timed.
+    cost: Callable[[str, dict], float] | None = None
+
     def __init__(self, spec: CapacitySpec, targets: list[str], pgs: list[str], baseline: str | None = None,
                  reach: Reach | None = None, on_progress: Callable[[str, float], None] | None = None):
         """`reach.given` maps a name in `pgs` to a server already running (tests share theirs); the others are
@@ -70,6 +78,8 @@ class CapacityRun:
         self.prepared: dict[tuple[str, int], World] = {}  # as each template holds it
         self.loads: dict[tuple[str, int], dict] = {}
         self.meter = Meter()  # the machine's own speed, sampled before every repetition
+        self.slowest: dict[str, float] = {}  # server → the baseline's slowest tick so far (ms): the targets' cap
+        self.stopped: dict[str, dict] = {}  # configurations past a budget with confidence: measured no further
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
         # Called before each sweep with its name; a split run waits there for the other servers' processes.
@@ -118,8 +128,11 @@ class CapacityRun:
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
                       "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
             failed, flushed = {}, {}
+            skipped: dict[str, str] = {}
             for name, (declared, sweep) in sweeps.items():
-                if declared:
+                if declared and self._all_stopped():
+                    skipped[name] = "not measured: every target already failed its budget with confidence"
+                elif declared:
                     self.sync(name)
                     t, f = time.perf_counter(), FLUSHED[0]
                     try:
@@ -130,14 +143,26 @@ class CapacityRun:
                     timings[name] = round(time.perf_counter() - t, 1)
                     flushed[name] = round(FLUSHED[0] - f, 3)
             results["sweep_seconds"], results["failed_sweeps"] = timings, failed
+            results["stopped"], results["skipped_sweeps"] = self.stopped, skipped
+            results["world"] = self._world()
             results["flush_seconds"] = flushed  # of sweep_seconds: the lanes' page-cache flushes
             results["fixed_work"] = {pg: self.meter.summary() for pg in self.pgs}  # one core for them all
         return {"spec": s.name, "description": s.description, "started": started.isoformat(timespec="seconds"),
                 "elapsed_s": time.perf_counter() - t0, "period_s": s.period, "repetitions": s.repetitions,
                 "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "os": sys.platform,
+                            "ram_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
                             "settings": SETTINGS},
                 "baseline": self.baseline, "preload": {f"{k[0]}/{k[1]}": v for k, v in self.loads.items()},
                 **results}
+
+    def _world(self) -> dict:
+        """What a plan needs of the measured world: its span, tenants, write mix and bytes a history row."""
+        s = self.spec
+        sized = [(h["rows"], h["sizes"].get("task_usage")) for hs in (self.results.get("history") or {}).values()
+                 for h in hs if h.get("sizes")]
+        return {"rows": s.history.rows[0], "days": s.history.days, "workspaces": s.tenants.workspaces,
+                "mix": dict((s.rate or RateSweep()).mix),
+                "bytes_per_row": max((b / r for r, b in sized if b), default=None)}
 
     def _drop_templates(self) -> None:
         for db in self.templates.values():
@@ -158,12 +183,19 @@ class CapacityRun:
                          and extends(b.tgt, c.tgt)), None)  # fmt: skip
             self.progress(f"preload {rows:,} rows on {c.label}" + (f" (from {base.label})" if base else ""), 0)
             t0 = time.perf_counter()
-            if base:
-                db, world = upgrade(c.server, self.templates[(base.label, rows)].name,
-                                    self.prepared[(base.label, rows)], c.tgt)
-            else:
-                db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows])
+            try:
+                if base:
+                    db, world = upgrade(c.server, self.templates[(base.label, rows)].name,
+                                        self.prepared[(base.label, rows)], c.tgt, self.cap_ms(c))
+                else:
+                    db, world = prepare(c.server, c.tgt, self.spec, rows, self.worlds[rows], self.cap_ms(c))
+            except TickCapped as exc:
+                self._capped(c, "preload", rows, exc)
+                return None
             self.templates[key], self.prepared[key] = db, world
+            if c.target == self.baseline:  # its settling ticks bound its targets' cap from the start
+                ticks_ms = (world.stages or {}).get("ticks", 0.0) * 1000
+                self.slowest[c.pg] = max(self.slowest.get(c.pg, 0.0), ticks_ms)
             self.loads[key] = {"rows": rows, "prepare_s": round(time.perf_counter() - t0, 2), "stages": world.stages,
                                "from": base.label if base else None, "verified": world.verified}
             self.progress("", 20 * rows / self.spec.history.rows[0])
@@ -183,39 +215,63 @@ class CapacityRun:
             for done in [pool.submit(lambda cs: [self.template(c, rows) for c in cs], cs) for cs in chains.values()]:
                 done.result()
 
-    def lanes(self, rows: int, mix: dict | None = None) -> dict[str, Lane]:
+    def lanes(self, rows: int, mix: dict | None = None, capped: bool = True) -> dict[str, Lane]:
         self.prepare_all(rows)
         out = {}
         for c in self.configs:
+            if c.label in self.stopped:
+                continue
             name, world = self.template(c, rows)
-            out[c.label] = Lane(c.server, name, world, self.spec.seed, mix)
+            try:
+                out[c.label] = Lane(c.server, name, world, self.spec.seed, mix, self.cost_of(c.label),
+                                    self.cap_ms(c) if capped else None)
+            except TickCapped as exc:
+                self._capped(c, "lane", rows, exc)
         return out
 
+    def cost_of(self, label: str):
+        return None if self.cost is None else (lambda record: self.cost(label, record))
+
     def _keep(self, sweep: str, label: str, point, rep: int, records: list[dict]) -> None:
+        base = next((c for c in self.configs if c.label == label and c.target == self.baseline), None)
+        if base is not None and records:
+            slowest = max((r.get("measured_ms", r.get("d_ms")) or 0.0) for r in records)
+            self.slowest[base.pg] = max(self.slowest.get(base.pg, 0.0), slowest)
         for r in records:
             r.pop("phases", None)
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
 
     def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
-                units: float, timed: bool = False) -> dict[str, list[list[dict]]]:
+                units: float, timed: bool = False,
+                figures: dict[str, Callable[[list[dict]], float]] | None = None) -> dict[str, list[list[dict]]]:
         """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
         of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
-        records' d_ms) add up to the spec's point_time."""
-        out: dict[str, list[list[dict]]] = {label: [] for label in lanes}
-        spent = dict.fromkeys(lanes, 0.0)
-        configs = [c for c in self.configs if c.label in lanes]
+        records' d_ms) add up to the spec's point_time. `figures` (budget key → a repetition's records → ms):
+        what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is past its budget
+        with confidence stops (sequential testing), here and for the rest of the run."""
+        configs = [c for c in self.configs if c.label in lanes and c.label not in self.stopped]
+        out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
+        spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
         rep = 0
-        while rep < R or (timed and rep < R * MORE_REPETITIONS and min(spent.values()) < self.spec.point_time * 1000):
+        while configs and (rep < R or (timed and rep < R * MORE_REPETITIONS
+                                       and min(spent[c.label] for c in configs) < self.spec.point_time * 1000)):
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
-                records = fn(lanes[c.label], rep)
+                try:
+                    records = fn(lanes[c.label], rep)
+                except TickCapped as exc:  # past its cap: stopped, as a budget failed with confidence
+                    self._capped(c, sweep, point, exc)
+                    continue
                 out[c.label].append(records)
                 spent[c.label] += sum(r.get("d_ms") or 0.0 for r in records)
                 self._keep(sweep, c.label, point, rep, records)
                 self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
             rep += 1
+            configs = [c for c in configs if c.label not in self.stopped]
+            for key, figure in (figures or {}).items():
+                configs = [c for c in configs if not self._stop(c, out, figure, key, sweep, point)]
         return out
 
     # ------------------------------------------------------------ sweeps
@@ -227,8 +283,9 @@ class CapacityRun:
         rows = self.spec.history.rows[0]
         lanes = self.lanes(rows)
         try:
-            result = {label: {"history_rows": rows, "points": [], "phases": [], "skipped": []} for label in lanes}
             available = min(lane.work.keys for lane in lanes.values())
+            result = {label: {"history_rows": rows, "points": [], "phases": [], "skipped": [], "validation": [],
+                              "keys_total": available} for label in lanes}
             points = [k for k in self.spec.keys.points if k <= available]
             for k in points:
                 # A point a configuration would take longer than max_tick on is skipped for it, with the
@@ -246,25 +303,38 @@ class CapacityRun:
                         run[label] = lane
                 if not run:
                     break
-                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True)
+                # Held out: once two points are in, each next one is predicted by the cost model before it is
+                # measured, and the report states prediction, measurement and their ratio.
+                predicted = {label: self._predict(result[label], k) for label in run}
+                runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True,
+                                    figures={"tick_p95": WORK, "write_cost": WRITE})
                 for label, reps in runs.items():
                     d = [r[0]["d_ms"] for r in reps]
+                    if predicted[label] is not None:
+                        measured = statistics.median(d)
+                        result[label]["validation"].append({"k": k, "rows": rows, "predicted_ms": predicted[label],
+                                                            "measured_ms": measured,
+                                                            "ratio": measured / predicted[label]})
                     sp = stats.spread(d)
                     result[label]["points"].append({
                         "k": k, "median_ms": sp["median"], "min_ms": sp["min"], "max_ms": sp["max"], "reps": len(d),
+                        "samples_ms": d, "write_samples_ms": [WRITE(r) for r in reps],
+                        "p99_ms": cost.quantile(d, 99),  # HDR histogram, 3 significant digits
+                        "read_samples": [r[0]["raw_rows_read"] for r in reps],
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
             for label, res in result.items():
                 pts = res["points"]
-                if len(pts) >= 2:
-                    line = stats.fit([p["k"] for p in pts], [p["median_ms"] for p in pts])
-                    res["fit"] = {"a_ms": line.a, "b_ms": line.b, "r2": line.r2}
+                if len(pts) >= 2:  # D = a + b·k with a, b ≥ 0, on every measured tick (not the medians)
+                    m = cost.fit([(p["k"], 0.0, ms) for p in pts for ms in p["samples_ms"]])
+                    res["fit"] = {"a_ms": m.term("fixed"), "b_ms": m.term("per_key"), "r2": m.r2,
+                                  "residual_ms": m.residual_ms}
                 res["skipped"] += [{"k": k, "why": f"more than the {available:,} keys the history has"}
                                    for k in self.spec.keys.points if k > available]
             if self.spec.keys.explain:  # the phase split of each one's largest point, on extra ticks kept out
                 for label, lane in lanes.items():
-                    if result[label]["points"]:
+                    if result[label]["points"] and label not in self.stopped:
                         k = result[label]["points"][-1]["k"]
                         work, _ = keys_point(lane, k, self.spec.repetitions, explain=True)
                         result[label]["phases"].append({"k": k, "statements": work.get("phases", [])})
@@ -272,6 +342,17 @@ class CapacityRun:
         finally:
             for lane in lanes.values():
                 lane.close()
+
+    @staticmethod
+    def _predict(res: dict, k: int) -> float | None:
+        """The next keys point's median tick, by the model fitted on the points before it (rows read a key as at
+        the last point)."""
+        pts = res["points"]
+        if len(pts) < 2:
+            return None
+        m = cost.fit([(p["k"], r, ms) for p in pts for r, ms in zip(p["read_samples"], p["samples_ms"])])
+        per_key = statistics.median(pts[-1]["read_samples"]) / pts[-1]["k"]
+        return m.at(k, per_key * k) if m.at(k, per_key * k) > 0 else None
 
     def _history(self) -> dict:
         result: dict[str, list] = {c.label: [] for c in self.configs}
@@ -283,7 +364,8 @@ class CapacityRun:
                 def point(lane: Lane, rep: int) -> list[dict]:
                     return [*idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
 
-                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True)
+                runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True,
+                                    figures={"tick_p95": CHANGE})
                 for label, reps in runs.items():
                     last = reps[-1][0]
                     idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
@@ -292,6 +374,9 @@ class CapacityRun:
                         "rows": rows, "prepare_s": self.loads[(label, rows)]["prepare_s"],
                         "verified": self.loads[(label, rows)]["verified"], "change_keys": min(k, lanes[label].work.keys),
                         "change_ms": stats.spread(change), "idle_ms": stats.spread(idle),
+                        "change_samples_ms": [CHANGE(r) for r in reps], "idle_samples_ms": [IDLE(r) for r in reps],
+                        "change_reads": [CHANGE(r, "raw_rows_read") for r in reps],
+                        "idle_reads": [IDLE(r, "raw_rows_read") for r in reps],
                         "sizes": {key[5:]: v for key, v in last.items() if key.startswith("size_")}})
             finally:
                 for lane in lanes.values():
@@ -338,11 +423,13 @@ class CapacityRun:
                     if not run:
                         break
                     runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "crossover",
-                                        f"{rows}:{f}", 2 * rows / big, timed=True)
+                                        f"{rows}:{f}", 2 * rows / big, timed=True, figures={"tick_p95": WORK})
                     for label, reps in runs.items():
                         res = result[label][str(rows)]
                         inc = stats.spread([r[0]["d_ms"] for r in reps])
                         res["points"].append({"fraction": f, "keys": k, "incremental_ms": inc, "full_ms": res["full_ms"],
+                                              "samples_ms": [r[0]["d_ms"] for r in reps],
+                                              "read_samples": [r[0]["raw_rows_read"] for r in reps],
                                               "speedup": res["full_ms"]["median"] / inc["median"] if inc["median"] else None})
                 for label in lanes:
                     res = result[label][str(rows)]
@@ -374,7 +461,7 @@ class CapacityRun:
         from bench.capacity.writers import measure_writers
 
         out = {}
-        for c in self.configs:
+        for c in [c for c in self.configs if c.label not in self.stopped]:
             self.progress(f"writers · {c.label}", 0)
             out[c.label] = measure_writers(c.server, c.target, self.spec.writers, seed=self.spec.seed,
                                            on_step=lambda d, c=c: self.progress(f"writers · {c.label} · {d}", 0))
@@ -386,9 +473,9 @@ class CapacityRun:
         out: dict[str, dict] = {c.label: {} for c in self.configs}
         durations = {"pause": round(f.pause / TICK), "leak": round(f.leak / TICK), "slow": f.slow_periods}
         for fault in f.faults:
-            lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix)
+            lanes = self.lanes(self.spec.history.rows[0], (self.spec.rate or RateSweep()).mix, capped=False)
             try:
-                for c in self.configs:
+                for c in [c for c in self.configs if c.label in lanes]:
                     self.progress(f"fault {fault} · {c.label}", 0)
                     r = fault_run(lanes[c.label], fault, f.writes_per_tick, 3, durations[fault], self.spec.period)
                     out[c.label][fault] = r

@@ -72,8 +72,18 @@ class Budget:
     tick_p95: float | None = 1.5  # × baseline, at every sweep point
     idle_tick: float | None = 2.0
     writer_p99: float | None = 1.2
+    write_cost: float | None = 1.5  # × baseline: the sweeps' own writes (a period's, a keys point's), paired
     rho_max: float | None = 1.0  # absolute: ρ at the planning rate must stay below this
     planning_rate: float | None = None  # writes/s
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """`[plan]`: the production question the report answers first (bench/capacity/plan.py)."""
+    writes_per_second: float = 100.0
+    history: timedelta = timedelta(days=90)
+    period: float = 300.0  # the production period T: the absolute bound (ρ) is judged here, on the model
+    workspaces: int | None = None  # None: the spec's [tenants]
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class CapacitySpec:
     writers: WriterSweep | None = None
     faults: FaultSweep | None = None
     budget: Budget | None = None
+    plan: PlanSpec = field(default_factory=PlanSpec)
     source: str = "<string>"
 
     def quick(self) -> CapacitySpec:
@@ -117,7 +128,7 @@ class CapacitySpec:
         )  # fmt: skip
 
 
-_SECTIONS = ("capacity", "history", "tenants", "rates", "sweep", "budget")
+_SECTIONS = ("capacity", "history", "tenants", "rates", "sweep", "budget", "plan")
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m)")
 
 
@@ -152,6 +163,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         keys=_keys(sweep), sizes=_sizes(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
         writers=_writers(sweep), faults=_faults(sweep),
         budget=_budget(root.table("budget", [f.name for f in fields(Budget)])) if "budget" in data else None,
+        plan=_plan(root.table("plan", [f.name for f in fields(PlanSpec)]), data.get("budget") or {}),
         source=source,
     )  # fmt: skip
     if spec.budget and spec.budget.planning_rate and not spec.rate:
@@ -271,8 +283,20 @@ def _budget(t: Table) -> Budget:
     return Budget(
         floor_ms=t.number("floor_ms", Budget.floor_ms, float, lo=0), tick_p95=ratio("tick_p95", Budget.tick_p95),
         idle_tick=ratio("idle_tick", Budget.idle_tick), writer_p99=ratio("writer_p99", Budget.writer_p99),
+        write_cost=ratio("write_cost", Budget.write_cost),
         rho_max=ratio("rho_max", Budget.rho_max),
         planning_rate=t.number("planning_rate", 0.0, float, above=0) if "planning_rate" in t.data else None,
+    )  # fmt: skip
+
+
+def _plan(t: Table, budget: dict) -> PlanSpec:
+    rate = budget.get("planning_rate", PlanSpec.writes_per_second)
+    return PlanSpec(
+        writes_per_second=t.number("writes_per_second", float(rate) if isinstance(rate, (int, float)) else 100.0,
+                                   float, above=0),
+        history=t.duration("history", "90d", lo=timedelta(days=1), hi=timedelta(days=36500)),
+        period=_seconds(t, "period", "5m"),
+        workspaces=t.number("workspaces", 0, int, lo=1) if "workspaces" in t.data else None,
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ bench/capacity/run.py; these functions measure one point once and return per-tic
 from __future__ import annotations
 
 import math
+import statistics
 import threading
 import time
 
@@ -18,12 +19,40 @@ NORMAL_LAG = 2 * TICK.total_seconds()  # the watermark trails by at most 2T in s
 
 
 def keys_point(lane: Lane, k: int, rep: int, explain: bool = False) -> list[dict]:
-    """Dirty k keys (one re-report each), then the ticks that absorb them: [working tick, the other]."""
-    lane.write(lambda c: lane.work.rereport_keys(c, k, offset=rep * k))
+    """Dirty k keys (one re-report each), then the ticks that absorb them: [working tick, the other]. The
+    writes' own duration is kept on the working tick (`write_ms`): a trigger's cost grows there."""
+    write_ms = timed_write(lane, lambda c: lane.work.rereport_keys(c, k, offset=rep * k))
     work, other = lane.absorb(explain)
+    work["write_ms"] = write_ms
     work["k"], other["k"] = k, 0
     work["role"], other["role"] = "work", "other"
     return [work, other]
+
+
+def timed_write(lane: Lane, fn, periods_ago: int = 0) -> float:
+    """lane.write, timed in ms; 0 when the lane's tick durations are injected (tests judge no measured time)."""
+    t0 = time.perf_counter()
+    lane.write(fn, periods_ago=periods_ago)
+    return 0.0 if lane.probe.cost is not None else (time.perf_counter() - t0) * 1000
+
+
+# What a budget compares of one repetition's records (bench/capacity/run.py pairs them).
+
+
+def WORK(records: list[dict]) -> float:  # noqa: N802 — a repetition's figure: its working tick
+    return records[0]["d_ms"]
+
+
+def WRITE(records: list[dict]) -> float:  # noqa: N802 — the writes before its working tick
+    return records[0].get("write_ms") or 0.0
+
+
+def CHANGE(records: list[dict], key: str = "d_ms") -> float:  # noqa: N802
+    return next(r[key] for r in records if r.get("role") == "work")
+
+
+def IDLE(records: list[dict], key: str = "d_ms") -> float:  # noqa: N802
+    return statistics.median(r[key] for r in records if r.get("role") == "idle")
 
 
 IDLE_TICKS = 5  # an idle tick takes milliseconds: one a repetition would leave its median to 3 hiccup-prone samples
@@ -63,9 +92,11 @@ def steady(lane: Lane, writes: int, ticks: int, warmup: int, period_s: float) ->
     fails "max D ≤ T": the run stops there (`stopped` on the last record) rather than time a spiral."""
     records, periods, overruns = [], 1, 0
     for n in range(warmup + ticks):
+        write_ms = 0.0
         for back in range(periods):  # the writes of every period since the last tick, each dated in its period
-            lane.write(lambda c: lane.work.batch(c, writes), periods_ago=periods - 1 - back)
+            write_ms += timed_write(lane, lambda c: lane.work.batch(c, writes), periods_ago=periods - 1 - back)
         record = lane.tick(periods=periods)
+        record["write_ms"] = write_ms / periods  # one period's writes
         rho = record["d_ms"] / 1000 / period_s
         record.update(tick=n, warmup=n < warmup, writes_per_tick=writes, rho=rho, stopped=False,
                       lag_s=record["watermark_lag_s"] + rho * TICK.total_seconds())
@@ -93,7 +124,8 @@ def judge(records: list[dict], period_s: float) -> dict:
     ok = not stopped and rhos[-1] <= 1.0 and lo <= 0 <= hi and max_lag <= NORMAL_LAG
     return {"rho_max": rhos[-1], "rho_median": rhos[len(rhos) // 2], "queue_slope": slope, "slope_ci": [lo, hi],
             "max_lag_s": max_lag, "sustainable": ok, "stopped_after": len(records) if stopped else None,
-            "p95_ms": p95([r["d_ms"] for r in steady_])}
+            "p95_ms": p95([r["d_ms"] for r in steady_]),
+            "write_ms": sorted(r.get("write_ms") or 0.0 for r in steady_)[len(steady_) // 2]}
 
 
 # ---------------------------------------------------------------- faults

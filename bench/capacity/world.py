@@ -23,8 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
+import psycopg
 from psycopg import sql
 
+from bench.capacity.probe import TickCapped
 from bench.capacity.spec import CapacitySpec
 from bench.drive.reads import DEFINING_SQL
 from rollup.backfill import STAMP_SQL
@@ -306,13 +308,20 @@ def bulk_fill(conn) -> None:
 
 
 
-def _settle(db: Database, world: World, stages: dict, stage) -> World:
-    """After the data is in: the target's ticks, statistics, and the check of raw and rolled-up sums."""
+def _settle(db: Database, world: World, stages: dict, stage, cap_ms: float | None = None) -> World:
+    """After the data is in: the target's ticks (each within `cap_ms` when given: see TickCapped), statistics,
+    and the check of raw and rolled-up sums."""
     p = Pipeline(db)
-    for _ in range(2):  # the first tick may rediscover what the bulk load wrote (hardened: by changed_xid)
-        db.clock.advance(TICK)
-        p.tick()
-    p.close()
+    try:
+        for _ in range(2):  # the first tick may rediscover what the bulk load wrote (hardened: by changed_xid)
+            db.clock.advance(TICK)
+            p.tick(timeout_ms=max(1, round(cap_ms)) if cap_ms else None)
+    except psycopg.errors.QueryCanceled as exc:
+        if not cap_ms:
+            raise
+        raise TickCapped(cap_ms) from exc
+    finally:
+        p.close()
     stage("ticks")
     with db.connect() as conn:
         conn.execute("VACUUM ANALYZE")
@@ -334,7 +343,8 @@ def _stages() -> tuple[dict, object]:
     return stages, stage
 
 
-def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World | None = None) -> tuple[Database, World]:
+def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World | None = None,
+            cap_ms: float | None = None) -> tuple[Database, World]:
     """A database migrated on `target`, preloaded with `rows` usage rows, backfilled, caught up and analysed:
     the template every sweep of this configuration clones. Returns it with the world as it stands there."""
     world = world or draw(spec, rows)
@@ -357,7 +367,7 @@ def prepare(server, target: Target, spec: CapacitySpec, rows: int, world: World 
             bulk_fill(conn)
             conn.execute(STAMP_SQL)
         stage("rollup")
-        return db, _settle(db, world, stages, stage)
+        return db, _settle(db, world, stages, stage, cap_ms)
     except BaseException:
         db.drop()
         raise
@@ -370,7 +380,7 @@ def extends(base: Target, target: Target) -> bool:
                                    for x, y in zip(b, t))
 
 
-def upgrade(server, base: str, world: World, target: Target) -> tuple[Database, World]:
+def upgrade(server, base: str, world: World, target: Target, cap_ms: float | None = None) -> tuple[Database, World]:
     """A template for `target` made the way the change would land in production: a copy of the base target's
     loaded template (`world` as it stands there), with the target's further migrations applied to it. Much
     cheaper than a second bulk load, and the history is the very same."""
@@ -379,7 +389,7 @@ def upgrade(server, base: str, world: World, target: Target) -> tuple[Database, 
     try:
         Runner(db, target).up()
         stage("migrate")
-        return db, _settle(db, world, stages, stage)
+        return db, _settle(db, world, stages, stage, cap_ms)
     except BaseException:
         db.drop()
         raise

@@ -390,6 +390,8 @@ def open_state(server: Server, names: dict[str, str], state: str,
     loop = None
     try:
         loop = TickLoop(db, tick_cpus).start() if state == "active" else None
+        if loop is not None:  # the loop is ticking before anything is measured beside it, whatever the machine's load
+            loop.wait(1, timeout=300)
         yield Handle(db, state, loop)
     finally:
         try:

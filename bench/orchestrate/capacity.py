@@ -5,8 +5,10 @@ from bench.capacity.budget import evaluate as judge_budget
 from bench.capacity.compare import compare, machine, paired
 from bench.capacity.report import summary_table, write_report
 from bench.capacity.run import CapacityRun
-from bench.capacity.spec import Reach
+from bench.capacity.plan import HEADERS, Ask, plan, sentences, table_rows
+from bench.capacity.spec import PlanSpec, Reach
 from bench.capacity.spec import load as load_spec
+from bench.capacity.verdict import headline
 
-__all__ = ["CapacityRun", "Reach", "compare", "judge_budget", "load_spec", "machine", "paired", "summary_table",
-           "write_report"]
+__all__ = ["HEADERS", "Ask", "CapacityRun", "PlanSpec", "Reach", "compare", "headline", "judge_budget", "load_spec",
+           "machine", "paired", "plan", "sentences", "summary_table", "table_rows", "write_report"]

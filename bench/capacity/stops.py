@@ -1,0 +1,51 @@
+"""How a capacity run stops a target early: a paired ratio past its budget with confidence (sequential testing),
+or a tick past its cap, a multiple of the baseline's slowest tick in the run (cancelled by statement_timeout).
+Either way the target is measured no further, and once every target has stopped the run skips what is left:
+a clear regression fails in about the time the baseline takes. Mixed into CapacityRun (bench/capacity/run.py)."""
+
+from __future__ import annotations
+
+from bench.capacity import paired
+from bench.capacity.probe import TickCapped
+
+TICK_CAP = 20  # a target's tick is cancelled past this many times its baseline's slowest tick in the run
+
+
+class Stops:
+    """Needs the run's spec, baseline, configs, stopped, slowest and progress."""
+
+    def cap_ms(self, c) -> float | None:
+        """A target's tick cap: TICK_CAP × the slowest tick its baseline on the same server ran so far (its
+        preload's included). None for the baseline, without a budget, or before the baseline has ticked."""
+        if not self.spec.budget or c.target == self.baseline:
+            return None
+        seen = [ms for (pg, ms) in self.slowest.items() if pg == c.pg]
+        return TICK_CAP * max(seen[0], 100.0) if seen else None
+
+    def _capped(self, c, sweep: str, point, exc: TickCapped) -> None:
+        self.stopped[c.label] = {"sweep": sweep, "point": str(point), "budget": "tick_p95", "limit": TICK_CAP,
+                                 "cap_ms": exc.cap_ms,
+                                 "why": f"a tick ran past {exc.cap_ms:,.0f} ms, {TICK_CAP}× the slowest tick of "
+                                        "the baseline in this run, and was cancelled"}
+        self.progress(f"{c.label} stopped: {sweep} {point}: {self.stopped[c.label]['why']}", 0)
+
+    def _all_stopped(self) -> bool:
+        others = [c for c in self.configs if c.target != self.baseline]
+        return bool(self.stopped) and bool(others) and all(c.label in self.stopped for c in others)
+
+    def _stop(self, c, out: dict, figure, key: str, sweep: str, point) -> bool:
+        """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
+        budget = self.spec.budget
+        limit = budget and getattr(budget, key)
+        base = next((b for b in self.configs if b.target == self.baseline and b.pg == c.pg), None)
+        if not limit or base is None or base is c or base.label not in out:
+            return False
+        pairs = [(figure(m), figure(b)) for m, b in zip(out[c.label], out[base.label])]
+        r = paired.ratio(pairs)
+        if not paired.over_with_confidence(r, limit, budget.floor_ms):
+            return False
+        self.stopped[c.label] = {"sweep": sweep, "point": str(point), "limit": limit, "budget": key,
+                                 "baseline": base.label, **r.as_dict()}
+        self.progress(f"{c.label} stopped: {sweep} {point} at {r.ratio:.2f}× its baseline "
+                      f"(95 % interval {r.low:.2f}–{r.high:.2f}, budget {limit:g}×)", 0)
+        return True
