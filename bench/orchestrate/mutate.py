@@ -13,6 +13,7 @@ The one dependency on the batch machinery is `run_batch` below (requests in, ver
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 import tomllib
@@ -152,6 +153,14 @@ class Scoring:
         (d / m.file).write_text(m.apply(self.texts[m.file]))
         return f"{self.base_spec()},{d}"
 
+    def checkpoint(self, outcomes: dict[str, Outcome], done: int, rounds: int, alive: list[Mutant]) -> None:
+        """progress.json in the work folder after each round: where a long mutation run stands, should it stop."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.work_dir / "progress.json").write_text(json.dumps({
+            "rounds": f"{done}/{rounds}", "alive": [m.id for m in alive], "total": tally(list(outcomes.values())),
+            "mutants": [{**o.mutant.as_dict(), "status": o.status, "passed": o.passed, "killed_by": o.killed_by}
+                        for o in outcomes.values()]}, indent=1))
+
     def score(self) -> dict:
         t0 = time.perf_counter()
         expects = {r: self.expect(r) for r in self.runs}
@@ -196,6 +205,7 @@ class Scoring:
                 if o.status != SURVIVED and not self.keep_runs:
                     shutil.rmtree(self.work_dir / "runs" / slug(m.id), ignore_errors=True)
             alive = still
+            self.checkpoint(outcomes, n + 1, len(usable), alive)
         seconds = time.perf_counter() - t1
         scored = [o for o in outcomes.values() if o.status != EQUIVALENT]
         return summarize(self, base, usable, list(outcomes.values()), base_seconds, seconds, len(scored))
