@@ -211,8 +211,10 @@ class Scoring:
         return summarize(self, base, usable, list(outcomes.values()), base_seconds, seconds, len(scored))
 
 
-def tally(outcomes: list[Outcome]) -> dict:
-    counts = {s: sum(o.status == s for o in outcomes) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
+def tally(outcomes: list) -> dict:
+    """Counts by status and the score, of Outcomes or of the report's mutant dicts."""
+    status = [o["status"] if isinstance(o, dict) else o.status for o in outcomes]
+    counts = {s: status.count(s) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
     judged = counts[KILLED] + counts[SURVIVED]
     return {"mutants": len(outcomes), **counts, "score": round(counts[KILLED] / judged, 4) if judged else None}
 
@@ -233,6 +235,30 @@ def summarize(s: Scoring, base: list[dict], usable: list[Run], outcomes: list[Ou
         "seconds": {"base": round(base_seconds, 1), "mutants": round(seconds, 1)},
         "mutants_per_minute": round(scored / (seconds / 60), 2) if seconds > 0 and scored else None,
     }
+
+
+def merge(results: list[dict]) -> dict:
+    """The shards of one mutation run (--shard K/N, each a report's JSON) as the whole run's report: every
+    mutant once, the tallies again; the seconds add up (the shards' wall times, not the merged run's)."""
+    if not results:
+        raise MutateError("nothing to merge")
+    shards = sorted(r.get("shard", {}).get("k", 0) for r in results)
+    n = {r.get("shard", {}).get("n") for r in results}
+    if len(n) != 1 or None in n or shards != list(range(1, next(iter(n)) + 1)):
+        raise MutateError(f"expected the shards 1…N of one run, each once; got {shards} of {sorted(map(str, n))}")
+    if len({r["target"] for r in results}) != 1 or len({tuple(r["runs"]) for r in results}) != 1:
+        raise MutateError("the shards are of different targets or runs")
+    mutants = [m for r in results for m in r["mutants"]]
+    merged = {**results[0], "mutants": mutants, "total": tally(mutants)}
+    merged.pop("shard")
+    ops = sorted({m["operator"] for m in mutants})
+    merged["by_operator"] = {op: tally([m for m in mutants if m["operator"] == op]) for op in ops}
+    files = dict.fromkeys(m["file"] for m in mutants)
+    merged["by_file"] = {f: tally([m for m in mutants if m["file"] == f]) for f in files}
+    merged["seconds"] = {k: round(sum(r["seconds"][k] for r in results), 1) for k in ("base", "mutants")}
+    merged["mutants_per_minute"] = None
+    merged["equivalents_unknown"] = sorted(set.intersection(*(set(r["equivalents_unknown"]) for r in results)))
+    return merged
 
 
 def run_batch(requests: list[Request], *, workers: int, pg: str, dsn: str | None, pg_bin: str | None,
