@@ -115,3 +115,33 @@ def test_equivalents_file_is_read_strictly(tmp_path):
 def test_file_selection():
     assert selected("110_window.up.sql", ["105-114"]) and selected("110_window.up.sql", ["110"])
     assert selected("110_window.up.sql", ["11*"]) and not selected("104_drop.up.sql", ["105-114", "11*"])
+
+
+def test_shards_merge_into_the_whole_run(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli.main import app
+    from bench.orchestrate.mutate import merge
+
+    whole, _ = scoring(tmp_path / "w", lambda run, who: ok(who == "base" or who.endswith("cmp")), n=5)
+    parts = []
+    for k in (1, 2):
+        s, _ = scoring(tmp_path / str(k), lambda run, who: ok(who == "base" or who.endswith("cmp")), n=5)
+        s.mutants = s.mutants[k - 1::2]
+        parts.append({**s.score(), "shard": {"k": k, "n": 2}})
+    merged = merge(parts)
+    full = whole.score()
+    assert merged["total"] == full["total"] and merged["by_operator"] == full["by_operator"]
+    assert sorted(m["id"] for m in merged["mutants"]) == sorted(m["id"] for m in full["mutants"])
+    with pytest.raises(MutateError, match="shards 1…N"):
+        merge(parts[:1])
+    files = []
+    for n, part in enumerate(parts):
+        files.append(tmp_path / f"s{n}.json")
+        files[-1].write_text(json.dumps(part))
+    result = CliRunner().invoke(app, ["mutate-merge", *map(str, files), "--min-score", "1"])
+    assert full["total"]["score"] == 0.8 and result.exit_code == 1, result.output  # the cmp mutant survives
+    assert "below --min-score 100.0%" in result.output
+    assert CliRunner().invoke(app, ["mutate-merge", str(files[0])]).exit_code == 2

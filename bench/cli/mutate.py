@@ -137,13 +137,43 @@ def mutate(
         show(result)
         for path in mutate_report.write(result, report_dir, json_file):
             err.print(f"wrote {path}", highlight=False)
-    if min_score is not None:
-        floor = min_score / 100 if min_score > 1 else min_score
-        score = result["total"]["score"]
-        if score is None or score < floor:
-            err.print(f"error: mutation score {'—' if score is None else f'{score:.1%}'} is below --min-score "
-                      f"{floor:.1%}", highlight=False)
-            raise typer.Exit(1)
+    below(result, min_score)
+
+
+@app.command("mutate-merge")
+def mutate_merge(
+    files: Annotated[list[Path], typer.Argument(help="the JSON reports of a mutation run's shards (--shard K/N)")],
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="write mutation.json, .md and "
+                                                                            ".html here")] = None,
+    json_file: JsonOpt = None,
+    min_score: Annotated[Optional[float], typer.Option("--min-score", help="exit 1 below this (0–1 or %)")] = None,
+) -> None:
+    """Join the shards of one mutation run into its report: the score over every mutant, the survivors."""
+    import json
+
+    from bench.cli import mutate_report
+    from bench.orchestrate.mutate import MutateError, merge
+
+    try:
+        result = merge([json.loads(f.read_text()) for f in files])
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(str(exc) if isinstance(exc, MutateError) else f"not a mutation report: {exc}") from None
+    show(result)
+    for path in mutate_report.write(result, report_dir, json_file):
+        err.print(f"wrote {path}", highlight=False)
+    below(result, min_score)
+
+
+def below(result: dict, min_score: float | None) -> None:
+    """Exit 1 when the score is under --min-score (a fraction, or a percentage above 1)."""
+    if min_score is None:
+        return
+    floor = min_score / 100 if min_score > 1 else min_score
+    score = result["total"]["score"]
+    if score is None or score < floor:
+        err.print(f"error: mutation score {'—' if score is None else f'{score:.1%}'} is below --min-score "
+                  f"{floor:.1%}", highlight=False)
+        raise typer.Exit(1)
 
 
 def show(result: dict) -> None:

@@ -13,6 +13,7 @@ The one dependency on the batch machinery is `run_batch` below (requests in, ver
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 import tomllib
@@ -152,6 +153,14 @@ class Scoring:
         (d / m.file).write_text(m.apply(self.texts[m.file]))
         return f"{self.base_spec()},{d}"
 
+    def checkpoint(self, outcomes: dict[str, Outcome], done: int, rounds: int, alive: list[Mutant]) -> None:
+        """progress.json in the work folder after each round: where a long mutation run stands, should it stop."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.work_dir / "progress.json").write_text(json.dumps({
+            "rounds": f"{done}/{rounds}", "alive": [m.id for m in alive], "total": tally(list(outcomes.values())),
+            "mutants": [{**o.mutant.as_dict(), "status": o.status, "passed": o.passed, "killed_by": o.killed_by}
+                        for o in outcomes.values()]}, indent=1))
+
     def score(self) -> dict:
         t0 = time.perf_counter()
         expects = {r: self.expect(r) for r in self.runs}
@@ -196,13 +205,16 @@ class Scoring:
                 if o.status != SURVIVED and not self.keep_runs:
                     shutil.rmtree(self.work_dir / "runs" / slug(m.id), ignore_errors=True)
             alive = still
+            self.checkpoint(outcomes, n + 1, len(usable), alive)
         seconds = time.perf_counter() - t1
         scored = [o for o in outcomes.values() if o.status != EQUIVALENT]
         return summarize(self, base, usable, list(outcomes.values()), base_seconds, seconds, len(scored))
 
 
-def tally(outcomes: list[Outcome]) -> dict:
-    counts = {s: sum(o.status == s for o in outcomes) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
+def tally(outcomes: list) -> dict:
+    """Counts by status and the score, of Outcomes or of the report's mutant dicts."""
+    status = [o["status"] if isinstance(o, dict) else o.status for o in outcomes]
+    counts = {s: status.count(s) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
     judged = counts[KILLED] + counts[SURVIVED]
     return {"mutants": len(outcomes), **counts, "score": round(counts[KILLED] / judged, 4) if judged else None}
 
@@ -223,6 +235,30 @@ def summarize(s: Scoring, base: list[dict], usable: list[Run], outcomes: list[Ou
         "seconds": {"base": round(base_seconds, 1), "mutants": round(seconds, 1)},
         "mutants_per_minute": round(scored / (seconds / 60), 2) if seconds > 0 and scored else None,
     }
+
+
+def merge(results: list[dict]) -> dict:
+    """The shards of one mutation run (--shard K/N, each a report's JSON) as the whole run's report: every
+    mutant once, the tallies again; the seconds add up (the shards' wall times, not the merged run's)."""
+    if not results:
+        raise MutateError("nothing to merge")
+    shards = sorted(r.get("shard", {}).get("k", 0) for r in results)
+    n = {r.get("shard", {}).get("n") for r in results}
+    if len(n) != 1 or None in n or shards != list(range(1, next(iter(n)) + 1)):
+        raise MutateError(f"expected the shards 1…N of one run, each once; got {shards} of {sorted(map(str, n))}")
+    if len({r["target"] for r in results}) != 1 or len({tuple(r["runs"]) for r in results}) != 1:
+        raise MutateError("the shards are of different targets or runs")
+    mutants = [m for r in results for m in r["mutants"]]
+    merged = {**results[0], "mutants": mutants, "total": tally(mutants)}
+    merged.pop("shard")
+    ops = sorted({m["operator"] for m in mutants})
+    merged["by_operator"] = {op: tally([m for m in mutants if m["operator"] == op]) for op in ops}
+    files = dict.fromkeys(m["file"] for m in mutants)
+    merged["by_file"] = {f: tally([m for m in mutants if m["file"] == f]) for f in files}
+    merged["seconds"] = {k: round(sum(r["seconds"][k] for r in results), 1) for k in ("base", "mutants")}
+    merged["mutants_per_minute"] = None
+    merged["equivalents_unknown"] = sorted(set.intersection(*(set(r["equivalents_unknown"]) for r in results)))
+    return merged
 
 
 def run_batch(requests: list[Request], *, workers: int, pg: str, dsn: str | None, pg_bin: str | None,
