@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench.cli.common import ClusterOpt, DsnOpt, JobsOpt, JsonOpt, PgBinOpt, ReadSideOpt, ShardOpt, app, console, err
+from bench.cli.common import (ClusterOpt, DsnOpt, JobsOpt, JsonOpt, PgBinOpt, ReadSideOpt, ShardOpt, app, console, err,
+                              server)
 from bench.cli.errors import fail, guarded
 
 
@@ -112,13 +113,14 @@ def mutate(
                 console.print(m.diff(texts[m.file]), highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(0)
         workers = jobs or default_jobs()
+        spec = server(pg, dsn, pg_bin, (target,))
         side = read_side or tgt.side or READ_SIDES.get(tgt.name, "faithful")
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err, transient=True) as progress:
             bar = progress.add_task("the unmutated chain", total=len(runs))
 
             def batch(requests):
-                return mut.run_batch(requests, workers=workers, pg=pg, dsn=dsn, pg_bin=pg_bin, read_side=side,
+                return mut.run_batch(requests, workers=workers, server=spec, read_side=side,
                                      cluster=cluster, on_done=lambda r, v: progress.advance(bar))
 
             def on_round(label: str, alive: int, n: int) -> None:

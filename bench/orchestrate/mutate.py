@@ -261,21 +261,30 @@ def merge(results: list[dict]) -> dict:
     return merged
 
 
-def run_batch(requests: list[Request], *, workers: int, pg: str, dsn: str | None, pg_bin: str | None,
-              read_side: str | None, cluster: str | None = None,
+def run_batch(requests: list[Request], *, workers: int, server, read_side: str | None, cluster: str | None = None,
               on_done: Callable[[Request, dict], None] | None = None) -> list[dict]:
-    """The requests' verdicts in order, each a verdict or {"error", "code"}: the one place that speaks to the
-    batch machinery (bench.orchestrate.batch, bench.orchestrate.cluster)."""
-    from bench.orchestrate.batch import Job, run_jobs
+    """The requests' verdicts in order, each a verdict's JSON or {"error", "code"}: the one place that speaks to
+    the batch machinery (bench.orchestrate.batch, bench.orchestrate.cluster). `server`: a ServerSpec."""
+    from bench.orchestrate.batch import run_requests
+    from bench.orchestrate.request import NoVerdict, RunRequest, ScenarioText
 
-    jobs = [Job(r.run.scenario, r.target, pg, r.run.seed, r.report_dir, read_side,
-                "rollup-bench replay {history} --target {target}", r.expect) for r in requests]
-    by_job = dict(zip(map(id, jobs), requests))
-    done = (lambda job, v: on_done(by_job[id(job)], v)) if on_done else None
+    reqs = [RunRequest(ScenarioText.read(r.run.scenario), r.target, r.run.seed, server, read_side, r.report_dir,
+                       r.expect, hint="rollup-bench replay {history} --target {target}") for r in requests]
+    key = lambda q: (str(q.report_dir), q.seed, q.scenario.text, q.target)  # noqa: E731 (a shipped copy too)
+    by_req = {key(q): r for q, r in zip(reqs, requests)}
+
+    def plain(result) -> dict:
+        if result is None:
+            return {"error": "not run", "code": 2}
+        if isinstance(result, NoVerdict):
+            return {"error": result.error, "code": result.code}
+        return result.to_json()
+
+    done = (lambda req, v: on_done(by_req[key(req)], plain(v))) if on_done else None
     if cluster:
         from bench.orchestrate.cluster import run_on_cluster
 
-        results = run_on_cluster(jobs, cluster, workers, dsn=dsn, pg_bin=pg_bin, on_done=done or (lambda j, v: None))
+        results = run_on_cluster(reqs, cluster, workers, on_done=done)
     else:
-        results = run_jobs(jobs, workers, dsn=dsn, pg_bin=pg_bin, on_done=done)
-    return [r if r is not None else {"error": "not run", "code": 2} for r in results]
+        results = run_requests(reqs, workers, on_done=done)
+    return [plain(r) for r in results]
