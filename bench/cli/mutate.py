@@ -72,11 +72,9 @@ def mutate(
     from bench.cli import mutate_report
     from bench.cli.matrix import default_jobs
     from bench.orchestrate import mutate as mut
-    from bench.orchestrate.mutate import MutateError, Run, Scoring
+    from bench.orchestrate.mutate import OPERATOR_NAMES, READ_SIDES, MutateError, Run, Scoring, Target
+    from bench.orchestrate.mutate import sample as draw
     from bench.orchestrate.shards import parse_shard
-    from rollup.migrations import READ_SIDES, Target
-    from rollup.mutation import OPERATOR_NAMES
-    from rollup.mutation import sample as draw
 
     with guarded():
         try:

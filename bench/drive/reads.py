@@ -150,12 +150,13 @@ def check_declared(conn: psycopg.Connection, rollups: list[Rollup], columns: tup
     return problems
 
 
-def sql_report(conn: psycopg.Connection, kind: str, zone: str, days: int, now: datetime, scopes: list[str],
+def sql_report(conn: psycopg.Connection, kind: str, zone: str, window: tuple[int, datetime], scopes: list[str],
                side: ReadSide | None = None, measures: dict[str, pl.DataType] | None = None,
                ) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """The read side's own report, through its query (default: faithful's), for every scope (workspace or
-    runtime), and the measures it carries beside the token sums: those its mapping names, and any further result
+    """The read side's own report over `window` (its days, ending at its instant), through its query (default:
+    faithful's), for every scope (workspace or runtime), and the measures it carries beside the token sums: those its mapping names, and any further result
     column named as one of `measures` (the target's measures a report can add up, with their types)."""
+    days, now = window
     q = plan_report(kind, now, tz_param=zone, days=days)
     groups = REPORT_GROUPS[kind]
     measures = measures or {}

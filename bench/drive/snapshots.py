@@ -13,6 +13,8 @@ checker judges by it.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,9 +113,10 @@ def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
     additive = {m.name: measure_dtype(m, columns) for m in hourly.measures if m.agg != "count_distinct"}
     errors: dict[str, dict[str, str]] = {}
     carried: dict[str, tuple[str, ...]] = {}
-    reports = _reports(conn, zones, days, now, scopes, side, additive, errors, carried)
+    plan = dataclasses.replace(plan, scopes=scopes)  # those the rollup holds too
+    reports = _reports(conn, plan, (days, now), additive, errors, carried)
     further = [d for d in WINDOWS if d != days]
-    windows = pl.concat([_reports(conn, zones, d, now, scopes, side, additive, errors, carried)
+    windows = pl.concat([_reports(conn, plan, (d, now), additive, errors, carried)
                          .with_columns(days=pl.lit(d, pl.Int32)) for d in further]) if further else None
     snap = Snapshot(op, at, final, rollup, reports, errors, error_lost, columns=columns,
                     measures={r.table: r.measures for r in rollups if r.measures != DEFAULT_MEASURES},
@@ -126,15 +129,15 @@ def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
     return snap
 
 
-def _reports(conn: psycopg.Connection, zones: list[str], days: int, now: datetime, scopes: dict[str, list[str]],
-             side: ReadSide, measures: dict, errors: dict, carried: dict) -> pl.DataFrame:
-    """Every zone's reports over one window, in REPORT_SCHEMA and the measures they carry (noted in `carried`,
+def _reports(conn: psycopg.Connection, plan: Plan, window: tuple[int, datetime], measures: dict, errors: dict,
+             carried: dict) -> pl.DataFrame:
+    """Every zone's reports over one window (its days, ending at its instant), in REPORT_SCHEMA and the measures they carry (noted in `carried`,
     by kind); a report's error is noted in `errors` (the first a zone's report gives)."""
     frames = []
-    for zone in zones:
+    for zone in plan.zones:
         for kind, groups in REPORT_GROUPS.items():
             try:
-                rows, have = reads.sql_report(conn, kind, zone, days, now, scopes[groups[0]], side, measures)
+                rows, have = reads.sql_report(conn, kind, zone, window, plan.scopes[groups[0]], plan.side, measures)
             except psycopg.Error as exc:
                 errors.setdefault(zone, {}).setdefault(kind, f"{kind}: {exc.sqlstate}: {exc.diag.message_primary}")
                 continue

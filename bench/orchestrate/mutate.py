@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-from rollup.migrations import Target
-from rollup.mutation import Mutant, generate
+from rollup.migrations import READ_SIDES, Target  # noqa: F401 (the command's too)
+from rollup.mutation import OPERATOR_NAMES, Mutant, generate, sample  # noqa: F401 (the command's too)
 
 KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR = "killed", "survived", "stillborn", "equivalent", "error"
 
