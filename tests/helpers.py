@@ -132,11 +132,13 @@ restarts = 4
 """
 
 
-def request(scenario, target: str, report_dir, read_side: str | None = None, seed: int | None = None):
-    """A run request for a scenario's text (or file), on a target, writing in report_dir."""
+def request(scenario, target: str, report_dir, read_side: str | None = None, seed: int | None = None,
+            accept: tuple[str, ...] | None = None):
+    """A run request for a scenario's text (or file), on a target, writing in report_dir (`accept`: a baseline of
+    catalogue ids to judge it against)."""
     from pathlib import Path
 
     from bench.orchestrate.request import RunRequest, ScenarioText
 
     text = ScenarioText.read(scenario) if isinstance(scenario, Path) else ScenarioText(scenario, "<string>")
-    return RunRequest(text, target, seed, read_side=read_side, report_dir=report_dir)
+    return RunRequest(text, target, seed, read_side=read_side, report_dir=report_dir, accept=accept)

@@ -76,7 +76,7 @@ def test_limit_from_the_ladder_then_bisection_then_below_the_ladder():
 
 
 def test_limit_beyond_the_search_is_extrapolated_from_the_fit_and_marked():
-    from bench.capacity.rate import _limit
+    from bench.capacity.rate import Scale, _limit
 
     records = [{"warmup": False, "writes_per_tick": w, "d_ms": 1 + 0.5 * w} for w in (10, 20, 40) for _ in range(3)]
     lim = _limit([_point(10, True), _point(20, True), _point(40, True)], "sustainable", None, Scale(0.2, 40, 1.0), records)

@@ -16,7 +16,7 @@ import pytest
 
 from bench.workload import app
 from rollup import clock
-from rollup.backfill import Options, backfill, pre_103_hook
+from rollup.backfill import backfill, pre_103_hook
 from rollup.database import Database
 from rollup.migrations import Runner, Target
 from rollup.pipeline import Pipeline

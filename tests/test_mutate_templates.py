@@ -40,11 +40,11 @@ def test_overlays_share_the_prefix_apply_their_file_and_are_evicted(server, tmp_
         assert versions[-1].startswith("114_") and len(versions) == len(a.migrations())
         prefix = [k for k in templates.made if k[1] is not None]
         assert [k[1] for k in prefix] == ["109_task_usage_quarter_hourly"]  # the chain just before 110
-        first = templates.made[(a.dirs, None, TEMPLATE_AT)]
+        first = templates.made[(a.dirs, None)]
         with templates.fresh(b, TEMPLATE_AT) as db, db.connect() as c:
             src = c.execute("SELECT prosrc FROM pg_proc WHERE proname = 'rollup_task_usage_hourly_window'").fetchone()
         assert "d.enqueued_at <= p_to" in src[0] and "IF p_from >= p_to THEN" in src[0]
         assert [k for k in templates.made if k[1] is not None] == prefix  # made once, shared
-        assert (a.dirs, None, TEMPLATE_AT) not in templates.made and first not in databases(server)  # evicted
+        assert (a.dirs, None) not in templates.made and first not in databases(server)  # evicted
     finally:
         templates.drop()

@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from bench.orchestrate.execute import run_scenario
-from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT
+from tests.helpers import request
 
 HERE = Path(__file__).parent
 TEAM = HERE / "chains" / "team"
@@ -56,7 +56,7 @@ def team(tmp_path: Path, *changes: tuple[str, str, str]) -> str:
 
 
 def run(server, tmp_path: Path, name: str, side: str) -> dict:
-    return run_scenario(server, None, TARGET, tmp_path / name, sc=loads(SMALL), text=SMALL, read_side=side)
+    return run_scenario(server, request(SMALL, TARGET, tmp_path / name, side))
 
 
 def plain(v: dict) -> dict:
@@ -127,7 +127,7 @@ def test_a_decimal_cost_named_as_its_measure_is_judged_exactly(server, tmp_path,
     assert daily.count(TASKS) == 1
     side = tmp_path / "usage.sql"
     side.write_text(daily.replace(TASKS, f"{TASKS}, {cost} AS cost_usd") + "-- name: WorkspaceUsageByAgent" + rest)
-    v = run_scenario(server, None, DECIMAL, tmp_path / "run", sc=loads(SMALL), text=SMALL, read_side=str(side))
+    v = run_scenario(server, request(SMALL, DECIMAL, tmp_path / "run", str(side)))
     assert v["ok"] is ok, failed(v)
     if not ok:
         assert "workspace_daily (" in failed(v)["report-grain pipeline drift"]

@@ -15,15 +15,15 @@ import pytest
 from bench.drive import snapshots
 from bench.judge.verdict import evaluate
 from bench.orchestrate.execute import SCENARIOS, rejudge, run_scenario
-from bench.workload.scenario import loads
 from rollup import reports
+from tests.helpers import request
 
 HERE = Path(__file__).parent / "read_sides"
 STEADY = (SCENARIOS / "steady.toml").read_text().replace('duration = "14d"', 'duration = "2d"')
 
 
 def steady(server, tmp_path: Path, name: str, target: str = "reference", side: str | None = None) -> dict:
-    return run_scenario(server, None, target, tmp_path / name, sc=loads(STEADY), text=STEADY, read_side=side)
+    return run_scenario(server, request(STEADY, target, tmp_path / name, side))
 
 
 def failed(v: dict) -> dict[str, str]:

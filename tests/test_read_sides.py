@@ -86,7 +86,7 @@ def test_a_daily_window_cut_at_utc_midnight_drifts_east_of_utc_and_its_fix_passe
     mutant, fixed = HERE / "utc_midnight.sql", HERE / "local_midnight.sql"
     body = lambda p: p.read_text().split("-- name:", 1)[1]  # noqa: E731  (below each file's own header)
     assert body(mutant).replace(MUTANT_CUT, "@cutoff::timestamptz") == body(fixed)  # the one change
-    sc = loads(TOKYO)
+    loads(TOKYO)
     verdicts = {p.stem: run_scenario(server, request(TOKYO, "reference", tmp_path / p.stem,
                                                           read_side=str(p))) for p in (mutant, fixed)}
     assert failed(verdicts["utc_midnight"]) == {"report-grain pipeline drift"}, verdicts["utc_midnight"]["checks"]
@@ -155,7 +155,7 @@ def test_an_applications_sqlc_file_mapped_in_its_project_reads_as_faithful_does(
     (tmp_path / "pyproject.toml").write_text(PROJECT)
     side = project.load(tmp_path / "pyproject.toml").read_side
     assert side == str(tmp_path / "pyproject.toml")
-    sc = loads(SMALL)
+    loads(SMALL)
     runs = {name: run_scenario(server, request(SMALL, "reference", tmp_path / name, read_side=s))
             for name, s in (("builtin", "faithful"), ("theirs", side))}
     assert {k: runs["theirs"][k] for k in SAME} == {k: runs["builtin"][k] for k in SAME}

@@ -17,6 +17,7 @@ from bench.orchestrate.execute import SCENARIOS, run_scenario
 from bench.workload.scenario import loads
 from rollup.migrations import MIGRATIONS_ROOT
 from tests.chains import make_team
+from tests.helpers import request
 
 TEAM = Path(__file__).parent / "chains" / "team" / "migrations"
 COST = f"{MIGRATIONS_ROOT / 'reference'},{Path(__file__).parent / 'targets' / 'cost_measures'}"
@@ -39,7 +40,7 @@ def test_a_reproduction_stopped_before_the_cost_column_writes_usage_without_it(s
     for op in ops:
         if op.name == "usage":
             op.value["cost_usd"] = "0.125000"
-    v = run_scenario(server, None, COST, tmp_path, sc=sc, text=B7, ops=ops)
+    v = run_scenario(server, request(B7, COST, tmp_path), ops=ops)
     assert not v["failures"], v["failures"]
     assert "hour:missing" in v["signature"], v["checks"]  # B7 shows: its usage never reaches the rollup
     (usage,) = [op for op in History.load(Path(v["history"])).replay() if op.name == "usage"]
@@ -51,7 +52,7 @@ def test_a_run_the_chain_cannot_carry_out_is_its_own_outcome(server, tmp_path):
     shutil.copytree(MIGRATIONS_ROOT / "reference", chain)
     for f in chain.glob("102_*"):  # the team numbered it otherwise: B7 cannot stop at 102
         f.rename(f.with_name("102a" + f.name[3:]))
-    v = run_scenario(server, None, str(chain), tmp_path / "r", sc=loads(B7), text=B7, accept=("B7",))
+    v = run_scenario(server, request(B7, str(chain), tmp_path / "r", accept=("B7",)))
     assert v["ok"] and v["not_applicable"] == "it stops the chain at migration 102, which the chain does not have"
     assert v["checks"][0]["observed"].startswith("cannot run on this chain: it stops the chain at migration 102")
     assert v["baseline"]["status"] == baseline.NOT_APPLICABLE and not v["baseline"]["new"]
@@ -60,5 +61,5 @@ def test_a_run_the_chain_cannot_carry_out_is_its_own_outcome(server, tmp_path):
     assert baseline.settle([ran], ("B7",)) == ["B7"]  # (a run that showed nothing would be)
     # a check part way up the chain, before the chain adds what rollups.toml declares
     early = B7.replace('[[step]]\ndo = "migrate"', '[[step]]\ndo = "check"\nat = "30m"\n\n[[step]]\ndo = "migrate"')
-    v = run_scenario(server, None, COST, tmp_path / "early", sc=loads(early), text=early)
+    v = run_scenario(server, request(early, COST, tmp_path / "early"))
     assert v["ok"] and "short of 900_cost_measures" in v["not_applicable"], v["checks"]

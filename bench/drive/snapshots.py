@@ -104,8 +104,7 @@ def capture(conn: psycopg.Connection, moment: Moment, plan: Plan) -> Snapshot:
     (`days`) and the further WINDOWS. `rollups`: the target's tables (Target.rollups), the hourly one among them
     with its measures."""
     op, at, now, final, error_lost = moment.op, moment.at, moment.now, moment.final, moment.error_lost
-    zones, days, scopes, side, rollups, columns = (plan.zones, plan.days, plan.scopes, plan.side, plan.rollups,
-                                                   plan.columns)
+    days, scopes, rollups, columns = plan.days, plan.scopes, plan.rollups, plan.columns
     rollups = rollups or [HOURLY]
     hourly = next((r for r in rollups if r.table == HOURLY.table), HOURLY)
     rollup = reads.rollup_snapshot(conn, hourly, columns)
