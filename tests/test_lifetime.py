@@ -173,11 +173,11 @@ def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_p
     from bench.orchestrate.batch import Job, run_jobs
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
-    killed = []
+    killed, others = [], set(own_postmasters())  # the session's servers (other tests' fixtures) are left alone
 
     def kill_the_server(job, verdict):
         if not killed:  # after the first run: the worker's server dies under it
-            killed.extend(own_postmasters())
+            killed.extend(set(own_postmasters()) - others)
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
