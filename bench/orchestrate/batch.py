@@ -141,34 +141,26 @@ def run_jobs(jobs: list[Job], workers: int = 1, *, dsn: str | None = None, pg_bi
         finally:
             worker.close()
     else:
-        from rollup.lifetime import stop_pool
+        from rollup.lifetime import stopped_if_interrupted
         from rollup.servers import service_account
 
         service_account()  # created here once: workers creating it at the same time race on /etc/passwd
         with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"), initializer=_start,
-                                 initargs=(dsn, pg_bin)) as pool:
-            try:
-                _pool_loop(pool, jobs, workers, results, on_done, stop)
-            except BaseException:  # interrupted: the workers are stopped, not waited for
-                stop_pool(pool)
-                raise
+                                 initargs=(dsn, pg_bin)) as pool, stopped_if_interrupted(pool):
+            todo, running, stopped = iter(enumerate(jobs)), {}, False
+            while True:
+                # as many in flight as there are workers, in order: a job is submitted only while none has stopped
+                while not stopped and len(running) < workers and (nxt := next(todo, None)):
+                    running[pool.submit(_run, nxt[1])] = nxt[0]
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    results[i] = future.result()
+                    on_done(jobs[i], results[i])
+                    stopped = stopped or bool(stop and stop(results[i]))
     return results
-
-
-def _pool_loop(pool, jobs, workers, results, on_done, stop) -> None:
-    todo, running, stopped = iter(enumerate(jobs)), {}, False
-    while True:
-        # as many in flight as there are workers, in order: a job is submitted only while none has stopped
-        while not stopped and len(running) < workers and (nxt := next(todo, None)):
-            running[pool.submit(_run, nxt[1])] = nxt[0]
-        if not running:
-            break
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            i = running.pop(future)
-            results[i] = future.result()
-            on_done(jobs[i], results[i])
-            stopped = stopped or bool(stop and stop(results[i]))
 
 
 def failed_jobs(jobs: list[Job], results: list[dict | None]) -> list[JobError]:
