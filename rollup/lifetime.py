@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 PARENT_POLL = 1.0  # seconds between a worker's looks at whether its parent is alive
 REAP_WITHIN = 10.0  # seconds a terminated worker gets to exit before SIGKILL
@@ -61,3 +62,14 @@ def stop_pool(pool) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())  # the executor keeps them by pid
     pool.shutdown(wait=False, cancel_futures=True)
     stop_processes(processes)
+
+
+@contextmanager
+def stopped_if_interrupted(pool):
+    """`with ProcessPoolExecutor(…) as pool, stopped_if_interrupted(pool):` — whatever ends the block early (a
+    signal, an error) stops the pool's workers instead of waiting for their jobs."""
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool)
+        raise

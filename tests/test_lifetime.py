@@ -173,11 +173,11 @@ def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_p
     from bench.orchestrate.batch import Job, run_jobs
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
-    killed = []
+    killed, others = [], set(own_postmasters())  # the session's servers (other tests' fixtures) are left alone
 
     def kill_the_server(job, verdict):
         if not killed:  # after the first run: the worker's server dies under it
-            killed.extend(own_postmasters())
+            killed.extend(set(own_postmasters()) - others)
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
@@ -264,9 +264,13 @@ def test_ctrl_c_ends_a_batch_whose_worker_waits_on_a_lock_that_is_never_released
                 pass
         return False
 
-    poll(a_backfill_waits, "no backfill waiting on the leaked lock after")
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=DEADLINE)  # a bound against a hang: it exits within seconds
+    try:
+        poll(a_backfill_waits, "no backfill waiting on the leaked lock after")
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=DEADLINE)  # a bound against a hang: it exits within seconds
+    finally:
+        if proc.poll() is None:  # it hangs: the test fails, and leaves nothing behind either
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130 and "Traceback" not in err, err
     poll(lambda: not any(f.exists() for f in folders), "a data folder is there")
     poll(lambda: not session_members(proc.pid), "a process of the command runs")

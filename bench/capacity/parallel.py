@@ -107,19 +107,16 @@ def run_split(run) -> dict:
         thread = threading.Thread(target=relay, daemon=True)
         thread.start()
         try:
-            from rollup.lifetime import stop_pool, worker_process
+            from rollup.lifetime import stopped_if_interrupted, worker_process
             from rollup.servers import service_account
 
             service_account()  # created here once: drivers creating it at the same time race on /etc/passwd
-            with ProcessPoolExecutor(len(run.pgs), mp_context=ctx, initializer=worker_process) as pool:
-                try:
-                    futures = {pg: pool.submit(_one_server, Share(type(run), run.spec, run.targets, pg, run.baseline,
-                                                                  run.pg_bin, cores[i % len(cores)]), progress, barrier)
-                               for i, pg in enumerate(run.pgs)}
-                    parts = {pg: f.result() for pg, f in futures.items()}
-                except (KeyboardInterrupt, SystemExit):  # interrupted: the drivers are stopped, not waited for
-                    stop_pool(pool)
-                    raise
+            with ProcessPoolExecutor(len(run.pgs), mp_context=ctx, initializer=worker_process) as pool, \
+                    stopped_if_interrupted(pool):
+                futures = {pg: pool.submit(_one_server, Share(type(run), run.spec, run.targets, pg, run.baseline,
+                                                              run.pg_bin, cores[i % len(cores)]), progress, barrier)
+                           for i, pg in enumerate(run.pgs)}
+                parts = {pg: f.result() for pg, f in futures.items()}
         finally:
             time.sleep(0.3)  # the last progress messages
             stop.set()
