@@ -250,6 +250,8 @@ class CapacityRun(Stops):
         what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is past its budget
         with confidence stops (sequential testing), here and for the rest of the run."""
         configs = [c for c in self.configs if c.label in lanes and c.label not in self.stopped]
+        if self._all_stopped():  # every target failed already: the baseline alone would decide nothing
+            configs = []
         out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
         spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
@@ -288,6 +290,8 @@ class CapacityRun(Stops):
                               "keys_total": available} for label in lanes}
             points = [k for k in self.spec.keys.points if k <= available]
             for k in points:
+                if self._all_stopped():
+                    break
                 # A point a configuration would take longer than max_tick on is skipped for it, with the
                 # prediction: the line through its last point and that point's tick with nothing dirty (a), so a
                 # large fixed cost (hardened on PostgreSQL 15) does not pass for a per-key one.
@@ -359,6 +363,8 @@ class CapacityRun(Stops):
         k = self.spec.sizes.change_keys
         big = self.spec.history.rows[0]
         for rows in self.spec.history.rows:
+            if self._all_stopped():
+                break
             lanes = self.lanes(rows)
             try:
                 def point(lane: Lane, rep: int) -> list[dict]:
@@ -391,6 +397,8 @@ class CapacityRun(Stops):
         result: dict[str, dict] = {c.label: {} for c in self.configs}
         big = self.spec.history.rows[0]
         for rows in self.spec.history.rows:
+            if self._all_stopped():
+                break
             lanes = self.lanes(rows)
             try:
                 keys = min(lane.work.keys for lane in lanes.values())
