@@ -79,6 +79,10 @@ def test_the_absolute_bound_is_judged_on_the_plan_and_needs_one():
     assert rho["reference"]["ok"] and not rho["new"]["ok"] and not out["ok"]
     missing = budget.evaluate(res, b, "reference", 0.1, {})
     assert not missing["ok"] and all(not c["ok"] for c in missing["checks"] if c["figure"].startswith("ρ"))
+    unmodelled = {"new@pg18": {"label": "new@pg18", "why": "not measured: stopped", "ask": {"period_s": 300.0}}}
+    out = budget.evaluate(res, b, "reference", 0.1, unmodelled)
+    (rho,) = [c for c in out["checks"] if c["figure"].startswith("ρ") and c["target"] == "new"]
+    assert not rho["ok"] and rho["why"] == "not measured: stopped" and "T = 5 min" in rho["point"]
 
 
 def test_a_writer_figure_without_pairs_is_shown_but_never_fails_the_gate():

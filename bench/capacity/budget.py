@@ -73,7 +73,8 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
                                      **({} if r.n > 1 else {"why": "unpaired: shown, not judged"})))
         if budget.rho_max is not None and budget.planning_rate:
             plan = (plans or {}).get(c["label"])
-            point = f"{budget.planning_rate:g} writes/s at T = {plan['period_s'] / 60:g} min" if plan else "—"
+            period_s = plan and (plan.get("period_s") or (plan.get("ask") or {}).get("period_s"))
+            point = f"{budget.planning_rate:g} writes/s" + (f" at T = {period_s / 60:g} min" if period_s else "")
             if not plan or plan.get("rho_high") is None:
                 checks.append(_check(c, "ρ at planning rate", point, budget.rho_max, observed=None, baseline=None,
                                      ratio=None, ok=False,
