@@ -30,8 +30,10 @@ class Stops:
         self.progress(f"{c.label} stopped: {sweep} {point}: {self.stopped[c.label]['why']}", 0)
 
     def _all_stopped(self) -> bool:
+        if not self.stopped:
+            return False
         others = [c for c in self.configs if c.target != self.baseline]
-        return bool(self.stopped) and bool(others) and all(c.label in self.stopped for c in others)
+        return bool(others) and all(c.label in self.stopped for c in others)
 
     def _stop(self, c, out: dict, figure, key: str, sweep: str, point) -> bool:
         """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
