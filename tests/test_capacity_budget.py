@@ -79,6 +79,10 @@ def test_the_absolute_bound_is_judged_on_the_plan_and_needs_one():
     assert rho["reference"]["ok"] and not rho["new"]["ok"] and not out["ok"]
     missing = budget.evaluate(res, b, "reference", 0.1, {})
     assert not missing["ok"] and all(not c["ok"] for c in missing["checks"] if c["figure"].startswith("ρ"))
+    unmodelled = {"new@pg18": {"label": "new@pg18", "why": "not measured: stopped", "ask": {"period_s": 300.0}}}
+    out = budget.evaluate(res, b, "reference", 0.1, unmodelled)
+    (rho,) = [c for c in out["checks"] if c["figure"].startswith("ρ") and c["target"] == "new"]
+    assert not rho["ok"] and rho["why"] == "not measured: stopped" and "T = 5 min" in rho["point"]
 
 
 def test_a_writer_figure_without_pairs_is_shown_but_never_fails_the_gate():
@@ -88,3 +92,14 @@ def test_a_writer_figure_without_pairs_is_shown_but_never_fails_the_gate():
     out = budget.evaluate(res, Budget(floor_ms=1.0, writer_p99=1.2, rho_max=None), "reference", 0.1)
     (check,) = out["checks"]
     assert out["ok"] and check["ratio"] == 15.0 and not check["paired"] and "not judged" in check["why"]
+
+
+def test_a_run_cut_short_judges_no_absolute_bound_it_could_not_model():
+    stop = {"sweep": "preload", "point": "100000", "limit": 20, "budget": "tick_p95", "cap_ms": 2000.0,
+            "why": "a tick ran past 2,000 ms, 20× the slowest tick of the baseline in this run, and was cancelled"}
+    res = _results([], [], {"new@pg18": stop})
+    plans = {label: {"label": label, "why": "not measured: the keys sweep gives the cost model its points"}
+             for label in ("ref@pg18", "new@pg18")}
+    out = budget.evaluate(res, Budget(floor_ms=2.0, rho_max=1.0, planning_rate=100.0), "reference", 0.1, plans)
+    (check,) = out["checks"]  # the cancelled tick, and nothing about the baseline's unmodelled bound
+    assert not out["ok"] and "cancelled" in check["why"] and check["point"] == "preload 100000", out

@@ -151,3 +151,11 @@ def test_capacity_plan_answers_from_a_result_and_refuses_bad_input(tmp_path):
         assert out.exit_code == 2 and out.output.startswith("error:") and message in out.output, out.output
     out = CliRunner().invoke(app, ["capacity-plan", str(tmp_path / "none.json"), "--writes-per-second", "5"])
     assert out.exit_code == 2 and "not a capacity result" in out.output, out.output
+
+
+def test_a_held_out_point_is_predicted_from_the_points_before_it():
+    pts = _recorded(noise=0.0)["keys"]["ref@pg18"]["points"]
+    assert model.predict_next(pts[:1], 100) is None  # one point fits no line
+    predicted = model.predict_next(pts[:2], 100)
+    truth = FIXED + PER_KEY * 100 + PER_READ * pts[2]["read_samples"][0]
+    assert predicted == pytest.approx(truth, rel=0.01)

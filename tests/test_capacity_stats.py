@@ -268,7 +268,7 @@ def test_a_cheap_tick_point_repeats_until_its_ticks_add_up_to_point_time_and_no_
     spec = dataclasses.replace(loads('[capacity]\nname = "t"\npoint_time = "100ms"\n'), repetitions=3)
     assert spec.point_time == pytest.approx(0.1)
     run = CapacityRun(spec, ["a", "b"], ["embedded"])
-    run.configs = [SimpleNamespace(label="a"), SimpleNamespace(label="b")]
+    run.configs = [SimpleNamespace(label=x, target=x, pg="embedded") for x in ("a", "b")]
 
     def reps(ms: dict[str, float], timed: bool = True) -> dict[str, int]:
         out = run._paired({"a": "a", "b": "b"}, lambda lane, rep: [{"d_ms": ms[lane]}], "keys", 1, 2, timed=timed)

@@ -199,7 +199,8 @@ def test_gate_exits_1_on_an_injected_slowdown_and_names_the_point(tmp_path, monk
     (label, stop), = result["stopped"].items()
     assert stop["point"] == "10" and stop["low"] > 1.5 and stop["n"] == 3, stop
     assert [p["k"] for p in result["keys"][label]["points"]] == [10], result["keys"][label]
-    assert [p["k"] for p in result["keys"]["reference@pg18"]["points"]] == [10, 100]
+    # Every target stopped: the baseline alone would decide nothing, so the run measured no further point.
+    assert [p["k"] for p in result["keys"]["reference@pg18"]["points"]] == [10]
 
 
 def test_gate_exits_0_on_the_baseline_against_itself(tmp_path, monkeypatch):
@@ -262,7 +263,7 @@ def test_a_target_whose_tick_passes_its_cap_is_cancelled_and_stops_the_run(serve
     (label, stop), = results["stopped"].items()
     assert label.startswith("known_capacity") and "cancelled" in stop["why"] and stop["cap_ms"] <= 1, stop
     assert not (results["keys"].get(label) or {}).get("points")
-    assert [p["k"] for p in results["keys"]["reference@pg18"]["points"]] == [10, 100]
+    assert len((results["keys"].get("reference@pg18") or {}).get("points") or []) <= 1  # stopped with it
     from bench.capacity.budget import evaluate
 
     verdict = evaluate(results, r.spec.budget, "reference", r.spec.period)

@@ -71,9 +71,12 @@ def evaluate(results: dict, budget: Budget, baseline: str | None, period: float,
                 checks.append(_check(c, figure, point, limit, observed=sorted(values)[len(values) // 2],
                                      baseline=sorted(ref)[len(ref) // 2], ok=ok, paired=r.n > 1, **r.as_dict(),
                                      **({} if r.n > 1 else {"why": "unpaired: shown, not judged"})))
+        plan = (plans or {}).get(c["label"])
+        if stopped and (not plan or "why" in plan):
+            continue  # a run cut short by a failed target: no model to judge the bound on, and the verdict is known
         if budget.rho_max is not None and budget.planning_rate:
-            plan = (plans or {}).get(c["label"])
-            point = f"{budget.planning_rate:g} writes/s at T = {plan['period_s'] / 60:g} min" if plan else "—"
+            period_s = plan and (plan.get("period_s") or (plan.get("ask") or {}).get("period_s"))
+            point = f"{budget.planning_rate:g} writes/s" + (f" at T = {period_s / 60:g} min" if period_s else "")
             if not plan or plan.get("rho_high") is None:
                 checks.append(_check(c, "ρ at planning rate", point, budget.rho_max, observed=None, baseline=None,
                                      ratio=None, ok=False,

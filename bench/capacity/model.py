@@ -11,6 +11,7 @@ scipy is not a dependency: the Lawson–Hanson active-set NNLS below is small en
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -122,3 +123,13 @@ def samples(results: dict, label: str) -> list[tuple[float, float, float]]:
         for p in c["points"]:
             add(p["keys"], p.get("read_samples"), p.get("samples_ms"))
     return out
+
+
+def predict_next(points: Sequence[dict], k: int) -> float | None:
+    """A keys point's median tick, by the model fitted on the points measured before it (its rows read a key as
+    at the last point): what the report holds out and checks once measured."""
+    if len(points) < 2:
+        return None
+    m = fit([(p["k"], r, ms) for p in points for r, ms in zip(p["read_samples"], p["samples_ms"])])
+    reads = statistics.median(points[-1]["read_samples"]) / points[-1]["k"] * k
+    return m.at(k, reads) if m.at(k, reads) > 0 else None

@@ -156,7 +156,7 @@ def rate_sweep(run) -> dict:
             measure(w, keeping_up)
         for c in [c for c in run.configs if c.label in fresh]:
             label = c.label
-            if label in run.stopped or not points[label]:
+            if label in run.stopped or not points[label] or run._all_stopped():
                 continue
             judged: dict[int, dict] = {}  # writes a tick → the verdict of the probe run there
 

@@ -79,6 +79,8 @@ class CapacityRun(Stops):
         self.loads: dict[tuple[str, int], dict] = {}
         self.meter = Meter()  # the machine's own speed, sampled before every repetition
         self.slowest: dict[str, float] = {}  # server → the baseline's slowest tick so far (ms): the targets' cap
+        self.point_slowest: dict[str, float] = {}  # the same at the point being measured (in_point)
+        self.in_point = False
         self.stopped: dict[str, dict] = {}  # configurations past a budget with confidence: measured no further
         self.results: dict = {}  # the sweeps done so far (later ones predict from earlier ones)
         self.on_server: Callable[[object], None] = lambda server: None
@@ -237,6 +239,7 @@ class CapacityRun(Stops):
         if base is not None and records:
             slowest = max((r.get("measured_ms", r.get("d_ms")) or 0.0) for r in records)
             self.slowest[base.pg] = max(self.slowest.get(base.pg, 0.0), slowest)
+            self.point_slowest[base.pg] = max(self.point_slowest.get(base.pg, 0.0), slowest)
         for r in records:
             r.pop("phases", None)
             self.ticks.append({"sweep": sweep, "config": label, "point": str(point), "rep": rep, **r})
@@ -247,10 +250,21 @@ class CapacityRun(Stops):
         """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
         of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
         records' d_ms) add up to the spec's point_time. `figures` (budget key → a repetition's records → ms):
-        what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is past its budget
-        with confidence stops (sequential testing), here and for the rest of the run."""
+        what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is
+        past its budget with confidence stops (sequential testing), here and for the rest of the run, as does
+        one whose tick passes its cap (bench/capacity/stops.py)."""
         configs = [c for c in self.configs if c.label in lanes and c.label not in self.stopped]
+        if self._all_stopped():  # every target failed already: the baseline alone would decide nothing
+            configs = []
         out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
+        self.in_point, self.point_slowest = True, {}
+        try:
+            self._repeat(lanes, fn, sweep, point, units, timed, figures or {}, configs, out)
+        finally:
+            self.in_point = False
+        return {label: reps for label, reps in out.items() if reps}
+
+    def _repeat(self, lanes, fn, sweep, point, units, timed, figures, configs, out) -> None:
         spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
         rep = 0
@@ -259,6 +273,9 @@ class CapacityRun(Stops):
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)
+                probe = getattr(lanes[c.label], "probe", None)
+                if probe is not None:  # a lane (a rate run's factory caps the lanes it makes): this point's cap
+                    probe.cap_ms = self.cap_ms(c)
                 try:
                     records = fn(lanes[c.label], rep)
                 except TickCapped as exc:  # past its cap: stopped, as a budget failed with confidence
@@ -270,9 +287,8 @@ class CapacityRun(Stops):
                 self.progress("", units if rep < R else 0)  # the plan counts `repetitions`; more are cheap ones
             rep += 1
             configs = [c for c in configs if c.label not in self.stopped]
-            for key, figure in (figures or {}).items():
+            for key, figure in figures.items():
                 configs = [c for c in configs if not self._stop(c, out, figure, key, sweep, point)]
-        return out
 
     # ------------------------------------------------------------ sweeps
 
@@ -288,6 +304,8 @@ class CapacityRun(Stops):
                               "keys_total": available} for label in lanes}
             points = [k for k in self.spec.keys.points if k <= available]
             for k in points:
+                if self._all_stopped():
+                    break
                 # A point a configuration would take longer than max_tick on is skipped for it, with the
                 # prediction: the line through its last point and that point's tick with nothing dirty (a), so a
                 # large fixed cost (hardened on PostgreSQL 15) does not pass for a per-key one.
@@ -305,7 +323,7 @@ class CapacityRun(Stops):
                     break
                 # Held out: once two points are in, each next one is predicted by the cost model before it is
                 # measured, and the report states prediction, measurement and their ratio.
-                predicted = {label: self._predict(result[label], k) for label in run}
+                predicted = {label: cost.predict_next(result[label]["points"], k) for label in run}
                 runs = self._paired(run, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 2, timed=True,
                                     figures={"tick_p95": WORK, "write_cost": WRITE})
                 for label, reps in runs.items():
@@ -343,22 +361,13 @@ class CapacityRun(Stops):
             for lane in lanes.values():
                 lane.close()
 
-    @staticmethod
-    def _predict(res: dict, k: int) -> float | None:
-        """The next keys point's median tick, by the model fitted on the points before it (rows read a key as at
-        the last point)."""
-        pts = res["points"]
-        if len(pts) < 2:
-            return None
-        m = cost.fit([(p["k"], r, ms) for p in pts for r, ms in zip(p["read_samples"], p["samples_ms"])])
-        per_key = statistics.median(pts[-1]["read_samples"]) / pts[-1]["k"]
-        return m.at(k, per_key * k) if m.at(k, per_key * k) > 0 else None
-
     def _history(self) -> dict:
         result: dict[str, list] = {c.label: [] for c in self.configs}
         k = self.spec.sizes.change_keys
         big = self.spec.history.rows[0]
         for rows in self.spec.history.rows:
+            if self._all_stopped():
+                break
             lanes = self.lanes(rows)
             try:
                 def point(lane: Lane, rep: int) -> list[dict]:
@@ -391,6 +400,8 @@ class CapacityRun(Stops):
         result: dict[str, dict] = {c.label: {} for c in self.configs}
         big = self.spec.history.rows[0]
         for rows in self.spec.history.rows:
+            if self._all_stopped():
+                break
             lanes = self.lanes(rows)
             try:
                 keys = min(lane.work.keys for lane in lanes.values())

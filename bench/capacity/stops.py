@@ -15,12 +15,14 @@ class Stops:
     """Needs the run's spec, baseline, configs, stopped, slowest and progress."""
 
     def cap_ms(self, c) -> float | None:
-        """A target's tick cap: TICK_CAP × the slowest tick its baseline on the same server ran so far (its
-        preload's included). None for the baseline, without a budget, or before the baseline has ticked."""
-        if not self.spec.budget or c.target == self.baseline:
+        """A target's tick cap: TICK_CAP × its baseline's slowest tick on the same server (at least 100 ms) — at
+        the point being measured once the baseline has ticked there (a larger point costs more for both), else
+        so far in the run (its preload's settling ticks included: what a preload or a lane's warm-up is held
+        to). None for the baseline, without a budget, or at a point the baseline has not reached yet."""
+        if not self.spec.budget or c.target == self.baseline or self.cost is not None:  # injected: no timing
             return None
-        seen = [ms for (pg, ms) in self.slowest.items() if pg == c.pg]
-        return TICK_CAP * max(seen[0], 100.0) if seen else None
+        seen = self.point_slowest.get(c.pg) if self.in_point else self.slowest.get(c.pg)
+        return TICK_CAP * max(seen, 100.0) if seen else None
 
     def _capped(self, c, sweep: str, point, exc: TickCapped) -> None:
         self.stopped[c.label] = {"sweep": sweep, "point": str(point), "budget": "tick_p95", "limit": TICK_CAP,
@@ -30,8 +32,10 @@ class Stops:
         self.progress(f"{c.label} stopped: {sweep} {point}: {self.stopped[c.label]['why']}", 0)
 
     def _all_stopped(self) -> bool:
+        if not self.stopped:
+            return False
         others = [c for c in self.configs if c.target != self.baseline]
-        return bool(self.stopped) and bool(others) and all(c.label in self.stopped for c in others)
+        return bool(others) and all(c.label in self.stopped for c in others)
 
     def _stop(self, c, out: dict, figure, key: str, sweep: str, point) -> bool:
         """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
