@@ -27,8 +27,9 @@ def rows(result: dict) -> list[list[str]]:
 
 def table(result: dict) -> Table:
     t = Table(title=f"mutation score on {result['target']}")
-    for c in ["operator", *COLUMNS]:
-        t.add_column(c, justify="left" if c == "operator" else "right", no_wrap=True)
+    short = {"mutants": "all", "survived": "surv.", "stillborn": "stillb.", "equivalent": "equiv.", "error": "err"}
+    for c in ["operator", *COLUMNS]:  # short headers: the table fits 80 columns
+        t.add_column(short.get(c, c), justify="left" if c == "operator" else "right", no_wrap=True)
     for r in rows(result):
         t.add_row(*r, style="bold" if r[0] == "all" else None)
     return t
