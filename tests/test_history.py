@@ -34,7 +34,8 @@ def test_fast_paths_write_the_canonical_lines(tmp_path):
     want += [_line({"t": "ok", "i": 0}), _line({"t": "ok", "i": 1}), _line({"t": "ok", "i": 2, "r": 1})]
     chain = Chain()  # each canonical line with its link, in the order written
     assert lines == [chain.link(line) for line in want]
-    assert w.sha256 == hashlib.sha256(b"".join(lines)).hexdigest()
+    assert w.sha256 == hashlib.sha256(b"".join(want)).hexdigest()  # the content: the lines without their links
+    assert History.load(tmp_path / "h.jsonl").sha256 == w.sha256
 
 
 def test_reader_pairs_each_invoke_with_its_outcome(tmp_path):

@@ -5,11 +5,12 @@ Every line of a history ends with `,"~":"<16 hex digits>"}`: the blake2b-64 dige
 `~` sorts after every other, so lines stay canonical JSON and one seed still gives one file. An altered line
 breaks the chain at itself; a dropped or inserted one at the line after the gap (or at itself). Whoever rewrites
 every link after a change can forge it — the chain finds accidents and careless edits; the verdict's
-`history_sha256` names the file as written.
+`history_sha256` names its content (the lines without their links).
 """
 
 from __future__ import annotations
 
+import re
 from hashlib import blake2b
 from pathlib import Path
 
@@ -55,3 +56,12 @@ def verify(data: bytes, path: Path | str) -> str | None:
 def _link(line: bytes) -> bytes | None:
     """The link a line ends with, if it ends with one."""
     return line[-18:-2] if line[-_TAIL:-18] == _KEY and line.endswith(b'"}') else None
+
+
+_LINKS = re.compile(rb',"~":"[0-9a-f]{16}"}$', re.M)
+
+
+def unlinked(data: bytes) -> bytes:
+    """A history's bytes without the chain's links: its content, which its sha256 names (one run, one digest,
+    whether its lines are chained or written before the chain)."""
+    return _LINKS.sub(b"}", data)

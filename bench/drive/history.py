@@ -21,7 +21,7 @@ from typing import Iterator
 import orjson
 import polars as pl
 
-from bench.drive.chain import Chain, verify
+from bench.drive.chain import Chain, unlinked, verify
 from bench.workload.ops import BOOL_FIELDS, CATALOG, FIELDS, INT_FIELDS, WORKLOAD, WRITES, Op
 from rollup.measures import Column
 
@@ -53,7 +53,9 @@ def _ok_line(index: int) -> bytes:
 class HistoryWriter:
     """Lines gather in a buffer and are hashed and written a block at a time: the client writes two per
     operation, and hashing and writing each line on its own took a quarter of `invoke`'s time. `flush` (the
-    checker reads the file mid-run), `sha256` and `close` drain it first."""
+    checker reads the file mid-run), `sha256` and `close` drain it first. The sha256 is the history's content:
+    its lines without their chain links (bench/drive/chain.py), so one run has one digest whether or not its
+    lines are chained."""
 
     def __init__(self, path: Path, header: dict):
         self.path = Path(path)
@@ -61,6 +63,7 @@ class HistoryWriter:
         self._file = self.path.open("wb")
         self._hash = hashlib.sha256()
         self._buf = bytearray()
+        self._plain = bytearray()  # the same lines without their links: what the sha256 is of
         self._chain = Chain()
         self._next = 0
         self.fields = fields_with(columns_of(header))  # per kind, the fields its invokes record
@@ -71,15 +74,17 @@ class HistoryWriter:
         self._append(_line(obj))
 
     def _append(self, data: bytes) -> None:
+        self._plain += data
         self._buf += self._chain.link(data)
         if len(self._buf) >= BLOCK:
             self._drain()
 
     def _drain(self) -> None:
         if self._buf:
-            self._hash.update(self._buf)
+            self._hash.update(self._plain)
             self._file.write(self._buf)
             self._buf.clear()
+            self._plain.clear()
 
     def invoke(self, op: Op) -> int:
         # One per operation, on the client's hot path: `_line` and `_append`, inlined.
@@ -88,10 +93,11 @@ class HistoryWriter:
         value, fields = op.value, self.fields[op.name]
         if len(value) != len(fields):
             value = {k: value.get(k) for k in fields}
-        data = self._chain.link(orjson.dumps({"t": "invoke", "i": i, "f": op.name, "at": op.at, "p": op.session,
-                                              "v": value}, option=_OPTIONS))
+        plain = orjson.dumps({"t": "invoke", "i": i, "f": op.name, "at": op.at, "p": op.session, "v": value},
+                             option=_OPTIONS)
+        self._plain += plain
         buf = self._buf
-        buf += data
+        buf += self._chain.link(plain)
         if len(buf) >= BLOCK:
             self._drain()
         return i
@@ -120,8 +126,9 @@ class HistoryWriter:
 
     def all_ok(self, ops: list[Op]) -> None:
         """`complete(op, "ok")` for each of `ops`, in order."""
-        link = self._chain.link
-        self._buf += b"".join([link(_ok_line(op.index)) for op in ops])
+        link, lines = self._chain.link, [_ok_line(op.index) for op in ops]
+        self._plain += b"".join(lines)
+        self._buf += b"".join([link(line) for line in lines])
         if len(self._buf) >= BLOCK:
             self._drain()
 
@@ -195,7 +202,7 @@ class History:
         events_schema = schema(columns_of(header))
         events = (pl.read_ndjson(io.BytesIO(rest), schema=events_schema) if rest.strip()
                   else pl.DataFrame(schema=events_schema))
-        return cls(header, _ops_frame(events), hashlib.sha256(data).hexdigest(), note)
+        return cls(header, _ops_frame(events), hashlib.sha256(unlinked(data)).hexdigest(), note)
 
     @property
     def columns(self) -> tuple[Column, ...]:
