@@ -374,7 +374,7 @@ class CapacityRun(Stops):
                     return [*idle_point(lane), *keys_point(lane, min(k, lane.work.keys), rep)]
 
                 runs = self._paired(lanes, point, "history", rows, 4 * rows / big, timed=True,
-                                    figures={"tick_p95": CHANGE})
+                                    figures={"tick_p95": CHANGE, "idle_tick": IDLE})
                 for label, reps in runs.items():
                     last = reps[-1][0]
                     idle = [x["d_ms"] for r in reps for x in r if x["role"] == "idle"]
