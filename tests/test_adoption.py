@@ -72,6 +72,7 @@ def adopt(root: Path, monkeypatch) -> None:
 
 
 @premise
+@pytest.mark.slow
 def test_a_team_adopts_the_gate_on_its_long_chain_in_four_steps(tmp_path, monkeypatch):
     scenarios = tmp_path / "p" / "scenarios"
     scenarios.mkdir(parents=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import request
+
 DEADLINE = 60.0  # seconds: generous on a loaded 2-core machine; a pass takes a few
 
 # A bench process that starts an embedded server, says where it is, and waits to be killed.
@@ -113,18 +115,19 @@ LEAKS = "migrations/reference,migrations/hardened,tests/targets/tick_leaks_lock"
 
 def test_a_run_whose_target_never_releases_a_lock_fails_naming_the_wait_and_the_batch_goes_on(tmp_path, monkeypatch):
     from bench.drive import watchdog
-    from bench.orchestrate.batch import Job, run_jobs
+    from bench.orchestrate.batch import run_requests
+    from bench.orchestrate.request import NoVerdict
 
     monkeypatch.setattr(watchdog, "DEADLINE", 2.0)  # the wait, not the deadline's size, is under test
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     scenario = tmp_path / "leak.toml"
     scenario.write_text(LEAK_SCENARIO)
-    jobs = [Job(scenario, LEAKS, report_dir=tmp_path / "leak"), Job(scenario, "hardened", report_dir=tmp_path / "ok")]
-    stuck, healthy = run_jobs(jobs, workers=1)
-    assert stuck["code"] == 1, stuck
+    reqs = [request(scenario, LEAKS, tmp_path / "leak"), request(scenario, "hardened", tmp_path / "ok")]
+    stuck, healthy = run_requests(reqs, workers=1)
+    assert isinstance(stuck, NoVerdict) and stuck.code == 1, stuck
     for named in ("backfill", "pg_advisory_lock", "advisory lock 4246", "held by pid", "deadline of 2 s"):
-        assert named in stuck["error"]
-    assert "error" not in healthy and healthy["ok"], healthy  # the same scenario on a target without the leak
+        assert named in stuck.error
+    assert not isinstance(healthy, NoVerdict) and healthy.ok, healthy  # the same scenario without the leak
 
 
 def test_a_statement_past_its_deadline_is_cancelled_and_described(db):
@@ -170,21 +173,21 @@ def own_postmasters() -> list[int]:
 
 
 def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_path, monkeypatch):
-    from bench.orchestrate.batch import Job, run_jobs
+    from bench.orchestrate.batch import run_requests
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     killed, others = [], set(own_postmasters())  # the session's servers (other tests' fixtures) are left alone
 
-    def kill_the_server(job, verdict):
+    def kill_the_server(req, verdict):
         if not killed:  # after the first run: the worker's server dies under it
             killed.extend(set(own_postmasters()) - others)
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
-    jobs = [Job(Path("scenarios/smoke.toml"), "reference", seed=s, report_dir=tmp_path) for s in (1, 2, 3)]
-    results = run_jobs(jobs, workers=1, on_done=kill_the_server)
+    reqs = [request(Path("scenarios/smoke.toml"), "reference", tmp_path, seed=s) for s in (1, 2, 3)]
+    results = run_requests(reqs, workers=1, on_done=kill_the_server)
     assert len(killed) == 1
-    assert [r.get("ok") for r in results] == [True, True, True], [r.get("error") for r in results]
+    assert [getattr(r, "ok", None) for r in results] == [True, True, True], [str(r) for r in results]
 
 
 # ---------------------------------------------------------------- a command interrupted

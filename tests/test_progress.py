@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bench.orchestrate.progress import Lines
 from rollup.clock import to_us
 from rollup.migrations import Target
@@ -81,6 +83,7 @@ def test_piped_run_prints_plain_progress_lines(tmp_path):
     assert len([line for line in quiet.stdout.splitlines() if " s] tiny on " in line]) < len(progress)
 
 
+@pytest.mark.slow
 def test_on_github_actions_a_failure_is_annotated_and_the_summary_goes_to_the_step_summary(tmp_path):
     (tmp_path / "tiny.toml").write_text(TINY)
     skip = f"{Target.resolve('reference').dirs[0]},{TARGETS / 'skip_mini_rollup'}"

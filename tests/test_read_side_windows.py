@@ -18,6 +18,8 @@ from bench.orchestrate.execute import SCENARIOS, rejudge, run_scenario
 from rollup import reports
 from tests.helpers import request
 
+pytestmark = pytest.mark.slow  # short steady runs: a minute or more in all (pytest -m slow)
+
 HERE = Path(__file__).parent / "read_sides"
 STEADY = (SCENARIOS / "steady.toml").read_text().replace('duration = "14d"', 'duration = "2d"')
 

@@ -7,6 +7,7 @@ cannot carry out is its own outcome, with its reason: neither a divergence nor f
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_a_run_the_chain_cannot_carry_out_is_its_own_outcome(server, tmp_path):
     assert v["checks"][0]["observed"].startswith("cannot run on this chain: it stops the chain at migration 102")
     assert v["baseline"]["status"] == baseline.NOT_APPLICABLE and not v["baseline"]["new"]
     assert baseline.settle([v], ("B7",)) == []  # not fixed: it could not show
-    ran = {**v, "not_applicable": None}
+    ran = dataclasses.replace(v, not_applicable=None)
     assert baseline.settle([ran], ("B7",)) == ["B7"]  # (a run that showed nothing would be)
     # a check part way up the chain, before the chain adds what rollups.toml declares
     early = B7.replace('[[step]]\ndo = "migrate"', '[[step]]\ndo = "check"\nat = "30m"\n\n[[step]]\ndo = "migrate"')

@@ -259,12 +259,13 @@ class CapacityRun(Stops):
         out: dict[str, list[list[dict]]] = {c.label: [] for c in configs}
         self.in_point, self.point_slowest = True, {}
         try:
-            self._repeat(lanes, fn, sweep, point, units, timed, figures or {}, configs, out)
+            self._repeat(lanes, fn, (sweep, point, units, timed), figures or {}, configs, out)
         finally:
             self.in_point = False
         return {label: reps for label, reps in out.items() if reps}
 
-    def _repeat(self, lanes, fn, sweep, point, units, timed, figures, configs, out) -> None:
+    def _repeat(self, lanes, fn, at: tuple, figures, configs, out) -> None:
+        sweep, point, units, timed = at  # where the repetitions are: the sweep, its point, progress units, timed?
         spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
         rep = 0

@@ -12,7 +12,7 @@ import typer
 from bench.cli.common import JsonOpt, JunitOpt, SummaryOpt, app, console, outputs
 from bench.cli.errors import fail
 from bench.cli.matrix import annotate, exit_with, show_runs, write_ci
-from bench.orchestrate.merge import MergeError, join
+from bench.orchestrate.merge import MergeError, join, unshowable
 from bench.orchestrate.records import dumps
 
 
@@ -32,6 +32,8 @@ def merge(
     except MergeError as exc:
         raise fail(str(exc))
     runs, errors = merged["runs"], merged.get("errors", [])
+    if (wrong := unshowable([v.to_json() for v in runs])) is not None:
+        raise fail(wrong)
     heading = f"{title} on {merged['target']}"
     if runs:
         show_runs(runs, heading)

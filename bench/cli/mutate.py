@@ -70,7 +70,7 @@ def mutate(
     events and timing, locks, statements of function bodies …), each run on the gate's generated runs until one
     kills it. Prints the score per operator and every survivor with its diff."""
     from bench.cli import mutate_report
-    from bench.cli.matrix import default_jobs
+    from bench.orchestrate.matrix import default_jobs
     from bench.orchestrate import mutate as mut
     from bench.orchestrate.mutate import OPERATOR_NAMES, READ_SIDES, MutateError, Run, Scoring, Target
     from bench.orchestrate.mutate import sample as draw

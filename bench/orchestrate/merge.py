@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.judge.baseline import settle
 from bench.judge.record import Verdict
-from bench.orchestrate.shapes import malformed
+from bench.orchestrate.shapes import malformed, unshowable  # noqa: F401 (the command's too)
 
 
 class MergeError(ValueError):

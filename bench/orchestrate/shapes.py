@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bench.workload.bounds import SEEDS_MAX, SHARDS_MAX
 
-_RUN = {"scenario": str, "seed": int, "ok": bool, "server": str, "report": str, "replay": str, "checks": list}
+_RUN = {"scenario": str, "seed": int, "ok": bool}
+_SHOWN = {"server": str, "report": str, "replay": str, "checks": list}  # what the summary shows of a run
 _ERROR = {"scenario": str, "seed": (int, type(None)), "server": str, "code": int, "error": str}
 _SHARD = {"k": int, "n": int, "title": str, "jobs": int, "runs": list, "errors": list}
 
@@ -24,9 +25,6 @@ def malformed(doc: dict) -> str | None:
         for n, entry in enumerate(entries if isinstance(entries, list) else [None]):
             if (wrong := _wrong(entry, shape)) is not None:
                 return f"{key}[{n}]: {wrong}"
-            if key == "runs" and not (entry["checks"] and all(
-                    isinstance(c, dict) and {"expected", "observed", "ok"} <= set(c) for c in entry["checks"])):
-                return f"runs[{n}]: checks malformed"
     if "shard" not in doc:
         return None
     s = doc["shard"]
@@ -37,4 +35,16 @@ def malformed(doc: dict) -> str | None:
     positions = s["runs"] + s["errors"]
     if not all(type(i) is int and 0 <= i < s["jobs"] for i in positions) or len(s["runs"]) != len(doc["runs"]):
         return "shard: its runs and errors must be the positions of the file's runs among the batch's jobs"
+    return None
+
+
+def unshowable(runs: list[dict]) -> str | None:
+    """What a run of a merged batch lacks that its summary shows (its server, report, replay line, checks)."""
+    for v in runs:
+        wrong = _wrong(v, _SHOWN)
+        if wrong is None and not (v["checks"] and all(isinstance(c, dict) and {"expected", "observed", "ok"} <= set(c)
+                                                      for c in v["checks"])):
+            wrong = "checks malformed"
+        if wrong is not None:
+            return f"{v['scenario']} seed {v['seed']}: not a run's verdict: {wrong}"
     return None
