@@ -76,14 +76,6 @@ class Worker:
         except Exception:  # noqa: BLE001, S110 (a dead server's stop may fail any way; its guard finishes it)
             pass
 
-    def _drop(self, pg: str) -> None:
-        """Forget a server that died: what is left of it stopped and its folder removed."""
-        server, _ = self.servers.pop(pg)
-        try:
-            server.stop()
-        except Exception:  # noqa: BLE001, S110 (a dead server's stop may fail any way; its guard finishes it)
-            pass
-
     def close(self) -> None:
         for server, templates in self.servers.values():
             try:
