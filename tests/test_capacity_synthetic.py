@@ -235,6 +235,7 @@ def test_capacity_bad_spec_names_file_line_and_key(tmp_path):
     assert out.exit_code == 2 and "bad.toml:3: capacity.repetitions" in out.output, out.output
 
 
+@pytest.mark.slow
 @pytest.mark.one_server
 def test_live_mode_keeps_the_open_loop_rate_and_judges_ticks_on_the_wall_clock(server, tmp_path):
     # 20 ms a write (injected): at 0.2 s a tick, 1 write a tick keeps up (ρ ≈ 0.1), 40 cannot (ρ ≈ 4; even at half

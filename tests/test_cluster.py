@@ -104,6 +104,7 @@ def test_a_scheduler_that_is_not_there_is_one_line_and_exit_2(scenarios, monkeyp
         assert result.exit_code == 2 and message in result.output, result.output
 
 
+@pytest.mark.slow
 def test_until_failure_stops_at_the_first_failing_seed_on_the_pool_and_the_cluster(scenarios, skip_mini, tmp_path):
     for how in (["--jobs", "1"], ["--jobs", "2"], ["--cluster", "local", "--jobs", "2"]):
         out = tmp_path / f"{how[-1]}{len(how)}.json"
@@ -229,6 +230,7 @@ def elsewhere(tmp_path):
             p.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_a_worker_elsewhere_gets_the_files_by_content_and_the_record_comes_back(elsewhere, tmp_path, monkeypatch):
     from bench.orchestrate import content
     from rollup.readside import FILES

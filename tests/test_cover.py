@@ -162,6 +162,7 @@ def test_the_coverage_check_fires_when_a_covered_fault_does_not_take(server, tmp
     assert not check["ok"] and f"0 of {sc.cover.requeues} requeue(s)" in check["observed"]
 
 
+@pytest.mark.slow
 @pytest.mark.one_server
 @pytest.mark.parametrize("equal, earlier, killed", [(0, 0, False), (1, 0, True), (0, 1, True)],
                          ids=["dated-later-only", "equal", "earlier"])
@@ -190,6 +191,7 @@ def test_the_main_job_asks_for_what_the_gates_everyday_run_asks_for():
     assert steady.odd_zones and steady.late_commits >= gate.late_commits and steady.requeues >= gate.requeues
 
 
+@pytest.mark.slow
 @pytest.mark.one_server
 @pytest.mark.parametrize("target, broken", [
     ("reference", set()),

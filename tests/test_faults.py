@@ -284,6 +284,7 @@ def test_faults_are_refused_in_a_scripted_scenario():
         loads(scenario("restarts = 1") + '\n[[step]]\ndo = "tick"\nat = "1m"\n')
 
 
+@pytest.mark.slow
 def test_a_history_with_every_fault_replays_byte_for_byte(server, tmp_path):
     from bench.drive.runner import run
 

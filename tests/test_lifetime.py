@@ -113,6 +113,7 @@ at = "55m"
 LEAKS = "migrations/reference,migrations/hardened,tests/targets/tick_leaks_lock"
 
 
+@pytest.mark.slow
 def test_a_run_whose_target_never_releases_a_lock_fails_naming_the_wait_and_the_batch_goes_on(tmp_path, monkeypatch):
     from bench.drive import watchdog
     from bench.orchestrate.batch import run_requests
@@ -172,6 +173,7 @@ def own_postmasters() -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_worker_whose_server_died_starts_a_new_one_and_the_batch_goes_on(tmp_path, monkeypatch):
     from bench.orchestrate.batch import run_requests
 
@@ -216,6 +218,7 @@ def session_members(sid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, "2"), (signal.SIGHUP, "1")],
                          ids=["SIGINT-jobs2", "SIGHUP-jobs1"])
 def test_a_signalled_command_says_so_on_one_line_and_leaves_nothing(sig, jobs, tmp_path):
@@ -241,6 +244,7 @@ def test_a_signalled_command_says_so_on_one_line_and_leaves_nothing(sig, jobs, t
     poll(lambda: not session_members(proc.pid), "a process of the command runs")
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_a_batch_whose_worker_waits_on_a_lock_that_is_never_released(tmp_path):
     import psycopg
 

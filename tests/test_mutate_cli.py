@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from bench.cli.main import app
@@ -18,6 +19,7 @@ BASE = ["mutate", "--target", "hardened", "--scenarios", str(SCENARIOS / "peer" 
         "--files", "105,114", "--ids", f"{KILLABLE},{SURVIVOR}", "--jobs", "1"]
 
 
+@pytest.mark.slow
 def test_one_killed_one_survives_and_min_score_fails(tmp_path):
     result = cli.invoke(app, [*BASE, "--report-dir", str(tmp_path), "--min-score", "0.9"])
     assert result.exit_code == 1, result.output
@@ -34,6 +36,7 @@ def test_one_killed_one_survives_and_min_score_fails(tmp_path):
     assert not (tmp_path / "runs" / "105-52-22-update-of-column").exists()  # a killed mutant's runs are not kept
 
 
+@pytest.mark.slow
 def test_equivalents_leave_the_score_and_pass_min_score(tmp_path):
     eq = tmp_path / "eq.toml"
     eq.write_text(f'[[equivalent]]\nid = "{SURVIVOR}"\nreason = "jit changes plans, not results"\n')

@@ -120,6 +120,7 @@ FAITHFUL = (MIGRATIONS_ROOT.parent / "rollup" / "read_sides" / "faithful.sql").r
 TASKS = "sum(task_count)::bigint AS task_count"
 
 
+@pytest.mark.slow
 @pytest.mark.one_server
 @pytest.mark.parametrize("cost, ok", [("sum(cost_usd)", True), ("round(sum(cost_usd), 2)", False)])
 def test_a_decimal_cost_named_as_its_measure_is_judged_exactly(server, tmp_path, cost, ok):

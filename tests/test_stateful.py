@@ -164,6 +164,7 @@ def machine(server, tmp_path):
         db.drop()
 
 
+@pytest.mark.slow
 # The search and the shrinker are the bench's: the divergences it finds are reproduced on both servers by
 # scenarios/repro (tests/test_repro.py), and hardened passes the same search on both below.
 @pytest.mark.one_server
@@ -182,5 +183,6 @@ def test_reference_divergence_is_found_and_shrunk(machine):
     assert replayed.checks and replayed.checks[-1].signature  # the history alone reproduces the divergence
 
 
+@pytest.mark.slow
 def test_hardened_passes(machine):
     run_state_machine_as_test(machine("hardened"), settings=BUDGET)
