@@ -178,6 +178,8 @@ def check_again(path: Path) -> Verdict:
         v = evaluate(rejudge(path))
         if h.note:
             v.extra["note"] = h.note
+    except BadInput:
+        raise
     except HistoryError as exc:
         raise BadInput(str(exc)) from None
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
