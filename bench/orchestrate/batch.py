@@ -20,12 +20,9 @@ from typing import Any, Protocol
 
 from bench.judge.record import Verdict
 from bench.orchestrate.request import NoVerdict, RunRequest, ServerSpec
-
-Result = Verdict | NoVerdict
-
 from bench.workload.bounds import SEEDS_MAX
 
-
+Result = Verdict | NoVerdict
 REPLACEABLE = ("embedded", "local")  # servers a worker starts itself, and so can start again when one dies
 
 
@@ -39,7 +36,8 @@ class Worker:
     def _server(self, spec: ServerSpec) -> tuple:
         from rollup.migrations import Templates
 
-        if spec in self.servers and self.servers[spec][0].backend in REPLACEABLE and not self.servers[spec][0].alive():
+        kept = self.servers.get(spec)
+        if kept and kept[0].backend in REPLACEABLE and not kept[0].alive():
             self._drop(spec)  # its server died between runs (killed, crashed): a new one, and the batch goes on
         if spec not in self.servers:
             server = spec.start()
@@ -65,7 +63,7 @@ class Worker:
             error, code = failure(exc) or (traceback.format_exc(), 2)  # a bug: its traceback, to be reported
             if isinstance(exc, ServerLost) and req.server in self.servers:
                 self._drop(req.server)  # the next run starts a new server; this one was interrupted, not judged
-                return NoVerdict(req, f"run interrupted: {error}", code, interrupted=True)
+                return NoVerdict(req, f"run interrupted: {error}", code)
             return NoVerdict(req, error, code)
 
     def _drop(self, spec: ServerSpec) -> None:

@@ -91,11 +91,12 @@ def run_scenario(server, req: RunRequest, *, target: Target | None = None, templ
     return v
 
 
-def rejudge(history_path: Path) -> RunResult:
+def rejudge(history_path: Path, h: History | None = None) -> RunResult:
     """A recorded run judged again from its history and the snapshots beside it, without a database: every
     figure of the verdict comes from the history (what was done, what failed) and the snapshots (what the
-    database held at each check). Tick wall times are not recorded, so there are none."""
-    h = History.load(history_path)
+    database held at each check). Tick wall times are not recorded, so there are none. `h`: the history, if the
+    caller has loaded it already."""
+    h = h or History.load(history_path)
     sc = dataclasses.replace(loads(h.header["toml"], source=str(history_path)), seed=h.header["seed"])
     if not snapshots.folder(history_path).is_dir():
         raise FileNotFoundError(f"{history_path}: no snapshots beside it ({snapshots.folder(history_path)}): "
@@ -175,7 +176,7 @@ def check_again(path: Path) -> Verdict:
         h = History.load(path)
         if snapshots.folder(path).is_dir() and (why := interruption(h.ops)) is not None:
             raise BadInput(f"{path}: run interrupted: {why}")
-        v = evaluate(rejudge(path))
+        v = evaluate(rejudge(path, h))
         if h.note:
             v.extra["note"] = h.note
     except BadInput:

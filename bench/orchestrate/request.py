@@ -103,7 +103,6 @@ class NoVerdict:
     request: RunRequest
     error: str
     code: int = 2
-    interrupted: bool = False  # its server went away mid-run: the environment's failure, not the target's
 
     def __str__(self) -> str:
         return self.error
