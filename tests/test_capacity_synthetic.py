@@ -87,6 +87,11 @@ def test_fitted_per_key_cost_recovers_the_cost_per_bucket(server, tmp_path):
     for label, res in results["keys"].items():
         for p in res["points"]:
             assert p["upserts_per_key"] == pytest.approx(1.0), (label, p)  # one bucket per dirty key
+        # Held out: k = 100 predicted from 1 and 30 (a decade past), then 5 and 55 within the range, from all
+        # three; the injected cost is the model's own shape, so each prediction is exact.
+        held = [(v["k"], bool(v.get("between"))) for v in res["validation"]]
+        assert held == [(100, False), (5, True), (55, True)], (label, res["validation"])
+        assert all(v["ratio"] == pytest.approx(1.0, rel=1e-6) for v in res["validation"]), res["validation"]
     # The one timed check, one-sided: the sleep is a floor under the measured tick, whatever the machine's load.
     slept = [t for t in r.ticks if t["config"].startswith("sleep") and t["sweep"] == "keys" and t["upserted"]]
     assert slept and all(t["measured_ms"] >= BUCKET_SLEEP_MS * t["upserted"] for t in slept), slept[:3]

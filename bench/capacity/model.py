@@ -126,8 +126,8 @@ def samples(results: dict, label: str) -> list[tuple[float, float, float]]:
 
 
 def predict_next(points: Sequence[dict], k: int) -> float | None:
-    """A keys point's median tick, by the model fitted on the points measured before it (its rows read a key as
-    at the last point): what the report holds out and checks once measured."""
+    """A keys point's median tick, by the model fitted on the points given, measured before it (its rows read a
+    key as at the last of them): what the report holds out and checks once measured."""
     if len(points) < 2:
         return None
     m = fit([(p["k"], r, ms) for p in points for r, ms in zip(p["read_samples"], p["samples_ms"])])

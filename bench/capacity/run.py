@@ -7,6 +7,7 @@ fresh clone of it (a lane). Every measured tick is kept (`ticks`), tagged with i
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -291,6 +292,26 @@ class CapacityRun(Stops):
             for key, figure in figures.items():
                 configs = [c for c in configs if not self._stop(c, out, figure, key, sweep, point)]
 
+    def _held_out_between(self, lanes: dict[str, Lane], result: dict, rows: int) -> None:
+        """Held out inside the measured range: midway (geometrically) in each of the two widest steps of the keys
+        sweep, a point predicted by the model fitted on every point measured, then measured — what the plan leans
+        on within the range. The next-point predictions of the sweep extrapolate a decade from fewer points."""
+        run = {label: lane for label, lane in lanes.items()
+               if label not in self.stopped and len(result[label]["points"]) >= 2}
+        ks = sorted({p["k"] for label in run for p in result[label]["points"]})
+        for k in [round(math.sqrt(a * b)) for a, b in zip(ks, ks[1:]) if b > a + 1][-2:]:
+            predicted = {label: cost.predict_next(result[label]["points"], k) for label in run}
+            here = {label: lane for label, lane in run.items()
+                    if label not in self.stopped and predicted[label] and not self._too_slow(predicted[label])}
+            if not here:
+                continue
+            runs = self._paired(here, lambda lane, rep: keys_point(lane, k, rep), "keys", k, 0, timed=True)
+            for label, reps in runs.items():
+                measured = statistics.median(r[0]["d_ms"] for r in reps)
+                result[label]["validation"].append({"k": k, "rows": rows, "predicted_ms": predicted[label],
+                                                    "measured_ms": measured, "ratio": measured / predicted[label],
+                                                    "between": True})
+
     # ------------------------------------------------------------ sweeps
 
     def _too_slow(self, predicted_ms: float | None) -> bool:
@@ -343,6 +364,7 @@ class CapacityRun(Stops):
                         "idle_ms": stats.spread([r[1]["d_ms"] for r in reps])["median"],  # the tick after, k = 0
                         "p95_ms": sp["p95"], "raw_rows_read": stats.spread([r[0]["raw_rows_read"] for r in reps])["median"],
                         "upserts_per_key": sum(x["upserted"] + x["deleted"] for r in reps for x in r) / len(reps) / k})
+            self._held_out_between(lanes, result, rows)
             for label, res in result.items():
                 pts = res["points"]
                 if len(pts) >= 2:  # D = a + b·k with a, b ≥ 0, on every measured tick (not the medians)

@@ -20,8 +20,19 @@ from rollup.servers import BACKENDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulation and verification bench for the task_usage_hourly rollup.")
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(**options) -> Console:
+    """A console; in a CI log (not a terminal, no COLUMNS) 160 columns wide, not rich's 80: a table's cells
+    wrapped over five lines read worse there than a long line."""
+    c = Console(**options)
+    if not c.is_terminal and "COLUMNS" not in os.environ:
+        c.width = 160
+    return c
+
+
+console = _console()
+err = _console(stderr=True)
 
 PgOpt = Annotated[str, typer.Option("--pg", help=f"PostgreSQL backend: {', '.join(BACKENDS)}, or {AUTO} (the first "
                                                  "of embedded, local, docker with the extensions the chain creates)")]
