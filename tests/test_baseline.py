@@ -224,3 +224,13 @@ def test_shards_merged_settle_what_is_fixed_as_the_whole_gate(tmp_path, monkeypa
     merged = json.loads((proj / "m.json").read_text())
     assert merged["baseline"]["fixed"] == ["B12"]
     assert [baseline.label(Verdict.from_json(v)) for v in merged["runs"]] == ["known B1", "fixed B12"]
+
+
+def test_a_mismatched_key_names_the_measures_that_differ():
+    # what the terminal's NEW line says of a key: a wrong uncosted column in the window is named, with its delta
+    values = {"bucket_hour": 1_772_445_600_000_000, "workspace_id": "w", "runtime_id": "r",
+              "agent_id": "5279144c-0000", "project_id": None, "provider": "openai", "model": "gpt-5"}
+    key = tuple(values[k] for k in baseline.KEY)
+    said = baseline._describe_key(key, "mismatched", {"uncosted_input_tokens": -1200, "cost_usd_ticks": "0.5"})
+    assert said.endswith("openai/gpt-5 (uncosted_input_tokens -1,200, cost_usd_ticks 0.5)"), said
+    assert "(" not in baseline._describe_key(key, "missing", {"input_tokens": 5}), "a missing key has no deltas"

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from junitparser import Failure, JUnitXml
+from junitparser import Failure, JUnitXml, Skipped
 from typer.testing import CliRunner
 
 from bench.cli import ci
@@ -120,6 +121,18 @@ def test_junit_has_a_testcase_per_run_and_a_failure_that_says_how_to_replay(tmp_
     assert "rollup-bench replay steady.history.jsonl" in failure.text and "report: steady.md" in failure.text
     assert "bad key missing" in failure.text
     assert not cases[("local", "B1 seed 1")].result and cases[("local", "B1 seed 1")].time == 1.5
+
+
+def test_junit_shows_a_run_the_chain_cannot_carry_out_as_skipped(tmp_path):
+    path = tmp_path / "junit.xml"
+    na = replace(verdict(True, "B7"), not_applicable="migration 102 is not in this chain")
+    ci.junit([na, verdict(True, "B1")], path)
+    (suite,) = list(JUnitXml.fromfile(str(path)))
+    assert suite.skipped == 1 and suite.failures == 0
+    cases = {c.name: c for c in suite}
+    [skipped] = cases["B7 seed 1"].result
+    assert isinstance(skipped, Skipped) and "migration 102 is not in this chain" in skipped.message
+    assert not cases["B1 seed 1"].result
 
 
 def test_summary_puts_failures_first_with_their_replay():

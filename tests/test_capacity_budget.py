@@ -40,6 +40,22 @@ def test_a_small_regression_is_judged_at_the_end_not_stopped_early():
     assert paired.over_budget(r, 1.5, floor_ms=2.0)
 
 
+def test_three_pairs_a_busy_spell_slowed_on_one_side_are_measured_again_and_outvoted():
+    # An unchanged copy whose first three repetitions a spell of the machine slowed on the target's side only
+    # (the 2.00× of a loaded run, interval 1.38–2.90): undecided, so the point is measured again; the pairs
+    # after the spell bring it back within the budget.
+    spell = [(1087.0, 560.0), (1300.0, 520.0), (900.0, 560.0)]
+    r = paired.ratio(spell)
+    assert r.ratio > 1.5 and r.low <= 1.5 and paired.undecided(r, 1.5, floor_ms=5.0)
+    calm = pairs(560.0, 560.0) + pairs(560.0, 560.0)
+    r = paired.ratio(spell + calm)
+    assert not paired.undecided(r, 1.5, floor_ms=5.0) and not paired.over_budget(r, 1.5, floor_ms=5.0)
+    # a regression stays past its budget however many pairs follow, and is no longer undecided once confirmed
+    r = paired.ratio(pairs(34.0, 20.0, wobble=(1.0, 1.5, 0.7, 1.3, 0.8, 1.2)) * 2)
+    assert paired.over_budget(r, 1.5, floor_ms=2.0)
+    assert not paired.undecided(paired.ratio(pairs(200.0, 20.0)), 1.5, floor_ms=20.0)  # beyond doubt: stop
+
+
 def test_a_difference_under_the_floor_passes_whatever_its_ratio():
     r = paired.ratio(pairs(3.0, 1.0))
     assert r.ratio > 2.5 and not paired.over_budget(r, 1.5, floor_ms=5.0)

@@ -222,3 +222,26 @@ def test_every_rollup_table_is_judged_at_its_grain(server, tmp_path):
     assert v["tables"][0]["extra"] == 0 and v["tables"][1]["extra"] > 0
     again = evaluate(rejudge(tmp_path / "broken" / "h.jsonl"))
     assert again["tables"] == v["tables"] and again["checks"] == v["checks"]
+
+
+def test_a_breaker_may_fail_but_not_for_a_defect_of_the_sql_it_ran():
+    """An assumption breaker (change_usage_key) may meet a unique violation; a trigger that touches one queue row
+    twice in a statement (21000) is the chain's defect, and fails the run, unless the scenario names the kind."""
+    from types import SimpleNamespace
+
+    from bench.drive.history import count_failure
+    from bench.judge.verdict import _failure_checks
+    from bench.workload.scenario import Expectation
+
+    def judged(*errors: str, exp: Expectation = Expectation()) -> dict:
+        failures: dict = {}
+        for i, e in enumerate(errors):
+            count_failure(failures, "change_usage_key", i, 1_772_445_600_000_000, e)
+        return _failure_checks(SimpleNamespace(failures=failures), exp)[0]
+
+    unique = "23505: duplicate key value violates unique constraint"
+    twice = "21000: ON CONFLICT DO UPDATE command cannot affect row a second time"
+    assert judged(unique, unique)["ok"]
+    c = judged(unique, twice)
+    assert not c["ok"] and c["observed"].startswith("1 change_usage_key failed for a defect of the SQL (first: op #1"), c
+    assert judged(twice, exp=Expectation(failures={"change_usage_key": "any"}))["ok"]

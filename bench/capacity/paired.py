@@ -55,3 +55,9 @@ def over_budget(r: Ratio | None, limit: float, floor_ms: float) -> bool:
     (its interval above 1) and by more than the floor. A busy machine widens the interval and so errs towards
     passing; only a difference the pairs agree on fails."""
     return r is not None and r.ratio > limit and r.low > 1.0 and r.diff_ms > floor_ms
+
+
+def undecided(r: Ratio | None, limit: float, floor_ms: float) -> bool:
+    """Past the budget by its estimate, and by more than the floor, but its interval still reaches back within
+    the budget: a point to measure again (up to its cap of repetitions) before judging it."""
+    return r is not None and r.n >= MIN_PAIRS and r.ratio > limit and r.low <= limit and r.diff_ms > floor_ms

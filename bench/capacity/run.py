@@ -270,8 +270,9 @@ class CapacityRun(Stops):
         spent = dict.fromkeys(out, 0.0)
         R = self.spec.repetitions
         rep = 0
-        while configs and (rep < R or (timed and rep < R * MORE_REPETITIONS
-                                       and min(spent[c.label] for c in configs) < self.spec.point_time * 1000)):
+        while configs and (rep < R or (rep < R * MORE_REPETITIONS and (
+                (timed and min(spent[c.label] for c in configs) < self.spec.point_time * 1000)
+                or self._undecided(configs, out, figures)))):
             self.meter.sample(sweep)
             for c in rotate(configs, rep):
                 self.progress(f"{sweep} {point} · {c.label} · rep {rep + 1}", 0)

@@ -37,16 +37,34 @@ class Stops:
         others = [c for c in self.configs if c.target != self.baseline]
         return bool(others) and all(c.label in self.stopped for c in others)
 
-    def _stop(self, c, out: dict, figure, key: str, sweep: str, point) -> bool:
-        """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
+    def _pair(self, c, out: dict, figure, key: str):
+        """(budget, baseline config, paired ratio) of configuration c at this point so far, or None."""
         budget = self.spec.budget
         limit = budget and getattr(budget, key)
         base = next((b for b in self.configs if b.target == self.baseline and b.pg == c.pg), None)
         if not limit or base is None or base is c or base.label not in out:
+            return None
+        r = paired.ratio([(figure(m), figure(b)) for m, b in zip(out[c.label], out[base.label])])
+        return (limit, base, r) if r is not None else None
+
+    def _undecided(self, configs, out: dict, figures: dict) -> bool:
+        """Whether some configuration's paired ratio at this point is past its budget but not beyond doubt: then
+        more pairs decide it (sequential, both ways), so a busy spell that slowed a few repetitions of one side
+        is outvoted and a real regression confirmed, rather than either judged on three pairs."""
+        for c in configs:
+            for key, figure in figures.items():
+                got = self._pair(c, out, figure, key)
+                if got and paired.undecided(got[2], got[0], self.spec.budget.floor_ms):
+                    return True
+        return False
+
+    def _stop(self, c, out: dict, figure, key: str, sweep: str, point) -> bool:
+        """Whether configuration c's paired ratio at this point is already past its budget with confidence."""
+        got = self._pair(c, out, figure, key)
+        if got is None:
             return False
-        pairs = [(figure(m), figure(b)) for m, b in zip(out[c.label], out[base.label])]
-        r = paired.ratio(pairs)
-        if not paired.over_with_confidence(r, limit, budget.floor_ms):
+        limit, base, r = got
+        if not paired.over_with_confidence(r, limit, self.spec.budget.floor_ms):
             return False
         self.stopped[c.label] = {"sweep": sweep, "point": str(point), "limit": limit, "budget": key,
                                  "baseline": base.label, **r.as_dict()}

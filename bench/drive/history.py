@@ -32,10 +32,20 @@ TRANSACTIONS = ("begin", "lock", "commit", "rollback", "restart")  # operations 
 TICK_RETURNED_FAILURE = "the tick returned -1 (its failure recorded in the state row)"
 
 
+# SQLSTATE classes no write meets however it races, because the SQL it ran (a trigger's, a function's) is wrong:
+# a cardinality violation (one statement touching a row twice), a syntax error or undefined object, an internal
+# error. A fault or an assumption breaker may fail; not like this.
+DEFECTS = ("21", "42", "XX")
+
+
 def count_failure(failures: dict[str, dict], name: str, index: int, at: int, error: str | None) -> None:
-    """Per operation kind: how many failed, and the first of them (the shape verdicts read)."""
+    """Per operation kind: how many failed, and the first of them (the shape verdicts read); of those, how many
+    failed for a defect (DEFECTS), and the first."""
     entry = failures.setdefault(name, {"count": 0, "first": {"i": index, "at": at, "error": error}})
     entry["count"] += 1
+    if error and error[:2] in DEFECTS and error[5:6] == ":":
+        entry["defects"] = entry.get("defects", 0) + 1
+        entry.setdefault("first_defect", {"i": index, "at": at, "error": error})
 
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE

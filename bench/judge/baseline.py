@@ -30,10 +30,13 @@ def parse_ids(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({x for x in ids if x != "NONE"}, key=EVERY.index))
 
 
-def _describe_key(key: tuple, status: str) -> str:
+def _describe_key(key: tuple, status: str, deltas: dict | None = None) -> str:
+    """A bad key in one line; a mismatched one with the measures that differ (rollup − truth), so a terminal
+    names the measure too."""
     k = dict(zip(KEY, key))
+    off = ", ".join(f"{m} {d:+,}" if isinstance(d, int) else f"{m} {d}" for m, d in (deltas or {}).items())
     return (f"{status} key {from_us(k['bucket_hour']).strftime('%Y-%m-%dT%H:%MZ')} agent {str(k['agent_id'])[:8]} "
-            f"{k['provider']}/{k['model']}")
+            f"{k['provider']}/{k['model']}" + (f" ({off})" if status == "mismatched" and off else ""))
 
 
 def pieces(result) -> list[dict]:
@@ -44,8 +47,10 @@ def pieces(result) -> list[dict]:
     for c in result.checks:
         attributed = c.hour.rows.head(len(c.attribution))  # the checker attributes its first keys, in order
         status = {tuple(r[:-1]): r[-1] for r in attributed.select(*KEY, "status").iter_rows()}
+        deltas = {tuple(r[k] for k in KEY): c.hour.deltas(r) for r in attributed.iter_rows(named=True)}
         for key, ids in c.attribution.items():
-            keys.setdefault(key, {"what": _describe_key(key, status.get(key, "bad")), "ids": sorted(ids)})
+            keys.setdefault(key, {"what": _describe_key(key, status.get(key, "bad"), deltas.get(key)),
+                                  "ids": sorted(ids)})
         # what a check's bad keys explain, they explain in its reports and further tables too
         by_keys = sorted({x for ids in c.attribution.values() for x in ids}) if c.hour.rows.height else []
         for table, diff in c.tables.items():

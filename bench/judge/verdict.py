@@ -58,13 +58,18 @@ def _table_drift(result: RunResult) -> dict[str, int]:
 
 def _failure_checks(result: RunResult, exp) -> list[dict]:
     """Every operation's outcome judged: kinds that failed beyond what the scenario expects (by default, only
-    faults and assumption breakers may fail), and kinds it expects to fail that never did."""
+    faults and assumption breakers may fail, and not for a defect of the SQL they ran: history.DEFECTS), and
+    kinds it expects to fail that never did."""
     unexpected = []
     for kind, f in sorted(result.failures.items()):
         if exp.failure_level(kind) == "none":
-            first = f["first"]
-            unexpected.append(f"{f['count']} {kind} failed (first: op #{first['i']} at "
-                              f"{from_us(first['at']).isoformat()}: {first['error']})")
+            count, first, how = f["count"], f["first"], "failed"
+        elif f.get("defects") and kind not in exp.failures:
+            count, first, how = f["defects"], f["first_defect"], "failed for a defect of the SQL"
+        else:
+            continue
+        unexpected.append(f"{count} {kind} {how} (first: op #{first['i']} at {from_us(first['at']).isoformat()}: "
+                          f"{first['error']})")
     missing = [kind for kind, level in sorted(exp.failures.items()) if level == "some" and kind not in result.failures]
     observed = "; ".join(unexpected + [f"no {k} failed" for k in missing]) or (
         "none" if not result.failures else "only expected ones: " + ", ".join(
