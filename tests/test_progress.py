@@ -79,7 +79,7 @@ def test_piped_run_prints_plain_progress_lines(tmp_path):
     assert len(progress) >= 10, done.stdout  # a line per progress event: one per operation at least
     assert "simulated 2026-" in progress[-1] and " ticks · " in progress[-1]
     assert "\x1b[" not in "\n".join(progress)  # plain text, no terminal control
-    quiet = bench(["run", "tiny.toml", "--report-dir", "r2"], tmp_path)  # every 15 s: the first line only, here
+    quiet = bench(["run", "tiny.toml", "--report-dir", "r2"], tmp_path)  # every 14 s: the first line only, here
     assert len([line for line in quiet.stdout.splitlines() if " s] tiny on " in line]) < len(progress)
 
 

@@ -14,7 +14,7 @@ from typing import Protocol, TextIO
 
 from rollup.clock import from_us
 
-EVERY = 15.0  # seconds between a log's progress lines, at most
+EVERY = 14.0  # seconds between a log's progress lines: with the heartbeat's wake-up (≤ 1 s), at most 15 s apart
 
 
 class Reporter(Protocol):
