@@ -30,6 +30,8 @@ def test_one_killed_one_survives_and_min_score_fails(tmp_path):
     assert "-ALTER FUNCTION rollup_task_usage_hourly_window" in status[SURVIVOR]["diff"]
     assert report["total"]["score"] == 0.5
     assert "below --min-score 90.0%" in result.output
+    # not a terminal: plain progress lines, the unmutated chain's round then each round of mutants
+    assert "mutate: the unmutated chain" in result.output and "on 2 mutant(s)" in result.output, result.output
     md = (tmp_path / "mutation.md").read_text()
     assert SURVIVOR in md and "```diff" in md and "| all | 2 | 1 | 1 |" in md
     assert "<h3><code>114:7:1:drop-statement</code>" in (tmp_path / "mutation.html").read_text()

@@ -4,6 +4,8 @@ shows progress and writes the report."""
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,6 +15,29 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bench.cli.common import (ClusterOpt, DsnOpt, JobsOpt, JsonOpt, PgBinOpt, ReadSideOpt, ShardOpt, app, console, err,
                               server)
 from bench.cli.errors import fail, guarded
+from bench.cli.show import plain
+from bench.orchestrate.progress import Lines
+
+
+@contextmanager
+def rounds(unmutated: int):
+    """(advance(killed), next_round(what, mutants)): a live bar in a terminal; in a log (CI) plain lines at least
+    every 15 s, runs done of the round and how many killed."""
+    if plain():
+        with Lines(sys.stdout) as lines:
+            def next_round(what: str, total: int) -> None:
+                with lines.lock:
+                    lines.done = lines.failed = 0
+                lines.started(f"mutate: {what}", total)
+
+            next_round("the unmutated chain", unmutated)
+            yield (lambda killed: lines.finished("", not killed)), next_round
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        bar = progress.add_task("the unmutated chain", total=unmutated)
+        yield (lambda killed: progress.advance(bar)), (
+            lambda what, total: progress.reset(bar, total=total, description=what))
 
 
 def default_runs():
@@ -113,16 +138,13 @@ def mutate(
         workers = jobs or default_jobs()
         spec = server(pg, dsn, pg_bin, (target,))
         side = read_side or tgt.side or READ_SIDES.get(tgt.name, "faithful")
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=err, transient=True) as progress:
-            bar = progress.add_task("the unmutated chain", total=len(runs))
-
+        with rounds(len(runs)) as (advance, next_round):
             def batch(requests):
                 return mut.run_batch(requests, workers=workers, server=spec, read_side=side,
-                                     cluster=cluster, on_done=lambda r, v: progress.advance(bar))
+                                     cluster=cluster, on_done=lambda r, v: advance(not v.get("ok", True)))
 
             def on_round(label: str, alive: int, n: int) -> None:
-                progress.reset(bar, total=alive, description=f"run {n} ({label}) on {alive} mutant(s)")
+                next_round(f"run {n} ({label}) on {alive} mutant(s)", alive)
 
             scoring = Scoring(tgt, chosen, texts, runs, report_dir, batch, known, on_round, keep_runs)
             try:
