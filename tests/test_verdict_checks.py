@@ -243,5 +243,6 @@ def test_a_breaker_may_fail_but_not_for_a_defect_of_the_sql_it_ran():
     twice = "21000: ON CONFLICT DO UPDATE command cannot affect row a second time"
     assert judged(unique, unique)["ok"]
     c = judged(unique, twice)
-    assert not c["ok"] and c["observed"].startswith("1 change_usage_key failed for a defect of the SQL (first: op #1"), c
+    assert not c["ok"], c
+    assert c["observed"].startswith("1 change_usage_key failed for a defect of the SQL (first: op #1"), c
     assert judged(twice, exp=Expectation(failures={"change_usage_key": "any"}))["ok"]

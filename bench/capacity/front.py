@@ -32,7 +32,8 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
                  _f(x["predicted_ms"]), _f(x["measured_ms"]), f"{x['ratio']:.2f}",
                  "ok" if abs(x["ratio"] - 1) <= 0.25 else "off by more than 25 %"] for x in v]
         note = (f"Held-out points of {p['label']}: each predicted by the model fitted on the keys points measured "
-                "before it, then measured — a decade past the last of them, or within their range." if rows else f"{p['label']}: no held-out point (fewer than three keys points measured).")
+                "before it, then measured — a decade past the last of them, or within their range." if rows
+                else f"{p['label']}: no held-out point (fewer than three keys points measured).")
         h.append(f"<p>{e(note)}</p>")
         md += [note, ""]
         if rows:

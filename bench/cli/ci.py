@@ -46,7 +46,8 @@ def junit(verdicts: list[Verdict], path: Path, name: str = "rollup-bench") -> No
     for (server, target, side), runs in suites.items():
         suite = ET.SubElement(root, "testsuite", name=f"{name} {target} ({side} read side) on {server}",
                               tests=str(len(runs)), failures=str(sum(not v.ok for v in runs)), errors="0",
-                              skipped=str(sum(bool(v.not_applicable) for v in runs)), time=f"{sum((v.wall_seconds or 0) for v in runs):.3f}",
+                              skipped=str(sum(bool(v.not_applicable) for v in runs)),
+                              time=f"{sum((v.wall_seconds or 0) for v in runs):.3f}",
                               timestamp=stamp, hostname=platform.node() or "localhost")
         props = ET.SubElement(suite, "properties")
         for key, value in (("server", server), ("server_version", runs[0]["server_version"]), ("target", target),

@@ -26,9 +26,7 @@ def rounds(unmutated: int):
     if plain():
         with Lines(sys.stdout) as lines:
             def next_round(what: str, total: int) -> None:
-                with lines.lock:
-                    lines.done = lines.failed = 0
-                lines.started(f"mutate: {what}", total)
+                lines.started(f"mutate: {what}", total, afresh=True)
 
             next_round("the unmutated chain", unmutated)
             yield (lambda killed: lines.finished("", not killed)), next_round

@@ -41,9 +41,12 @@ class Lines:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def started(self, what: str, total: int = 1) -> None:
+    def started(self, what: str, total: int = 1, *, afresh: bool = False) -> None:
+        """A (new) piece of work and how many runs it holds; `afresh`: its runs counted from none done."""
         with self.lock:
             self.what, self.total = what, total
+            if afresh:
+                self.done = self.failed = 0
         self.line(force=True)
 
     def moved(self, at: int, stats: str = "", run: str = "") -> None:
