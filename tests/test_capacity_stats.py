@@ -262,7 +262,8 @@ def test_a_cheap_tick_point_repeats_until_its_ticks_add_up_to_point_time_and_no_
     import dataclasses
     from types import SimpleNamespace
 
-    from bench.capacity.run import MORE_REPETITIONS, CapacityRun
+    from bench.capacity.run import CapacityRun
+    from bench.capacity.stops import MORE_REPETITIONS
     from bench.capacity.spec import loads
 
     spec = dataclasses.replace(loads('[capacity]\nname = "t"\npoint_time = "100ms"\n'), repetitions=3)

@@ -87,8 +87,9 @@ def test_failures_are_tallied_per_kind_with_the_first(tmp_path):
     w.complete(ops[1], "fail", error="23514: check")
     w.complete(ops[2], "fail", error="42501: no")
     w.close()
+    denied = {"i": 2, "at": T + 2, "error": "42501: no"}  # class 42: a defect of the SQL the write ran
     assert w.failures == {"usage": {"count": 1, "first": {"i": 1, "at": T + 1, "error": "23514: check"}},
-                          "delete_usage": {"count": 1, "first": {"i": 2, "at": T + 2, "error": "42501: no"}}}
+                          "delete_usage": {"count": 1, "first": denied, "defects": 1, "first_defect": denied}}
 
 
 def test_a_trimmed_replay_keeps_the_chosen_writes_and_everything_that_is_not_a_write(tmp_path):
