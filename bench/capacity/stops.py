@@ -28,9 +28,10 @@ class Stops:
     def _paired(self, lanes: dict[str, Lane], fn: Callable[[Lane, int], list[dict]], sweep: str, point,
                 units: float, timed: bool = False,
                 figures: dict[str, Callable[[list[dict]], float]] | None = None) -> dict[str, list[list[dict]]]:
-        """fn on every lane, `repetitions` times, the configurations' order rotated each time. `timed`: a point
-        of ticks goes on, up to MORE_REPETITIONS times as often, until every configuration's ticks (their
-        records' d_ms) add up to the spec's point_time. `figures` (budget key → a repetition's records → ms):
+        """fn on every lane, `repetitions` times, the configurations' order rotated each time. Up to
+        MORE_REPETITIONS times as often: a `timed` point of ticks until every configuration's ticks (their
+        records' d_ms) add up to the spec's point_time, and any point while a budget is undecided (_undecided).
+        `figures` (budget key → a repetition's records → ms):
         what the budgets compare; after each repetition a configuration whose paired ratio to the baseline is
         past its budget with confidence stops (sequential testing), here and for the rest of the run, as does
         one whose tick passes its cap (below)."""
