@@ -46,11 +46,11 @@ def pieces(result) -> list[dict]:
     rest: dict[str, dict] = {}
     for c in result.checks:
         attributed = c.hour.rows.head(len(c.attribution))  # the checker attributes its first keys, in order
-        status = {tuple(r[:-1]): r[-1] for r in attributed.select(*KEY, "status").iter_rows()}
-        deltas = {tuple(r[k] for k in KEY): c.hour.deltas(r) for r in attributed.iter_rows(named=True)}
+        rows = {tuple(r[k] for k in KEY): r for r in attributed.iter_rows(named=True)}
         for key, ids in c.attribution.items():
-            keys.setdefault(key, {"what": _describe_key(key, status.get(key, "bad"), deltas.get(key)),
-                                  "ids": sorted(ids)})
+            row = rows.get(key)
+            what = _describe_key(key, row["status"], c.hour.deltas(row)) if row else _describe_key(key, "bad")
+            keys.setdefault(key, {"what": what, "ids": sorted(ids)})
         # what a check's bad keys explain, they explain in its reports and further tables too
         by_keys = sorted({x for ids in c.attribution.values() for x in ids}) if c.hour.rows.height else []
         for table, diff in c.tables.items():
