@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.capacity import model
-from bench.capacity.plan import Ask, keys_per_tick, plan, sentences
+from bench.capacity.plan import Ask, keys_per_tick, loglog, plan, sentences
 from bench.capacity.report import write_report
 from tests.test_capacity_report import _results as report_results
 
@@ -159,3 +159,61 @@ def test_a_held_out_point_is_predicted_from_the_points_before_it():
     predicted = model.predict_next(pts[:2], 100)
     truth = FIXED + PER_KEY * 100 + PER_READ * pts[2]["read_samples"][0]
     assert predicted == pytest.approx(truth, rel=0.01)
+
+
+def _hours(scope: str) -> dict:
+    """A density sweep as recorded: a fresh hour of h rows occupies keys(h) buckets (saturating at 400); each
+    bucket's tick reads its whole hour (`hour`) or its own key's rows (`key`), plus the window's h rows."""
+    def keys(h):
+        return 400 * (1 - np.exp(-h / 400))
+
+    def reads(h):
+        return h + keys(h) * (h if scope == "hour" else h / keys(h))
+
+    pts = [{"h": h, "keys_samples": [keys(h)] * 3, "read_samples": [reads(h)] * 3,
+            "samples_ms": [FIXED + PER_KEY * keys(h) + PER_READ * reads(h)] * 3} for h in (100, 1000, 10_000)]
+    r = _recorded()
+    r["density"] = {"ref@pg18": {"history_rows": 100_000, "points": pts, "skipped": [], "validation": []}}
+    return r
+
+
+def test_the_plan_scales_the_rows_a_bucket_reads_as_the_density_sweep_measured_them():
+    ask = Ask(writes_per_second=2, history_days=90)  # an hour of 5,760 rows: inside the measured 100–10,000
+    hour, key, assumed = (plan(r, "ref@pg18", ask) for r in (_hours("hour"), _hours("key"), _recorded()))
+    h = 2 * 0.8 * 3600
+    # Each recomputed bucket reads the hour's rows (hour scope) or its own (key scope): the reads differ by about
+    # the keys an hour holds, and so do the ticks' per-row costs.
+    per_bucket = {name: (p["at"]["reads"] - p["at"]["writes_per_tick"]) / p["at"]["keys"]
+                  for name, p in (("hour", hour), ("key", key))}
+    assert per_bucket["hour"] == pytest.approx(h, rel=0.1), per_bucket
+    assert per_bucket["key"] < h / 50, per_bucket
+    assert hour["at"]["p50_ms"] > 10 * key["at"]["p50_ms"]
+    assert hour["reads"] == key["reads"] == "measured" and assumed["reads"] == "assumed"
+    assert "assumed" in sentences(assumed) and "assumed" not in sentences(hour)
+    assert "rows an hour" not in hour["at"]["extrapolated"]
+    far = plan(_hours("hour"), "ref@pg18", Ask(writes_per_second=50, history_days=90))
+    assert "rows an hour" in far["at"]["extrapolated"] and "extrapolated" in sentences(far)
+
+
+def test_loglog_is_exact_on_a_power_law_and_extends_its_end_segments():
+    pts = [(10.0, 1000.0), (100.0, 100.0), (1000.0, 10.0)]  # y = 10⁴ / x
+    assert loglog(pts, 31.6) == pytest.approx(1e4 / 31.6, rel=1e-6)
+    assert loglog(pts, 1e5) == pytest.approx(0.1, rel=1e-6) and loglog(pts, 1.0) == pytest.approx(1e4, rel=1e-6)
+    assert loglog([(10.0, 5.0), (100.0, 5.0)], 1e6) == pytest.approx(5.0)
+
+
+def test_the_plan_is_checked_end_to_end_against_the_rate_sweeps_ticks():
+    r = _hours("hour") | {"period_s": 0.1}
+    r["rate"] = {"ref@pg18": {"compressed": {"points": [{"writes_per_tick": 300, "rho_median": 2.0}]}}}
+    p = plan(r, "ref@pg18", Ask(writes_per_second=5, history_days=90))
+    (e2e,) = [v for v in p["validation"] if "writes_per_tick" in v]
+    at = plan(r, "ref@pg18", Ask(writes_per_second=1, history_days=14))["at"]  # 300 writes a 5-minute tick
+    assert e2e["predicted_ms"] == pytest.approx(at["p50_ms"]) and e2e["measured_ms"] == pytest.approx(200.0)
+    assert e2e["ratio"] == pytest.approx(200.0 / at["p50_ms"])
+
+
+@pytest.mark.parametrize("slow, busy", [(0.83, True), (0.05, False)])
+def test_a_plan_measured_on_a_busy_machine_says_so(slow, busy):
+    r = _recorded() | {"fixed_work": {"embedded": {"slow": slow, "spread": 3.0}}}
+    text = sentences(plan(r, "ref@pg18", Ask(writes_per_second=5)))
+    assert ("machine was busy" in text) is busy, text

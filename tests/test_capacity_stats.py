@@ -41,6 +41,16 @@ def test_spec_errors_name_file_key_and_line():
         loads('[capacity]\nname = "g"\nrepetitions = 2\n', "x.toml")
     with pytest.raises(ScenarioError, match="sweep.rate.ticks"):
         loads('[capacity]\nname = "g"\n[sweep.rate]\nticks = 5\n', "x.toml")
+    with pytest.raises(ScenarioError, match=r"x.toml:4: sweep.density.rows_per_hour.*strictly increasing"):
+        loads('[capacity]\nname = "g"\n[sweep.density]\nrows_per_hour = [1000, 100]\n', "x.toml")
+
+
+def test_plan_spec_loads_its_production_hours_and_quick_halves_them():
+    from pathlib import Path
+
+    spec = loads(Path("scenarios/capacity/plan.toml").read_text(), "plan.toml")
+    assert spec.density and spec.density.rows_per_hour == (100, 1000, 10_000) and spec.rate
+    assert spec.quick().density.rows_per_hour == (100, 1000)
 
 
 def test_gate_spec_loads():

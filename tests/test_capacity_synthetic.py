@@ -9,12 +9,14 @@ is one-sided: a `pg_sleep` is a floor under the measured duration, which no load
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from bench.capacity import model as cost_model
 from bench.capacity.lane import Lane
 from bench.capacity.run import CapacityRun
 from bench.capacity.spec import Reach, load
@@ -95,6 +97,31 @@ def test_fitted_per_key_cost_recovers_the_cost_per_bucket(server, tmp_path):
     # The one timed check, one-sided: the sleep is a floor under the measured tick, whatever the machine's load.
     slept = [t for t in r.ticks if t["config"].startswith("sleep") and t["sweep"] == "keys" and t["upserted"]]
     assert slept and all(t["measured_ms"] >= BUCKET_SLEEP_MS * t["upserted"] for t in slept), slept[:3]
+
+
+@pytest.mark.one_server
+def test_density_sweep_measures_a_production_hour_and_holds_out_its_last_point(server, tmp_path):
+    # A known cost of every term: 2 ms fixed, 0.5 ms a bucket written, 0.01 ms a raw row read. Each point fills a
+    # fresh hour with h rows and measures the tick that absorbs them; the last is predicted, then measured.
+    path = spec_file(tmp_path, "\n[sweep.keys]\npoints = [1, 10, 30]\nexplain = false\n"
+                               "\n[sweep.density]\nrows_per_hour = [30, 300, 3000]\n")
+    cost = lambda label, r: 2.0 + 0.5 * (r["upserted"] + r["deleted"]) + 0.01 * r["raw_rows_read"]  # noqa: E731
+    results, r = run(server, path, ["reference"], cost=cost)
+    (density,) = results["density"].values()
+    assert [p["h"] for p in density["points"]] == [30, 300, 3000], density
+    work = [t for t in r.ticks if t["sweep"] == "density" and t.get("role") == "work"]
+    # The reference finds a bucket's rows by its hour's created_at range (the key's other columns filter after
+    # the read): at 3,000 rows its tick reads each bucket's whole hour, far more than the window's h rows and
+    # each bucket's own (2h in all), which is what the plan must scale, not assume.
+    assert all(0 < t["upserted"] <= t["h"] for t in work), work
+    top = [t for t in work if t["h"] == 3000]
+    assert top and all(t["raw_rows_read"] > 10 * 2 * t["h"] for t in top), [t["raw_rows_read"] for t in top]
+    keys = [statistics.median(p["keys_samples"]) for p in density["points"]]
+    assert keys == sorted(keys) and keys[0] < keys[-1], keys  # an hour of more rows occupies more keys
+    (held,) = density["validation"]
+    assert held["h"] == 3000 and held["ratio"] == pytest.approx(1.0, rel=0.05), held
+    m = cost_model.fit(cost_model.samples(results, next(iter(results["density"]))))
+    assert m.term("per_read") == pytest.approx(0.01, rel=0.02), m.as_dict()
 
 
 @pytest.mark.one_server

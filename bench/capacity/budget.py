@@ -21,6 +21,8 @@ def _points(results: dict, label: str) -> dict[tuple[str, str], tuple[str, list[
         change = h.get("change_samples_ms") or []
         out[("tick", f"history {h['rows']:,} rows, {h['change_keys']} keys")] = ("tick_p95", change)
         out[("idle tick", f"history {h['rows']:,} rows")] = ("idle_tick", h.get("idle_samples_ms") or [])
+    for p in results.get("density", {}).get(label, {}).get("points", []):
+        out[("tick", f"density {p['h']:,} rows an hour")] = ("tick_p95", p.get("samples_ms") or [])
     for rows, c in results.get("crossover", {}).get(label, {}).items():
         for p in c["points"]:
             point = f"crossover {int(rows):,} rows, {p['fraction']:.2%}"

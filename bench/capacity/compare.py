@@ -34,6 +34,9 @@ def medians(results: dict) -> dict[tuple[str, str], Figure]:
         for h in hs:
             out[(label, f"history {h['rows']:,} rows: change tick")] = _t(h["change_ms"])
             out[(label, f"history {h['rows']:,} rows: idle tick")] = _t(h["idle_ms"])
+    for label, s in (results.get("density") or {}).items():
+        for p in s.get("points") or []:
+            out[(label, f"density {p['h']:,} rows an hour")] = _t(p, unit="_ms")
     for label, by_rows in (results.get("crossover") or {}).items():
         for rows, c in by_rows.items():
             if c.get("full_ms") and c.get("full_from", label) == label:  # measured once, on the base template

@@ -28,11 +28,12 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
             h.append(_html_table("", HEADERS, table_rows(p)))
             md += [_md_table(HEADERS, table_rows(p)), ""]
         v = p.get("validation") or []
-        rows = [[f"k = {x['k']:,}" + (" (within the range)" if x.get("between") else " (a decade past)"),
+        rows = [[_point(x),
                  _f(x["predicted_ms"]), _f(x["measured_ms"]), f"{x['ratio']:.2f}",
                  "ok" if abs(x["ratio"] - 1) <= 0.25 else "off by more than 25 %"] for x in v]
-        note = (f"Held-out points of {p['label']}: each predicted by the model fitted on the keys points measured "
-                "before it, then measured — a decade past the last of them, or within their range." if rows
+        note = (f"Held-out points of {p['label']}: each predicted by the model fitted on the points measured "
+                "before it, then measured — a decade past the last of them, or within their range; and the plan "
+                "itself at the rate sweep's rates, against the ticks measured there." if rows
                 else f"{p['label']}: no held-out point (fewer than three keys points measured).")
         h.append(f"<p>{e(note)}</p>")
         md += [note, ""]
@@ -51,3 +52,12 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
             h.append(f"<p>{e(line)}</p>")
             md += [line, ""]
     return h, md
+
+
+def _point(x: dict) -> str:
+    """A held-out point's name: dirty keys (keys sweep), an hour's rows (density sweep), or a rate (end to end)."""
+    if "writes_per_tick" in x:
+        return f"rate sweep, {x['writes_per_tick']:,} writes a tick (end to end: the plan at that rate)"
+    if "h" in x:
+        return f"an hour of {x['h']:,} rows (a decade past; at its measured keys and rows read)"
+    return f"k = {x['k']:,}" + (" (within the range)" if x.get("between") else " (a decade past)")

@@ -108,7 +108,8 @@ def fit(samples: Sequence[tuple[float, float, float]], seed: int = 1) -> Model:
 
 
 def samples(results: dict, label: str) -> list[tuple[float, float, float]]:
-    """Every measured tick of a configuration's keys, history and crossover sweeps as (keys, rows read, ms)."""
+    """Every measured tick of a configuration's keys, history, density and crossover sweeps as (keys, rows read,
+    ms)."""
     out = []
 
     def add(keys, reads, times):
@@ -119,6 +120,8 @@ def samples(results: dict, label: str) -> list[tuple[float, float, float]]:
     for h in results.get("history", {}).get(label) or []:
         add(h["change_keys"], h.get("change_reads"), h.get("change_samples_ms"))
         add(0, h.get("idle_reads"), h.get("idle_samples_ms"))
+    for p in (results.get("density", {}).get(label) or {}).get("points", []):
+        out.extend(zip(p["keys_samples"], p["read_samples"], p["samples_ms"]))
     for c in (results.get("crossover", {}).get(label) or {}).values():
         for p in c["points"]:
             add(p["keys"], p.get("read_samples"), p.get("samples_ms"))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from bench.capacity.spec import Reach
 
 SPLITTABLE = ("embedded", "local")  # servers the run starts itself, so their processes can be pinned
-SWEEPS = ("keys", "history", "crossover", "rate", "writers", "faults")
+SWEEPS = ("keys", "history", "density", "crossover", "rate", "writers", "faults")
 
 
 def splittable(pgs: list[str]) -> bool:

@@ -3,20 +3,26 @@ workspaces), what the tick costs (p50, p99, with an interval), where the queue a
 headroom ρ = D / T, the largest sustainable rate and the history at which the tick would pass T — predicted by
 the cost model (bench/capacity/model.py) from the sweeps, and marked extrapolated beyond what was measured.
 
-Assumptions, stated in every plan: a tick's writes are the spec's mix; inserts land in the current hour, whose
-distinct keys saturate at the keys an hour of the history holds; other writes (re-reports, deletes, reassigns)
-touch older rows, a key each, and are what the triggers enqueue; the history grows by the inserts; a tick reads
-the window's rows and every row of each bucket it recomputes (an hour's rows of one key, which the rate sets);
-no term grows with the history's length (the sweeps vary density over a fixed span: see model.py)."""
+Assumptions, stated in every plan: a tick's writes are the spec's mix; inserts land in the current hour, and
+dirty as many keys as an hour of that many rows occupies; other writes (re-reports, deletes, reassigns) touch
+older rows, a key each, and are what the triggers enqueue; the history grows by the inserts; a tick reads the
+window's rows and, for each bucket it recomputes, the share of its hour's rows the density sweep measured (its
+key's, its provider/model's or the whole hour's: the target's SQL and indexes decide); without that sweep, its
+key's rows of the hour (an assumption the plan names); no term grows with the history's length (the sweeps vary
+density over a fixed span: see model.py)."""
 
 from __future__ import annotations
 
+import bisect
 import math
+import statistics
 from dataclasses import dataclass
 
 from bench.capacity import model as cost
+from bench.capacity.world import TICK
 
 DAY = 86_400.0
+BUSY = 0.25  # share of the run's fixed-work samples in a slow spell past which the plan says the machine was busy
 UNBOUNDED = 1e9  # writes/s: a limit past this is "unbounded by the model"
 
 
@@ -35,33 +41,65 @@ def world_of(results: dict, label: str) -> dict | None:
     if not w or not keys:
         return None
     hours = w["days"] * 24
+    dense = [(p["h"], statistics.median(p["keys_samples"]), statistics.median(p["read_samples"]))
+             for p in (results.get("density", {}).get(label) or {}).get("points", [])]
     return {"keys_per_hour": keys / hours, "insert": w["mix"].get("insert", 1.0) / (sum(w["mix"].values()) or 1.0),
-            "workspaces": w["workspaces"],
-            "bytes_per_row": w.get("bytes_per_row")}
+            "workspaces": w["workspaces"], "bytes_per_row": w.get("bytes_per_row"), "days": w["days"],
+            # A production hour as measured: (rows an hour, buckets its tick recomputed, rows that tick read).
+            "hours": [(h, k, r) for h, k, r in dense if k > 0]}
 
 
 def keys_per_tick(writes: float, per_hour: float, insert: float) -> float:
-    """Distinct dirty keys of one period's writes: inserts fill the current hour's keys (occupancy), the rest
-    touch a key each."""
+    """Distinct dirty keys of one period's writes, with no density sweep: inserts fill the current hour's keys
+    as the history holds them (occupancy), the rest touch a key each."""
     ins = insert * writes
     return per_hour * (1 - math.exp(-ins / per_hour)) + (1 - insert) * writes if per_hour > 0 else writes
 
 
+def loglog(points: list[tuple[float, float]], x: float) -> float:
+    """y at x on the log-log line through the measured (x, y), extended past either end along its end segment
+    (a power law: occupancy and a bucket's share of its hour bend, but slowly)."""
+    pts = sorted((a, b) for a, b in points if a > 0 and b > 0)
+    if len(pts) == 1 or x <= 0:
+        return pts[0][1] * (x / pts[0][0] if x > 0 else 0.0)
+    i = min(max(bisect.bisect_left([a for a, _ in pts], x), 1), len(pts) - 1)
+    (x0, y0), (x1, y1) = pts[i - 1], pts[i]
+    slope = math.log(y1 / y0) / math.log(x1 / x0)
+    return y0 * (x / x0) ** slope
+
+
+def tick_shape(wd: dict, writes: float, hour_rows: float) -> tuple[float, float]:
+    """(dirty keys, raw rows read) of a tick of `writes` writes while the current hour holds `hour_rows` rows.
+    Measured (density sweep): the keys an hour of that many rows occupies, and the share of its hour each bucket
+    read, both along the measured points. Else assumed: a bucket reads its own key's rows of the hour."""
+    ins, other = wd["insert"] * writes, (1 - wd["insert"]) * writes
+    if wd["hours"]:
+        keys = loglog([(h, k) for h, k, _ in wd["hours"]], ins) + other
+        share = loglog([(h, max(r - h, 1.0) / (k * h)) for h, k, r in wd["hours"]], hour_rows)
+        return keys, writes + keys * max(1.0, share * hour_rows)  # the window's rows, then each bucket's
+    keys = keys_per_tick(writes, wd["keys_per_hour"], wd["insert"])
+    per_bucket = hour_rows / wd["keys_per_hour"] if wd["keys_per_hour"] > 0 else 1.0
+    return keys, writes + keys * max(1.0, per_bucket)
+
+
 def _at(m: cost.Model, wd: dict, rate: float, days: float, period: float, scale: float) -> dict:
-    writes = rate * period
-    per_hour = wd["keys_per_hour"] * scale
-    keys = keys_per_tick(writes, per_hour, wd["insert"])
-    per_bucket = max(1.0, rate * wd["insert"] * 3600 / per_hour) if per_hour > 0 else 1.0
-    reads = writes + keys * per_bucket  # the window's rows, then each recomputed bucket's
+    """A tick at `rate`: its median with the current hour half full (the hour's typical tick), its p99 and the
+    interval's top with the hour full (the hour's last, busiest tick). More workspaces than the sweeps had: the
+    measured world repeated, each copy at its share of the rate."""
+    writes, hour = rate * period, rate * wd["insert"] * 3600 / scale
+    keys, reads = (x * scale for x in tick_shape(wd, writes / scale, hour))
+    _, typical = (x * scale for x in tick_shape(wd, writes / scale, hour / 2))
     rows = rate * wd["insert"] * DAY * days
-    median = m.at(keys, reads)
-    lo, hi = m.interval(keys, reads)
+    median = m.at(keys, typical)
+    lo, hi = m.interval(keys, typical)[0], m.interval(keys, reads)[1]
     parts = {"fixed": m.term("fixed"), "per_key": m.term("per_key") * keys, "per_read": m.term("per_read") * reads}
-    return {"writes_per_tick": writes, "keys": keys, "reads": reads, "rows": rows, "p50_ms": median * m.spread["p50"],
-            "p99_ms": median * m.spread["p99"], "interval_ms": [lo * m.spread["p50"], hi * m.spread["p99"]],
+    return {"writes_per_tick": writes, "keys": keys, "reads": reads, "reads_typical": typical, "rows": rows,
+            "hour_rows": hour * scale, "p50_ms": median * m.spread["p50"],
+            "p99_ms": m.at(keys, reads) * m.spread["p99"], "interval_ms": [lo * m.spread["p50"], hi * m.spread["p99"]],
             "dominant": max(parts, key=parts.get), "parts_ms": parts,
-            "extrapolated": [what for what, x, span in (("dirty keys", keys, m.span["keys"]),
-                                                         ("rows read", reads, m.span["reads"])) if x > span * 1.0001]}
+            "extrapolated": [what for what, x, span in (
+                ("dirty keys", keys, m.span["keys"]), ("rows read", reads, m.span["reads"]),
+                ("rows an hour", hour, max((h for h, _, _ in wd["hours"]), default=math.inf))) if x > span * 1.0001]}
 
 
 def _limit(m, wd, days, period, scale, rho: float) -> float | None:
@@ -97,8 +135,8 @@ def plan(results: dict, label: str, ask: Ask) -> dict:
     queue = ({"settles_at": enqueued} if settles else {"growth_per_hour": enqueued * per_hour * (1 - 1 / rho_high)})
     lag = ({"settles_at_s": T + now["p50_ms"] / 1000} if settles
            else {"growth_s_per_hour": 3600 * (1 - 1 / rho_high)})
-    passes = {"rows": None, "why": "no term of the model grows with the history's length (a tick reads an hour's "
-                                   "rows of each key it recomputes: the rate, not the days kept, sets its cost)"}
+    passes = {"rows": None, "why": "no term of the model grows with the history's length (a tick reads rows of "
+                                   "the hours it recomputes: the rate, not the days kept, sets its cost)"}
     scaled = [{"factor": f, **_at(m, wd, ask.writes_per_second * f, ask.history_days * f, T, scale)}
               for f in (1, 10, 100)]
     ram = (results.get("machine") or {}).get("ram_gb")
@@ -106,12 +144,39 @@ def plan(results: dict, label: str, ask: Ask) -> dict:
         s["rho"] = s["p50_ms"] / 1000 / T
         s["history_gb"] = gb = wd["bytes_per_row"] and wd["bytes_per_row"] * s["rows"] / 1e9
         s["binds"] = _binds(s, gb, ram)
-    validated = (results.get("keys", {}).get(label) or {}).get("validation") or []
+    validated = [*((results.get("keys", {}).get(label) or {}).get("validation") or []),
+                 *((results.get("density", {}).get(label) or {}).get("validation") or []),
+                 *_end_to_end(results, label, m, wd)]
     return {"label": label, "ask": vars(ask), "model": m.as_dict(), "at": now, "rho": rho, "rho_high": rho_high,
+            "busy": _busy(results, label), "reads": "measured" if wd["hours"] else "assumed",
             "period_s": T, "queue": queue, "lag": lag, "history_passes_T": passes, "scaled": scaled,
             "limits": {"hard": _limit(m, wd, ask.history_days, T, scale, 1.0),
                        "planning": _limit(m, wd, ask.history_days, T, scale, 0.5)},
             "validation": validated, "extrapolated": now["extrapolated"]}
+
+
+def _end_to_end(results: dict, label: str, m: cost.Model, wd: dict) -> list[dict]:
+    """The plan against the rate sweep's compressed ticks, which are production ticks in simulated time (w writes
+    every 5 simulated minutes is w / 300 writes/s, the hour filling as it would): the plan's median tick at that
+    rate, predicted from the other sweeps (the rate sweep's ticks are not in the model), and the median measured."""
+    period = TICK.total_seconds()
+    out = []
+    for p in ((results.get("rate", {}).get(label) or {}).get("compressed") or {}).get("points", []):
+        predicted = _at(m, wd, p["writes_per_tick"] / period, wd["days"], period, 1.0)["p50_ms"]
+        measured = p["rho_median"] * results.get("period_s", 0) * 1000
+        if predicted > 0 and measured > 0:
+            out.append({"writes_per_tick": p["writes_per_tick"], "predicted_ms": predicted,
+                        "measured_ms": measured, "ratio": measured / predicted})
+    return out
+
+
+def _busy(results: dict, label: str) -> float | None:
+    """The share of the run's fixed-work samples that fell in a slow spell, when past BUSY: a busy machine moves
+    the model's smaller terms by multiples (ten loaded runs here planned 115–1,634 writes/s for one target),
+    which the bootstrap interval, drawn from the same noisy ticks, does not cover."""
+    pg = next((c["pg"] for c in results.get("configs") or [] if c["label"] == label), None)
+    w = (results.get("fixed_work") or {}).get(pg) or {}
+    return w["slow"] if w.get("slow", 0) > BUSY else None
 
 
 def _binds(s: dict, gb: float | None, ram: float | None) -> str:
@@ -147,8 +212,14 @@ def sentences(p: dict) -> str:
             if passes.get("rows") else passes["why"])
     tail = (f"; extrapolated beyond what was validated ({', '.join(p['extrapolated'])} past what was measured)"
             if p["extrapolated"] else "")
+    busy = (f" The machine was busy while this was measured ({p['busy']:.0%} of its fixed-work samples ran in a "
+            "slow spell): the figures can be off by multiples; take the plan again on a quiet machine."
+            if p.get("busy") else "")
+    if p.get("reads") == "assumed":
+        tail += ("; the rows a recomputed bucket reads are assumed (its key's rows of the hour): no density sweep "
+                 "measured them")
     return (f"{head} At this rate {queue}; the largest sustainable rate is {_fmt_rate(p['limits']['hard'])} "
-            f"(planning, ρ ≤ 0.5: {_fmt_rate(p['limits']['planning'])}); {hist}{tail}.")
+            f"(planning, ρ ≤ 0.5: {_fmt_rate(p['limits']['planning'])}); {hist}{tail}.{busy}")
 
 
 def table_rows(p: dict) -> list[list[str]]:

@@ -9,6 +9,7 @@ import math
 import io
 import json
 import pathlib
+import statistics
 
 import matplotlib
 
@@ -23,7 +24,7 @@ from bench.capacity.noise import SLOW  # noqa: E402
 MODES = ("live", "compressed")  # headline limits: a measured one first, live before compressed
 LINE = {"compressed": "-", "live": ":"}
 STATE_LINE = {"absent": "-", "installed": "--", "active": ":"}
-SECTIONS = ("keys", "history", "rate", "crossover", "writers", "faults")
+SECTIONS = ("keys", "history", "density", "rate", "crossover", "writers", "faults")
 # Without these keys matplotlib writes no <metadata> block, whose RDF namespaces are external URLs.
 NO_METADATA = {"Date": None, "Creator": None, "Type": None, "Format": None}
 HEAD = ["config", "idle tick (ms)", "a (ms)", "b (µs/key)", "R²", "hard limit (writes/s)",
@@ -284,6 +285,10 @@ def _svgs(results: dict) -> dict[str, str]:
     return out
 
 
+def _mid(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
 def _skipped(x: dict) -> str:
     """A sweep point not measured, and why (with the prediction that ruled it out, if any)."""
     return f"not measured: {x['why']}" + (f" ({_f(x['predicted_ms'])} ms)" if x.get("predicted_ms") else "")
@@ -309,6 +314,15 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
                   _spread(h.get("change_ms")), _spread(h.get("idle_ms")),
                   _f(sum((h.get("sizes") or {}).values()) / 1e6)] for lb, hs in _sec(r, "history").items()
                  for h in hs])]
+    density = [(f"{lb}: a fresh hour filled with H new rows, then its tick",
+                ["rows an hour (H)", "buckets recomputed", "rows read", "share of its hour a bucket read",
+                 "D (ms)", "reps"],
+                [[_f(p["h"]), _f(_mid(p["keys_samples"])), _f(_mid(p["read_samples"])),
+                  _f((_mid(p["read_samples"]) - p["h"]) / max(1.0, _mid(p["keys_samples"]) * p["h"])),
+                  _spread(p, "_ms"),
+                  _f(p["reps"])] for p in s.get("points") or []]
+                + [[_f(x["h"]), DASH, DASH, DASH, _skipped(x), "0"] for x in s.get("skipped") or []])
+               for lb, s in _sec(r, "density").items()]
     if r.get("preload"):
         history.append(("Preload: every template, how it was made (seconds per stage) and how it was checked",
                         ["template", "rows", "made from", "seconds", "stages", "verified"],
@@ -360,6 +374,7 @@ def _sections(results: dict) -> list[tuple[str, str | None, list[str], list]]:
     queue = bool(_sec(r, "faults") or _sec(r, "rate"))
     out = [("Tick cost against dirty keys", "keys", [], keys, bool(_sec(r, "keys"))),
            ("History size", None, [], history, bool(_sec(r, "history"))),
+           ("A production hour's tick", None, [], density, bool(_sec(r, "density"))),
            ("Sustainable write rate", "rate", [rate_note], rate, bool(_sec(r, "rate"))),
            ("Queue depth and lag", "queue", [], [], queue),
            ("Incremental against full recompute", "crossover", [], crossover, bool(_sec(r, "crossover"))),

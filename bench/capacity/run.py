@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from bench.capacity import model as cost
 from bench.capacity import stats
+from bench.capacity.density import density_sweep
 from bench.capacity.lane import FLUSHED, Lane
 from bench.capacity.probe import TickCapped
 from bench.capacity.stops import Stops
@@ -92,6 +93,8 @@ class CapacityRun(Stops):
             u["keys"] = 2 * R * n * len(s.keys.points)
         if s.sizes:
             u["history"] = 4 * R * n * big
+        if s.density:
+            u["density"] = 3 * R * n * len(s.density.rows_per_hour)
         if s.crossover:
             u["crossover"] = 2 * R * n * (len(s.crossover.fractions) + 1) * big
         if s.rate:
@@ -120,6 +123,7 @@ class CapacityRun(Stops):
                                                   for c in self.configs]}
             s, timings = self.spec, {}
             sweeps = {"keys": (s.keys, self._keys), "history": (s.sizes, self._history),
+                      "density": (s.density, lambda: density_sweep(self)),
                       "crossover": (s.crossover, self._crossover), "rate": (s.rate, self._rate),
                       "writers": (s.writers, self._writers), "faults": (s.faults, self._faults)}
             failed, flushed = {}, {}

@@ -40,6 +40,11 @@ class HistorySweep:
 
 
 @dataclass(frozen=True)
+class DensitySweep:
+    rows_per_hour: tuple[int, ...] = (100, 1000, 10_000)  # new rows a fresh hour gains before its tick
+
+
+@dataclass(frozen=True)
 class RateSweep:
     modes: tuple[str, ...] = ("compressed",)
     writes_per_tick: tuple[int, ...] = (100, 1000, 10_000)
@@ -103,6 +108,7 @@ class CapacitySpec:
     rates: Rates = field(default_factory=Rates)
     keys: KeySweep | None = None
     sizes: HistorySweep | None = None
+    density: DensitySweep | None = None
     rate: RateSweep | None = None
     crossover: CrossoverSweep | None = None
     writers: WriterSweep | None = None
@@ -121,6 +127,7 @@ class CapacitySpec:
         return dc.replace(
             self, history=dc.replace(self.history, rows=(min(self.history.rows),)),
             keys=self.keys and dc.replace(self.keys, points=half(self.keys.points)),
+            density=self.density and dc.replace(self.density, rows_per_hour=half(self.density.rows_per_hour)),
             rate=self.rate and dc.replace(self.rate, modes=("compressed",),
                                           writes_per_tick=half(self.rate.writes_per_tick)),
             crossover=self.crossover and dc.replace(self.crossover, fractions=half(self.crossover.fractions)),
@@ -150,7 +157,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
     c = root.table("capacity", ("name", "description", "seed", "period", "repetitions", "max_tick", "point_time"))
     if not c.get("name", "", str).strip():
         c.fail("name", "required (e.g. [capacity] name = \"gate\")")
-    sweep = root.table("sweep", ("keys", "history", "rate", "crossover", "writers", "faults"), what="sweep")
+    sweep = root.table("sweep", ("keys", "history", "density", "rate", "crossover", "writers", "faults"), what="sweep")
     spec = CapacitySpec(
         name=c.get("name", "", str), description=c.get("description", "", str),
         seed=c.number("seed", 1, int, lo=0), period=_seconds(c, "period", "300s"),
@@ -160,7 +167,7 @@ def loads(text: str, source: str = "<string>") -> CapacitySpec:
         history=_history(root.table("history", [f.name for f in fields(HistorySize)])),
         tenants=read_tenants(root.table("tenants", [f.name for f in fields(Tenants)])),
         rates=read_rates(root.table("rates", [f.name for f in fields(Rates)])),
-        keys=_keys(sweep), sizes=_sizes(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
+        keys=_keys(sweep), sizes=_sizes(sweep), density=_density(sweep), rate=_rate(sweep), crossover=_crossover(sweep),
         writers=_writers(sweep), faults=_faults(sweep),
         budget=_budget(root.table("budget", [f.name for f in fields(Budget)])) if "budget" in data else None,
         plan=_plan(root.table("plan", [f.name for f in fields(PlanSpec)]), data.get("budget") or {}),
@@ -217,6 +224,12 @@ def _sizes(sweep: Table) -> HistorySweep | None:
     if (t := _sub(sweep, "history", HistorySweep)) is None:
         return None
     return HistorySweep(change_keys=t.number("change_keys", 1000, int, lo=1))
+
+
+def _density(sweep: Table) -> DensitySweep | None:
+    if (t := _sub(sweep, "density", DensitySweep)) is None:
+        return None
+    return DensitySweep(rows_per_hour=_ints(t, "rows_per_hour", DensitySweep.rows_per_hour, 1, 10_000_000))
 
 
 def _rate(sweep: Table) -> RateSweep | None:

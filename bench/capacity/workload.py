@@ -78,7 +78,7 @@ class Workload:
         weights = np.array([self.mix[n] for n in names], dtype=float)
         counts = dict(zip(names, self.rng.multinomial(writes, weights / weights.sum()).tolist()))
         if n := counts.get("insert", 0):
-            self._insert(conn, n)
+            self.insert(conn, n)
         if n := counts.get("rereport", 0):
             live = self.doomed[self.deleted :]
             self._upsert(conn, live[self.rng.integers(0, len(live), n)])
@@ -97,7 +97,7 @@ class Workload:
             conn.execute(_REASSIGN, ([uid1(TASK, t) for t in tasks], [uid1(RUNTIME, r) for r in runtime]))
         return counts
 
-    def _insert(self, conn, n: int) -> None:
+    def insert(self, conn, n: int) -> None:
         """n new tasks, one usage row each, created now."""
         ids = np.arange(self.next_task, self.next_task + n)
         self.next_task += n
