@@ -21,6 +21,7 @@ from bench.orchestrate.mutate import (
     selected,
 )
 from rollup.migrations import Target
+from rollup.mutation.reach import superseded
 
 PEER = Path(__file__).resolve().parent.parent / "scenarios" / "peer"
 RUNS = [Run(PEER / "usage_delete.toml"), Run(PEER / "restart.toml"), Run(PEER / "runtime_reassign.toml")]
@@ -145,3 +146,35 @@ def test_shards_merge_into_the_whole_run(tmp_path):
     assert full["total"]["score"] == 0.8 and result.exit_code == 1, result.output  # the cmp mutant survives
     assert "below --min-score 100.0%" in result.output
     assert CliRunner().invoke(app, ["mutate-merge", str(files[0])]).exit_code == 2
+
+
+def test_an_edit_no_run_reaches_is_set_aside_after_the_first_run_and_a_kill_there_is_a_contradiction(tmp_path):
+    # 102's two-argument window function is dropped by hardened's 110 and nothing runs it in between: its mutants
+    # pass the first run (as they must), then are unreached — not run again, not counted. One of them killed
+    # instead would prove the analysis wrong: the result names it.
+    target = Target.resolve("hardened")
+    found, texts, _ = mutants_of(target, ["102"])
+    window = texts["102_task_usage_hourly_pipeline.up.sql"].index("CREATE FUNCTION rollup_task_usage_hourly_window")
+    inside = [m for m in found if m.start > window][:2]
+    spans = superseded([(m.up.name, m.up.read_text()) for m in target.migrations()])[inside[0].file]
+    outside = [m for m in found if not any(x.start <= m.start < x.end for x in spans)][:1]
+    asked: list[tuple[str, str]] = []
+
+    def batch(requests):
+        out = []
+        for r in requests:
+            asked.append((r.run.label, r.report_dir.name))
+            out.append(ok(r.report_dir.name != inside[1].id.replace(":", "-").replace(".", "_")))
+        return out
+
+    mutants = inside + outside
+    result = Scoring(target, mutants, texts, RUNS, tmp_path, batch).score()
+    status = {m["id"]: m for m in result["mutants"]}
+    assert status[inside[0].id]["status"] == "unreached", status[inside[0].id]
+    assert "rollup_task_usage_hourly_window(timestamptz, timestamptz) is dropped by 110" in status[inside[0].id]["detail"]
+    assert status[outside[0].id]["status"] == SURVIVED
+    assert result["total"]["unreached"] == 1 and result["total"]["score"] == 0.5  # 1 killed of 2 judged
+    assert result["reach_contradicted"] == [inside[1].id]
+    ran = {who for _, who in asked}
+    assert len([a for a in asked if a[1] == inside[0].id.replace(":", "-").replace(".", "_")]) == 1
+    assert outside[0].id.replace(":", "-").replace(".", "_") in ran

@@ -204,6 +204,10 @@ def show(result: dict) -> None:
         console.print(f"[yellow]SURVIVED[/] {m['id']} — {m['note']} (passed {', '.join(m['passed'])})",
                       highlight=False, soft_wrap=True)
         console.print(m["diff"], highlight=False, markup=False, soft_wrap=True)
+    for why, ids in mutate_report.unreached(result).items():
+        console.print(f"UNREACHED {len(ids)}: {why}", highlight=False, soft_wrap=True)
+    if result.get("reach_contradicted"):
+        err.print("warning: " + mutate_report.CONTRADICTED + ", ".join(result["reach_contradicted"]), highlight=False)
     for x in result.get("equivalents_unknown", []):
         err.print(f"warning: equivalent {x} names no mutant of this run (a changed file, or another selection)",
                   highlight=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-COLUMNS = ["mutants", "killed", "survived", "stillborn", "equivalent", "error", "score"]
+COLUMNS = ["mutants", "killed", "survived", "stillborn", "unreached", "equivalent", "error", "score"]
 
 
 def _score(x: float | None) -> str:
@@ -18,7 +18,7 @@ def _score(x: float | None) -> str:
 
 
 def _row(name: str, t: dict) -> list[str]:
-    return [name, *(str(t[c]) for c in COLUMNS[:-1]), _score(t["score"])]
+    return [name, *(str(t.get(c, 0)) for c in COLUMNS[:-1]), _score(t["score"])]
 
 
 def rows(result: dict) -> list[list[str]]:
@@ -27,7 +27,8 @@ def rows(result: dict) -> list[list[str]]:
 
 def table(result: dict) -> Table:
     t = Table(title=f"mutation score on {result['target']}")
-    short = {"mutants": "all", "survived": "surv.", "stillborn": "stillb.", "equivalent": "equiv.", "error": "err"}
+    short = {"mutants": "all", "survived": "surv.", "stillborn": "stillb.", "unreached": "unr.", "equivalent": "equiv.",
+             "error": "err"}
     for c in ["operator", *COLUMNS]:  # short headers: the table fits 80 columns
         t.add_column(short.get(c, c), justify="left" if c == "operator" else "right", no_wrap=True)
     for r in rows(result):
@@ -43,7 +44,8 @@ def headline(result: dict) -> str:
     t = result["total"]
     rate = result.get("mutants_per_minute")
     return (f"score {_score(t['score'])}: {t['killed']} killed, {t['survived']} survived, {t['stillborn']} stillborn, "
-            f"{t['equivalent']} equivalent, {t['error']} error(s) of {t['mutants']} mutant(s); "
+            f"{t.get('unreached', 0)} unreached, {t['equivalent']} equivalent, {t['error']} error(s) of "
+            f"{t['mutants']} mutant(s); "
             f"{result['seconds']['mutants']:.0f} s for the mutants"
             + (f" ({rate} a minute)" if rate else "") + f", {result['seconds']['base']:.0f} s for the base")
 
@@ -59,9 +61,27 @@ def markdown(result: dict) -> str:
     for m in found:
         out += [f"#### `{m['id']}` — {m['note']}", "", f"Passed: {', '.join(m['passed'])}", "", "```diff",
                 m["diff"].rstrip("\n"), "```", ""]
+    reasons = unreached(result)
+    if reasons:
+        out += ["", f"### Unreached ({sum(len(v) for v in reasons.values())})", ""]
+        out += [f"- {why}: {', '.join(f'`{i}`' for i in ids)}" for why, ids in reasons.items()]
+    if result.get("reach_contradicted"):
+        out += ["", CONTRADICTED + ", ".join(result["reach_contradicted"])]
     if result.get("equivalents_unknown"):
         out += ["", "Equivalents naming no mutant of this run: " + ", ".join(result["equivalents_unknown"])]
     return "\n".join(out) + "\n"
+
+
+CONTRADICTED = "The reach analysis called these killed mutants unreached (it is unsound here; please report): "
+
+
+def unreached(result: dict) -> dict[str, list[str]]:
+    """The unreached mutants' ids by their reason (the definition and the migration that supersedes it)."""
+    out: dict[str, list[str]] = {}
+    for m in result["mutants"]:
+        if m["status"] == "unreached":
+            out.setdefault(m.get("detail", ""), []).append(m["id"])
+    return out
 
 
 def _diff_html(diff: str) -> str:
@@ -91,6 +111,13 @@ def html_page(result: dict) -> str:
     for m in found:
         parts.append(f"<h3><code>{html.escape(m['id'])}</code> — {html.escape(m['note'])}</h3>"
                      f"<p>Passed: {html.escape(', '.join(m['passed']))}</p>{_diff_html(m['diff'])}")
+    reasons = unreached(result)
+    if reasons:
+        parts.append(f"<h2>Unreached ({sum(len(v) for v in reasons.values())})</h2><ul>"
+                     + "".join(f"<li>{html.escape(why)}: {html.escape(', '.join(ids))}</li>"
+                               for why, ids in reasons.items()) + "</ul>")
+    if result.get("reach_contradicted"):
+        parts.append(f"<p><b>{html.escape(CONTRADICTED + ', '.join(result['reach_contradicted']))}</b></p>")
     return "\n".join(parts) + "</body></html>\n"
 
 

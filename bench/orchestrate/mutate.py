@@ -6,7 +6,9 @@ mutated file and those after it (rollup.migrations.Templates). The unmutated cha
 it passes can kill, and they go cheapest first (by its wall time). Then the runs go in rounds — the first run for
 every mutant, the second for those still alive, … — so a mutant stops at its first kill while the batch keeps
 every worker busy. A mutant that does not
-migrate is stillborn (not counted); one listed in the equivalents file is not run (not counted).
+migrate is stillborn (not counted); one whose edit no run can reach (a definition the chain drops or replaces
+before any run writes) is unreached, set aside after the first run (not counted); one listed in the equivalents
+file is not run (not counted).
 
 The one dependency on the batch machinery is `run_batch` below (requests in, verdicts out, in order)."""
 
@@ -24,8 +26,10 @@ from pathlib import Path
 
 from rollup.migrations import READ_SIDES, Target  # noqa: F401 (the command's too)
 from rollup.mutation import OPERATOR_NAMES, Mutant, generate, sample  # noqa: F401 (the command's too)
+from rollup.mutation.reach import superseded
 
 KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR = "killed", "survived", "stillborn", "equivalent", "error"
+UNREACHED = "unreached"  # an edit of a definition every run's chain supersedes before it writes (not counted)
 
 
 class MutateError(ValueError):
@@ -137,6 +141,7 @@ class Scoring:
     equivalents: dict[str, str] = field(default_factory=dict)
     on_round: Callable[[str, int, int], None] = lambda label, alive, total: None
     keep_runs: bool = False
+    contradicted: list[str] = field(default_factory=list)  # killed, yet called unreached (see `unreached`)
 
     def base_spec(self) -> str:
         return ",".join(str(d.resolve()) for d in self.target.dirs)
@@ -160,6 +165,31 @@ class Scoring:
             "rounds": f"{done}/{rounds}", "alive": [m.id for m in alive], "total": tally(list(outcomes.values())),
             "mutants": [{**o.mutant.as_dict(), "status": o.status, "passed": o.passed, "killed_by": o.killed_by}
                         for o in outcomes.values()]}, indent=1))
+
+    def unreached(self, alive: list[Mutant], outcomes: dict[str, Outcome], runs: list[Run]) -> list[Mutant]:
+        """After the first run (which told the stillborn apart): the mutants no run can reach — their edit is in
+        a definition the chain drops or replaces before any run writes (rollup/mutation/reach.py) — set aside,
+        not counted; the others go on. A killed mutant the analysis calls unreached would prove it unsound: the
+        result lists any as `reach_contradicted`."""
+        from bench.workload.scenario import load
+
+        chain = [(m.up.name, m.up.read_text()) for m in self.target.migrations()]
+        tos = {(sc.repro.migrate_to if sc.repro else None) for sc in (load(r.scenario) for r in runs)}
+        spans = [superseded(chain, to) for to in tos]
+
+        def why(m: Mutant) -> str | None:
+            found = [next((x for x in sp.get(m.file, []) if x.start <= m.start < x.end), None) for sp in spans]
+            return None if None in found else f"{found[0].what} is {found[0].how} by {found[0].by} before any run writes"
+
+        self.contradicted = [m.id for m in self.mutants if outcomes[m.id].status == KILLED and why(m)]
+        still = []
+        for m in alive:
+            if (reason := why(m)) is None:
+                still.append(m)
+            else:
+                outcomes[m.id].status, outcomes[m.id].detail = UNREACHED, reason
+                outcomes[m.id].passed.clear()
+        return still
 
     def score(self) -> dict:
         t0 = time.perf_counter()
@@ -204,7 +234,7 @@ class Scoring:
                     still.append(m)
                 if o.status != SURVIVED and not self.keep_runs:
                     shutil.rmtree(self.work_dir / "runs" / slug(m.id), ignore_errors=True)
-            alive = still
+            alive = still if n else self.unreached(still, outcomes, usable)
             self.checkpoint(outcomes, n + 1, len(usable), alive)
         seconds = time.perf_counter() - t1
         scored = [o for o in outcomes.values() if o.status != EQUIVALENT]
@@ -214,7 +244,7 @@ class Scoring:
 def tally(outcomes: list) -> dict:
     """Counts by status and the score, of Outcomes or of the report's mutant dicts."""
     status = [o["status"] if isinstance(o, dict) else o.status for o in outcomes]
-    counts = {s: status.count(s) for s in (KILLED, SURVIVED, STILLBORN, EQUIVALENT, ERROR)}
+    counts = {s: status.count(s) for s in (KILLED, SURVIVED, STILLBORN, UNREACHED, EQUIVALENT, ERROR)}
     judged = counts[KILLED] + counts[SURVIVED]
     return {"mutants": len(outcomes), **counts, "score": round(counts[KILLED] / judged, 4) if judged else None}
 
@@ -232,6 +262,7 @@ def summarize(s: Scoring, base: list[dict], usable: list[Run], outcomes: list[Ou
         "by_file": {f: tally([o for o in outcomes if o.mutant.file == f]) for f in s.texts},
         "mutants": [o.as_dict(s.texts[o.mutant.file]) for o in outcomes],
         "equivalents_unknown": sorted(set(s.equivalents) - {o.mutant.id for o in outcomes}),
+        "reach_contradicted": s.contradicted,
         "seconds": {"base": round(base_seconds, 1), "mutants": round(seconds, 1)},
         "mutants_per_minute": round(scored / (seconds / 60), 2) if seconds > 0 and scored else None,
     }
@@ -258,6 +289,7 @@ def merge(results: list[dict]) -> dict:
     merged["seconds"] = {k: round(sum(r["seconds"][k] for r in results), 1) for k in ("base", "mutants")}
     merged["mutants_per_minute"] = None
     merged["equivalents_unknown"] = sorted(set.intersection(*(set(r["equivalents_unknown"]) for r in results)))
+    merged["reach_contradicted"] = sorted({x for r in results for x in r.get("reach_contradicted", [])})
     return merged
 
 
