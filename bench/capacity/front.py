@@ -27,10 +27,7 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
         if p.get("scaled"):
             h.append(_html_table("", HEADERS, table_rows(p)))
             md += [_md_table(HEADERS, table_rows(p)), ""]
-        v = p.get("validation") or []
-        rows = [[_point(x),
-                 _f(x["predicted_ms"]), _f(x["measured_ms"]), f"{x['ratio']:.2f}",
-                 "ok" if abs(x["ratio"] - 1) <= 0.25 else "off by more than 25 %"] for x in v]
+        rows = held_out_rows(p)
         note = (f"Held-out points of {p['label']}: each predicted by the model fitted on the points measured "
                 "before it, then measured — a decade past the last of them, or within their range; and the plan "
                 "itself at the rate sweep's rates, against the ticks measured there." if rows
@@ -38,9 +35,8 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
         h.append(f"<p>{e(note)}</p>")
         md += [note, ""]
         if rows:
-            heads = ["point", "predicted (ms)", "measured (ms)", "measured ÷ predicted", ""]
-            h.append(_html_table("", heads, rows))
-            md += [_md_table(heads, rows), ""]
+            h.append(_html_table("", HELD_OUT, rows))
+            md += [_md_table(HELD_OUT, rows), ""]
         if p.get("model"):
             m = p["model"]
             terms = ", ".join(f"{k} {v:.4g} ms" + ("" if k == "fixed" else " each") for k, v in m["terms"].items())
@@ -52,6 +48,15 @@ def first_screen(results: dict) -> tuple[list[str], list[str]]:
             h.append(f"<p>{e(line)}</p>")
             md += [line, ""]
     return h, md
+
+
+HELD_OUT = ["point", "predicted (ms)", "measured (ms)", "measured ÷ predicted", ""]
+
+
+def held_out_rows(p: dict) -> list[list[str]]:
+    """A plan's held-out points, one row each (HELD_OUT), a ratio off by more than 25 % said so."""
+    return [[_point(x), _f(x["predicted_ms"]), _f(x["measured_ms"]), f"{x['ratio']:.2f}",
+             "ok" if abs(x["ratio"] - 1) <= 0.25 else "off by more than 25 %"] for x in p.get("validation") or []]
 
 
 def _point(x: dict) -> str:

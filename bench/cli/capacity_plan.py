@@ -37,7 +37,7 @@ def print_verdict(results: dict) -> None:
 
 
 def print_plans(results: dict) -> None:
-    from bench.orchestrate.capacity import HEADERS, sentences, table_rows
+    from bench.orchestrate.capacity import HEADERS, HELD_OUT, held_out_rows, sentences, table_rows
 
     for p in (results.get("plan") or {}).values():
         console.print(sentences(p), highlight=False)
@@ -46,6 +46,13 @@ def print_plans(results: dict) -> None:
             for h in HEADERS:
                 table.add_column(h, justify="right")
             for row in table_rows(p):
+                table.add_row(*row)
+            console.print(table)
+        if rows := held_out_rows(p):
+            table = Table(title=f"held out: {p['label']}, predicted before measured")
+            for h in HELD_OUT:
+                table.add_column(h, justify="left" if h == "point" else "right")
+            for row in rows:
                 table.add_row(*row)
             console.print(table)
 
