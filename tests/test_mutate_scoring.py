@@ -178,3 +178,34 @@ def test_an_edit_no_run_reaches_is_set_aside_after_the_first_run_and_a_kill_ther
     ran = {who for _, who in asked}
     assert len([a for a in asked if a[1] == inside[0].id.replace(":", "-").replace(".", "_")]) == 1
     assert outside[0].id.replace(":", "-").replace(".", "_") in ran
+
+
+def test_a_stopped_run_resumes_from_its_progress_without_running_a_finished_round_again(tmp_path):
+    def verdicts(run, who):  # the first two mutants die in the last run; the others survive
+        return ok(who == "base" or not (run == "runtime_reassign" and who in first))
+
+    probe, _ = scoring(tmp_path / "probe", lambda run, who: ok(True))
+    first = {m.id.replace(":", "-").replace(".", "_") for m in probe.mutants[:2]}
+    stopped, asked = scoring(tmp_path, verdicts)
+    real = stopped.run_batch
+
+    def stop_at_second_round(requests):
+        if requests[0].report_dir.name != "base" and requests[0].run.label == "restart":
+            raise KeyboardInterrupt
+        return real(requests)
+
+    stopped.run_batch = stop_at_second_round
+    with pytest.raises(KeyboardInterrupt):
+        stopped.score()
+    again, asked_again = scoring(tmp_path, verdicts)
+    again.resume = True
+    result = again.score()
+    assert [a for a in asked_again if a[1] != "base" and a[0] == "usage_delete"] == []  # round 1 not run again
+    status = {m["id"]: m for m in result["mutants"]}
+    assert [status[m.id]["status"] for m in again.mutants] == [KILLED, KILLED, SURVIVED, SURVIVED]
+    assert status[again.mutants[2].id]["passed"] == ["usage_delete", "restart", "runtime_reassign"]
+    assert status[again.mutants[0].id]["killed_by"] == "runtime_reassign"
+    other, _ = scoring(tmp_path, verdicts, n=3)
+    other.resume = True
+    with pytest.raises(MutateError, match="another selection"):
+        other.score()

@@ -88,6 +88,9 @@ def mutate(
     json_file: JsonOpt = None,
     keep_runs: Annotated[bool, typer.Option("--keep-runs", help="keep the histories of killed mutants' runs "
                                                                 "too (default: only survivors')")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="go on from the --report-dir's progress.json (a run "
+                                                          "stopped part-way): the rounds it finished are not "
+                                                          "run again")] = False,
 ) -> None:
     """Mutation testing: one-edit mutants of the target's migrations (comparisons, conjuncts, constants, trigger
     events and timing, locks, statements of function bodies …), each run on the gate's generated runs until one
@@ -144,7 +147,7 @@ def mutate(
             def on_round(label: str, alive: int, n: int) -> None:
                 next_round(f"run {n} ({label}) on {alive} mutant(s)", alive)
 
-            scoring = Scoring(tgt, chosen, texts, runs, report_dir, batch, known, on_round, keep_runs)
+            scoring = Scoring(tgt, chosen, texts, runs, report_dir, batch, known, on_round, keep_runs, resume=resume)
             try:
                 result = scoring.score()
             except MutateError as exc:

@@ -142,6 +142,7 @@ class Scoring:
     on_round: Callable[[str, int, int], None] = lambda label, alive, total: None
     keep_runs: bool = False
     contradicted: list[str] = field(default_factory=list)  # killed, yet called unreached (see `unreached`)
+    resume: bool = False  # go on from work_dir/progress.json (see `restore`)
 
     def base_spec(self) -> str:
         return ",".join(str(d.resolve()) for d in self.target.dirs)
@@ -158,19 +159,38 @@ class Scoring:
         (d / m.file).write_text(m.apply(self.texts[m.file]))
         return f"{self.base_spec()},{d}"
 
-    def checkpoint(self, outcomes: dict[str, Outcome], done: int, rounds: int, alive: list[Mutant]) -> None:
-        """progress.json in the work folder after each round: where a long mutation run stands, should it stop."""
+    def checkpoint(self, outcomes: dict[str, Outcome], done: list[str], rounds: int, alive: list[Mutant],
+                   seconds: float) -> None:
+        """progress.json in the work folder after each round: where a long mutation run stands, should it stop,
+        and what `--resume` goes on from (the runs done, in order; every status; the seconds spent)."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         (self.work_dir / "progress.json").write_text(json.dumps({
-            "rounds": f"{done}/{rounds}", "alive": [m.id for m in alive], "total": tally(list(outcomes.values())),
-            "mutants": [{**o.mutant.as_dict(), "status": o.status, "passed": o.passed, "killed_by": o.killed_by}
-                        for o in outcomes.values()]}, indent=1))
+            "rounds": f"{len(done)}/{rounds}", "done": done, "seconds": round(seconds, 1),
+            "alive": [m.id for m in alive], "total": tally(list(outcomes.values())),
+            "mutants": [{**o.mutant.as_dict(), "status": o.status, "passed": o.passed, "killed_by": o.killed_by,
+                         "detail": o.detail} for o in outcomes.values()]}, indent=1))
 
-    def unreached(self, alive: list[Mutant], outcomes: dict[str, Outcome], runs: list[Run]) -> list[Mutant]:
-        """After the first run (which told the stillborn apart): the mutants no run can reach — their edit is in
-        a definition the chain drops or replaces before any run writes (rollup/mutation/reach.py) — set aside,
-        not counted; the others go on. A killed mutant the analysis calls unreached would prove it unsound: the
-        result lists any as `reach_contradicted`."""
+    def restore(self, outcomes: dict[str, Outcome]) -> tuple[list[str], float]:
+        """--resume: a stopped run's progress.json, its statuses put back; the runs it finished (labels, in
+        order) and the seconds it spent on mutants."""
+        path = self.work_dir / "progress.json"
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise MutateError(f"--resume: no progress to go on from in {path} ({type(exc).__name__})") from None
+        by_id = {m["id"]: m for m in saved.get("mutants", [])}
+        if set(by_id) != set(outcomes):
+            raise MutateError(f"--resume: {path} is of another selection ({len(by_id)} mutants there, "
+                              f"{len(outcomes)} here): select the same files, operators, ids and sample")
+        for mid, o in outcomes.items():
+            m = by_id[mid]
+            o.status, o.passed, o.killed_by, o.detail = m["status"], list(m["passed"]), m["killed_by"], m.get(
+                "detail", "")
+        done = saved.get("done") or next((m["passed"] for m in by_id.values() if m["status"] == SURVIVED), [])
+        return done, float(saved.get("seconds", 0.0))
+
+    def reach(self, runs: list[Run]) -> Callable[[Mutant], str | None]:
+        """Why no run of `runs` reaches a mutant's edit (rollup/mutation/reach.py), or None when one may."""
         from bench.workload.scenario import load
 
         chain = [(m.up.name, m.up.read_text()) for m in self.target.migrations()]
@@ -180,7 +200,14 @@ class Scoring:
         def why(m: Mutant) -> str | None:
             found = [next((x for x in sp.get(m.file, []) if x.start <= m.start < x.end), None) for sp in spans]
             return None if None in found else f"{found[0].what} is {found[0].how} by {found[0].by} before any run writes"
+        return why
 
+    def unreached(self, alive: list[Mutant], outcomes: dict[str, Outcome], runs: list[Run]) -> list[Mutant]:
+        """After the first run (which told the stillborn apart): the mutants no run can reach — their edit is in
+        a definition the chain drops or replaces before any run writes (rollup/mutation/reach.py) — set aside,
+        not counted; the others go on. A killed mutant the analysis calls unreached would prove it unsound: the
+        result lists any as `reach_contradicted`."""
+        why = self.reach(runs)
         self.contradicted = [m.id for m in self.mutants if outcomes[m.id].status == KILLED and why(m)]
         still = []
         for m in alive:
@@ -208,9 +235,20 @@ class Scoring:
         for m in self.mutants:
             if m.id in self.equivalents:
                 outcomes[m.id].status, outcomes[m.id].detail = EQUIVALENT, self.equivalents[m.id]
+        done, prior = self.restore(outcomes) if self.resume else ([], 0.0)
+        if any(label not in {r.label for r in usable} for label in done):
+            raise MutateError(f"--resume: the runs done ({', '.join(done)}) are not among this run's usable runs")
+        usable = sorted(usable, key=lambda r: done.index(r.label) if r.label in done else len(done))
+        if done:  # a progress file written before statuses kept their reasons: the unreached get theirs again
+            why = self.reach(usable)
+            for o in outcomes.values():
+                if o.status == UNREACHED and not o.detail:
+                    o.detail = why(o.mutant) or ""
         alive = [m for m in self.mutants if outcomes[m.id].status == SURVIVED]
-        t1 = time.perf_counter()
+        t1 = time.perf_counter() - prior
         for n, run in enumerate(usable):
+            if n < len(done):
+                continue
             if not alive:
                 break
             self.on_round(run.label, len(alive), n + 1)
@@ -235,7 +273,7 @@ class Scoring:
                 if o.status != SURVIVED and not self.keep_runs:
                     shutil.rmtree(self.work_dir / "runs" / slug(m.id), ignore_errors=True)
             alive = still if n else self.unreached(still, outcomes, usable)
-            self.checkpoint(outcomes, n + 1, len(usable), alive)
+            self.checkpoint(outcomes, [r.label for r in usable[:n + 1]], len(usable), alive, time.perf_counter() - t1)
         seconds = time.perf_counter() - t1
         scored = [o for o in outcomes.values() if o.status != EQUIVALENT]
         return summarize(self, base, usable, list(outcomes.values()), base_seconds, seconds, len(scored))
