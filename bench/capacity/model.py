@@ -1,10 +1,12 @@
 """The tick's cost model: D = fixed + per_key · dirty keys + per_read · raw rows read, every term ≥ 0 (a tick cannot
 cost less than nothing, nor get cheaper with more work), fitted by non-negative least squares on every measured
-tick of the sweeps. Rows read are PostgreSQL's exact count for the tick (the window's rows and every row of each
-recomputed bucket): they carry the history's density, which is what a dirty key's cost grows with. The sweeps vary
-the history's rows over a fixed span of days, so a cost growing with the history's length alone (a scan) shows as
-density too; the plan says which it assumes. With its R², residuals, a seeded bootstrap interval for each prediction, and the spread of
-measured ÷ predicted (from an HDR histogram) that turns a predicted median into a p99.
+tick of the sweeps, each weighted by the inverse of its duration (relative error: a plan is judged by measured ÷
+predicted). Rows read are PostgreSQL's exact count for the tick (the window's rows and every row it reads to
+recompute a bucket): they carry the history's density, which is what a dirty key's cost grows with. The sweeps
+vary the history's rows over a fixed span of days, so a cost growing with the history's length alone (a scan)
+shows as density too; the plan says which it assumes. With its R², residuals, a seeded bootstrap interval for
+each prediction, and the spread of measured ÷ predicted (from an HDR histogram) that turns a predicted median into
+a p99.
 
 scipy is not a dependency: the Lawson–Hanson active-set NNLS below is small enough to own."""
 
@@ -20,6 +22,7 @@ from hdrh.histogram import HdrHistogram
 
 TERMS = ("fixed", "per_key", "per_read")  # ms; ms per dirty key; ms per raw row read
 BOOT = 200  # bootstrap refits for a prediction's interval
+FLOOR_MS = 0.1  # a tick's weight is 1 / its duration, no shorter than this
 
 
 def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12) -> np.ndarray:
@@ -89,10 +92,15 @@ def fit(samples: Sequence[tuple[float, float, float]], seed: int = 1) -> Model:
     terms = ("fixed", "per_key") + (("per_read",) if len(set(data[:, 1])) > 1 else ())
     cols = {"fixed": np.ones(len(data)), "per_key": data[:, 0], "per_read": data[:, 1]}
     a, y = np.column_stack([cols[t] for t in terms]), data[:, 2]
-    scale = np.maximum(np.abs(a).max(axis=0), 1e-12)  # columns of like size: keys and rows span decades
+    # Relative error, not absolute: the ticks span four decades, and a plan is judged by measured ÷ predicted.
+    # Unweighted, the largest ticks set every term and a 2-ms tick's fixed cost is fitted as 0, which turns the
+    # p99 ratio of the small ticks into hundreds.
+    weight = 1.0 / np.maximum(y, FLOOR_MS)
+    aw = a * weight[:, None]
+    scale = np.maximum(np.abs(aw).max(axis=0), 1e-12)  # columns of like size: keys and rows span decades
 
     def solve(rows: np.ndarray) -> tuple[float, ...]:
-        return tuple(float(v) for v in nnls(a[rows] / scale, y[rows]) / scale)
+        return tuple(float(v) for v in nnls(aw[rows] / scale, y[rows] * weight[rows]) / scale)
 
     coef = solve(np.arange(len(y)))
     pred = a @ np.array(coef)

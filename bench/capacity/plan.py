@@ -41,11 +41,12 @@ def world_of(results: dict, label: str) -> dict | None:
     if not w or not keys:
         return None
     hours = w["days"] * 24
-    dense = [(p["h"], statistics.median(p["keys_samples"]), statistics.median(p["read_samples"]))
+    dense = [(p["h"], statistics.median(p.get("both_keys_samples") or p["keys_samples"]),
+              statistics.median(p.get("both_read_samples") or p["read_samples"]))
              for p in (results.get("density", {}).get(label) or {}).get("points", [])]
     return {"keys_per_hour": keys / hours, "insert": w["mix"].get("insert", 1.0) / (sum(w["mix"].values()) or 1.0),
             "workspaces": w["workspaces"], "bytes_per_row": w.get("bytes_per_row"), "days": w["days"],
-            # A production hour as measured: (rows an hour, buckets its tick recomputed, rows that tick read).
+            # A production hour as measured: (rows an hour, buckets its ticks recomputed, rows they read).
             "hours": [(h, k, r) for h, k, r in dense if k > 0]}
 
 
