@@ -235,6 +235,20 @@ def test_gate_exits_1_on_an_injected_slowdown_and_names_the_point(tmp_path, monk
     assert [p["k"] for p in result["keys"]["reference@pg18"]["points"]] == [10]
 
 
+def test_a_report_that_does_not_stop_early_measures_every_point_and_still_fails_the_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(CapacityRun, "cost", staticmethod(per_bucket(1.0, 5.0, 0.2, "same")))
+    path = spec_file(tmp_path, GATE.replace("[budget]", "[budget]\nstop_early = false"))
+    out = CliRunner().invoke(app, ["capacity", str(path), "--target", overlay("reference", "same"),
+                                   "--baseline", "reference", "--json", str(tmp_path / "result.json"),
+                                   "--report-dir", str(tmp_path / "report")])
+    assert out.exit_code == 1 and "OVER BUDGET" in out.output, out.output
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["stopped"] == {}
+    assert all([p["k"] for p in s["points"]] == [10, 100] for s in result["keys"].values()), result["keys"]
+    failed = {c["point"] for c in result["budget"]["checks"] if not c["ok"]}
+    assert {"keys k=10", "keys k=100"} <= failed, result["budget"]["checks"]
+
+
 def test_gate_exits_0_on_the_baseline_against_itself(tmp_path, monkeypatch):
     monkeypatch.setattr(CapacityRun, "cost", staticmethod(per_bucket(1.0, 0.2, 0.2, "")))
     path = spec_file(tmp_path, GATE)

@@ -80,6 +80,9 @@ class Budget:
     write_cost: float | None = 1.5  # × baseline: the sweeps' own writes (a period's, a keys point's), paired
     rho_max: float | None = 1.0  # absolute: ρ at the planning rate must stay below this
     planning_rate: float | None = None  # writes/s
+    # A target past a budget with confidence stops there (a gate fails fast); false: it is measured to the end and
+    # judged then (a report, whose every figure is wanted even where a target is over budget).
+    stop_early: bool = True
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ def _budget(t: Table) -> Budget:
         write_cost=ratio("write_cost", Budget.write_cost),
         rho_max=ratio("rho_max", Budget.rho_max),
         planning_rate=t.number("planning_rate", 0.0, float, above=0) if "planning_rate" in t.data else None,
+        stop_early=t.get("stop_early", True, bool),
     )  # fmt: skip
 
 

@@ -124,7 +124,7 @@ class Stops:
         if got is None:
             return False
         limit, base, r = got
-        if not paired.over_with_confidence(r, limit, self.spec.budget.floor_ms):
+        if not self.spec.budget.stop_early or not paired.over_with_confidence(r, limit, self.spec.budget.floor_ms):
             return False
         self.stopped[c.label] = {"sweep": sweep, "point": str(point), "limit": limit, "budget": key,
                                  "baseline": base.label, **r.as_dict()}
