@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.capacity import model
-from bench.capacity.plan import Ask, keys_per_tick, loglog, plan, sentences
+from bench.capacity.plan import Ask, keys_per_tick, occupancy, per_bucket, plan, sentences
 from bench.capacity.report import write_report
 from tests.test_capacity_report import _results as report_results
 
@@ -195,11 +195,14 @@ def test_the_plan_scales_the_rows_a_bucket_reads_as_the_density_sweep_measured_t
     assert "rows an hour" in far["at"]["extrapolated"] and "extrapolated" in sentences(far)
 
 
-def test_loglog_is_exact_on_a_power_law_and_extends_its_end_segments():
-    pts = [(10.0, 1000.0), (100.0, 100.0), (1000.0, 10.0)]  # y = 10⁴ / x
-    assert loglog(pts, 31.6) == pytest.approx(1e4 / 31.6, rel=1e-6)
-    assert loglog(pts, 1e5) == pytest.approx(0.1, rel=1e-6) and loglog(pts, 1.0) == pytest.approx(1e4, rel=1e-6)
-    assert loglog([(10.0, 5.0), (100.0, 5.0)], 1e6) == pytest.approx(5.0)
+def test_occupancy_and_a_buckets_reads_are_fitted_on_the_measured_hours():
+    k = 400.0
+    pts = [(n, k * -np.expm1(-n / k)) for n in (100.0, 1000.0, 10_000.0)]  # rows landing at random on 400 keys
+    assert occupancy(pts) == pytest.approx(k, rel=1e-3)
+    assert occupancy(pts[:1]) == pytest.approx(k, rel=1e-3)  # one point fixes K too
+    assert per_bucket([(100.0, 60.0), (1000.0, 150.0), (10_000.0, 1050.0)]) == pytest.approx((50.0, 0.1), rel=1e-6)
+    assert per_bucket([(1000.0, 5000.0)]) == (0.0, 5.0)  # one point: all of it in proportion to the hour
+    assert per_bucket([(100.0, 50.0), (1000.0, 20.0)])[1] == 0.0  # never a negative term
 
 
 def test_the_plan_is_checked_end_to_end_against_the_rate_sweeps_ticks():

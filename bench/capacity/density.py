@@ -91,8 +91,13 @@ def density_sweep(run) -> dict:
 
 def _extend(points: list[dict], h: int) -> float | None:
     """A point's tick guessed before it is run (to skip one past max_tick): the last point's, in proportion to the
-    square of the rows (every bucket of an hour may read the whole hour)."""
-    return points[-1]["median_ms"] * (h / points[-1]["h"]) ** 2 if points else None
+    rows, or to their square where its buckets read more than twice the hour's rows between them (each read rows
+    of others: every bucket's reads grow with the whole hour)."""
+    if not points:
+        return None
+    p = points[-1]
+    wide = statistics.median(p["read_samples"]) - p["h"] > 2 * p["h"]
+    return p["median_ms"] * (h / p["h"]) ** (2 if wide else 1)
 
 
 def _predict(before: list | None, point: dict) -> float | None:

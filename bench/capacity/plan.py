@@ -13,10 +13,11 @@ density over a fixed span: see model.py)."""
 
 from __future__ import annotations
 
-import bisect
 import math
 import statistics
 from dataclasses import dataclass
+
+import numpy as np
 
 from bench.capacity import model as cost
 from bench.capacity.world import TICK
@@ -41,13 +42,15 @@ def world_of(results: dict, label: str) -> dict | None:
     if not w or not keys:
         return None
     hours = w["days"] * 24
-    dense = [(p["h"], statistics.median(p.get("both_keys_samples") or p["keys_samples"]),
+    dense = [(p["h"], statistics.median(p["keys_samples"]),
+              statistics.median(p.get("both_keys_samples") or p["keys_samples"]),
               statistics.median(p.get("both_read_samples") or p["read_samples"]))
              for p in (results.get("density", {}).get(label) or {}).get("points", [])]
     return {"keys_per_hour": keys / hours, "insert": w["mix"].get("insert", 1.0) / (sum(w["mix"].values()) or 1.0),
             "workspaces": w["workspaces"], "bytes_per_row": w.get("bytes_per_row"), "days": w["days"],
-            # A production hour as measured: (rows an hour, buckets its ticks recomputed, rows they read).
-            "hours": [(h, k, r) for h, k, r in dense if k > 0]}
+            # A production hour as measured: (rows an hour, buckets the working tick recomputed, buckets both
+            # ticks recomputed, rows both read).
+            "hours": [x for x in dense if x[1] > 0]}
 
 
 def keys_per_tick(writes: float, per_hour: float, insert: float) -> float:
@@ -57,30 +60,50 @@ def keys_per_tick(writes: float, per_hour: float, insert: float) -> float:
     return per_hour * (1 - math.exp(-ins / per_hour)) + (1 - insert) * writes if per_hour > 0 else writes
 
 
-def loglog(points: list[tuple[float, float]], x: float) -> float:
-    """y at x on the log-log line through the measured (x, y), extended past either end along its end segment
-    (a power law: occupancy and a bucket's share of its hour bend, but slowly)."""
-    pts = sorted((a, b) for a, b in points if a > 0 and b > 0)
-    if len(pts) == 1 or x <= 0:
-        return pts[0][1] * (x / pts[0][0] if x > 0 else 0.0)
-    i = min(max(bisect.bisect_left([a for a, _ in pts], x), 1), len(pts) - 1)
-    (x0, y0), (x1, y1) = pts[i - 1], pts[i]
-    slope = math.log(y1 / y0) / math.log(x1 / x0)
-    return y0 * (x / x0) ** slope
+def per_bucket(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """(c, s): the rows a recomputed bucket reads when its hour holds H rows, c + s·H with c, s ≥ 0, fitted to
+    the measured (H, rows a bucket read) (non-negative least squares); from one point, s alone (every row of the
+    hour counted: the costly side)."""
+    if len(points) == 1:
+        h, r = points[0]
+        return 0.0, r / h
+    a = np.array([[1.0, h] for h, _ in points])
+    scale = a.max(axis=0)
+    c, slope = cost.nnls(a / scale, np.array([r for _, r in points])) / scale
+    return float(c), float(slope)
+
+
+def occupancy(points: list[tuple[float, float]]) -> float:
+    """The keys K an hour can hold, fitted to the measured (rows, keys occupied) by n rows filling
+    K(1 − e^(−n/K)) keys (rows landing at random on K keys), least squares on the logarithm."""
+    def err(k: float) -> float:
+        return sum(math.log(k * -math.expm1(-n / k) / y) ** 2 for n, y in points)
+
+    lo, hi = max(y for _, y in points), 1e9
+    for _ in range(200):  # golden section on log K
+        a, b = lo * (hi / lo) ** 0.382, lo * (hi / lo) ** 0.618
+        lo, hi = (lo, b) if err(a) < err(b) else (a, hi)
+        if hi / lo < 1.0001:
+            break
+    return lo
 
 
 def tick_shape(wd: dict, writes: float, hour_rows: float) -> tuple[float, float]:
     """(dirty keys, raw rows read) of a tick of `writes` writes while the current hour holds `hour_rows` rows.
-    Measured (density sweep): the keys an hour of that many rows occupies, and the share of its hour each bucket
-    read, both along the measured points. Else assumed: a bucket reads its own key's rows of the hour."""
+    Measured (density sweep): the keys a period's inserts occupy (K(1 − e^(−n/K)), K fitted), times how often
+    the target recomputes a key (both ticks' keys ÷ the working tick's), and for each the rows a bucket reads
+    at that hour's rows (c + s·H, fitted on the measured hours). Else assumed: occupancy of the keys an hour of the
+    history holds, a key recomputed once, reading its own rows of the hour."""
     ins, other = wd["insert"] * writes, (1 - wd["insert"]) * writes
     if wd["hours"]:
-        keys = loglog([(h, k) for h, k, _ in wd["hours"]], ins) + other
-        share = loglog([(h, max(r - h, 1.0) / (k * h)) for h, k, r in wd["hours"]], hour_rows)
-        return keys, writes + keys * max(1.0, share * hour_rows)  # the window's rows, then each bucket's
+        k = occupancy([(h, work) for h, work, _, _ in wd["hours"]])
+        again = statistics.median(both / work for _, work, both, _ in wd["hours"])
+        keys = again * (k * -math.expm1(-ins / k) + other)
+        c, slope = per_bucket([(h, max(r - h, 1.0) / both) for h, _, both, r in wd["hours"]])
+        return keys, writes + keys * max(1.0, c + slope * hour_rows)  # the window's rows, then each bucket's
     keys = keys_per_tick(writes, wd["keys_per_hour"], wd["insert"])
-    per_bucket = hour_rows / wd["keys_per_hour"] if wd["keys_per_hour"] > 0 else 1.0
-    return keys, writes + keys * max(1.0, per_bucket)
+    own = hour_rows / wd["keys_per_hour"] if wd["keys_per_hour"] > 0 else 1.0
+    return keys, writes + keys * max(1.0, own)
 
 
 def _at(m: cost.Model, wd: dict, rate: float, days: float, period: float, scale: float) -> dict:
@@ -100,7 +123,7 @@ def _at(m: cost.Model, wd: dict, rate: float, days: float, period: float, scale:
             "dominant": max(parts, key=parts.get), "parts_ms": parts,
             "extrapolated": [what for what, x, span in (
                 ("dirty keys", keys, m.span["keys"]), ("rows read", reads, m.span["reads"]),
-                ("rows an hour", hour, max((h for h, _, _ in wd["hours"]), default=math.inf))) if x > span * 1.0001]}
+                ("rows an hour", hour, max((x[0] for x in wd["hours"]), default=math.inf))) if x > span * 1.0001]}
 
 
 def _limit(m, wd, days, period, scale, rho: float) -> float | None:
