@@ -171,7 +171,8 @@ def test_an_edit_no_run_reaches_is_set_aside_after_the_first_run_and_a_kill_ther
     result = Scoring(target, mutants, texts, RUNS, tmp_path, batch).score()
     status = {m["id"]: m for m in result["mutants"]}
     assert status[inside[0].id]["status"] == "unreached", status[inside[0].id]
-    assert "rollup_task_usage_hourly_window(timestamptz, timestamptz) is dropped by 110" in status[inside[0].id]["detail"]
+    why = status[inside[0].id]["detail"]
+    assert "rollup_task_usage_hourly_window(timestamptz, timestamptz) is dropped by 110" in why, why
     assert status[outside[0].id]["status"] == SURVIVED
     assert result["total"]["unreached"] == 1 and result["total"]["score"] == 0.5  # 1 killed of 2 judged
     assert result["reach_contradicted"] == [inside[1].id]

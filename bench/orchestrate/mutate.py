@@ -199,7 +199,9 @@ class Scoring:
 
         def why(m: Mutant) -> str | None:
             found = [next((x for x in sp.get(m.file, []) if x.start <= m.start < x.end), None) for sp in spans]
-            return None if None in found else f"{found[0].what} is {found[0].how} by {found[0].by} before any run writes"
+            if None in found:
+                return None
+            return f"{found[0].what} is {found[0].how} by {found[0].by} before any run writes"
         return why
 
     def unreached(self, alive: list[Mutant], outcomes: dict[str, Outcome], runs: list[Run]) -> list[Mutant]:
