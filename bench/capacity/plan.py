@@ -49,8 +49,8 @@ def world_of(results: dict, label: str) -> dict | None:
     return {"keys_per_hour": keys / hours, "insert": w["mix"].get("insert", 1.0) / (sum(w["mix"].values()) or 1.0),
             "workspaces": w["workspaces"], "bytes_per_row": w.get("bytes_per_row"), "days": w["days"],
             # A production hour as measured: (rows an hour, buckets the working tick recomputed, buckets both
-            # ticks recomputed, rows both read).
-            "hours": [x for x in dense if x[1] > 0]}
+            # ticks recomputed, rows both read), and the shape fitted on it once (tick_shape).
+            "hours": (hours := [x for x in dense if x[1] > 0]), "shape": _shape(hours) if hours else None}
 
 
 def keys_per_tick(writes: float, per_hour: float, insert: float) -> float:
@@ -88,6 +88,14 @@ def occupancy(points: list[tuple[float, float]]) -> float:
     return lo
 
 
+def _shape(hours: list[tuple]) -> tuple[float, float, float, float]:
+    """What tick_shape scales, fitted on the measured hours: the keys an hour can hold (K), how often the target
+    recomputes a key, and a bucket's reads c + s·H."""
+    c, slope = per_bucket([(h, max(r - h, 1.0) / both) for h, _, both, r in hours])
+    return (occupancy([(h, work) for h, work, _, _ in hours]),
+            statistics.median(both / work for _, work, both, _ in hours), c, slope)
+
+
 def tick_shape(wd: dict, writes: float, hour_rows: float) -> tuple[float, float]:
     """(dirty keys, raw rows read) of a tick of `writes` writes while the current hour holds `hour_rows` rows.
     Measured (density sweep): the keys a period's inserts occupy (K(1 − e^(−n/K)), K fitted), times how often
@@ -95,11 +103,9 @@ def tick_shape(wd: dict, writes: float, hour_rows: float) -> tuple[float, float]
     at that hour's rows (c + s·H, fitted on the measured hours). Else assumed: occupancy of the keys an hour of the
     history holds, a key recomputed once, reading its own rows of the hour."""
     ins, other = wd["insert"] * writes, (1 - wd["insert"]) * writes
-    if wd["hours"]:
-        k = occupancy([(h, work) for h, work, _, _ in wd["hours"]])
-        again = statistics.median(both / work for _, work, both, _ in wd["hours"])
+    if wd["shape"]:
+        k, again, c, slope = wd["shape"]
         keys = again * (k * -math.expm1(-ins / k) + other)
-        c, slope = per_bucket([(h, max(r - h, 1.0) / both) for h, _, both, r in wd["hours"]])
         return keys, writes + keys * max(1.0, c + slope * hour_rows)  # the window's rows, then each bucket's
     keys = keys_per_tick(writes, wd["keys_per_hour"], wd["insert"])
     own = hour_rows / wd["keys_per_hour"] if wd["keys_per_hour"] > 0 else 1.0

@@ -119,12 +119,8 @@ def _parse(file: str, text: str) -> list[_Stmt]:
     return out
 
 
-def _executed(stmts: list[_Stmt], every: list[_Stmt]) -> set[str]:
-    """The names that may run at migration time over `stmts`: what their executed statements name, closed over
-    function bodies (`every` definition's: what a called function names and writes) and the trigger functions
-    of every table written."""
-    run = [s for s in stmts if not isinstance(s.node, DEFINITIONS)]
-    names, writes = set().union(*(s.words for s in run)), set().union(*(s.writes for s in run))
+def _callees(every: list[_Stmt]) -> tuple[dict[str, list[_Stmt]], dict[str, set[str]]]:
+    """Every definition of the chain, once: each function's bodies by name, each table's trigger functions."""
     bodies: dict[str, list[_Stmt]] = {}
     triggers: dict[str, set[str]] = {}
     for s in every:
@@ -133,6 +129,14 @@ def _executed(stmts: list[_Stmt], every: list[_Stmt]) -> set[str]:
                 bodies.setdefault(key[1], []).append(s)
             elif key[0] == "trigger":
                 triggers.setdefault(key[2], set()).add(_name(s.node.funcname))
+    return bodies, triggers
+
+
+def _executed(stmts: list[_Stmt], bodies: dict[str, list[_Stmt]], triggers: dict[str, set[str]]) -> set[str]:
+    """The names that may run at migration time over `stmts`: what their executed statements name, closed over
+    function bodies (what a called function names and writes) and the trigger functions of every table written."""
+    run = [s for s in stmts if not isinstance(s.node, DEFINITIONS)]
+    names, writes = set().union(*(s.words for s in run)), set().union(*(s.writes for s in run))
     while True:
         called = [b for n in names for b in bodies.get(n, [])]
         more = set().union(*(b.words for b in called)) | set().union(*(triggers.get(t, set()) for t in writes))
@@ -152,7 +156,7 @@ def superseded(chain: list[tuple[str, str]], upto: str | None = None) -> dict[st
     """For each file of `chain` (name, text in order): its definitions a later migration, up to `upto` (a number;
     None: the whole chain), drops or replaces with nothing executing them at migration time in between."""
     parsed = [(name, _parse(name, text)) for name, text in chain]
-    every = [s for _, stmts in parsed for s in stmts]
+    callees = _callees([s for _, stmts in parsed for s in stmts])
     out: dict[str, list[Superseded]] = {name: [] for name, _ in chain}
     for i, (name, stmts) in enumerate(parsed):
         for s in stmts:
@@ -162,7 +166,7 @@ def superseded(chain: list[tuple[str, str]], upto: str | None = None) -> dict[st
                     continue
                 j, how = found
                 between = [t for _, ts in parsed[i:j + 1] for t in ts if t.file != name or t.start > s.start]
-                if key[1] not in _executed(between, every):
+                if key[1] not in _executed(between, *callees):
                     out[name].append(Superseded(s.start, s.end, _label(key), parsed[j][0].split("_", 1)[0], how))
     return out
 
